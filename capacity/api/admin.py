@@ -1,0 +1,82 @@
+"""Administration: accounts, API keys of hospitals' systems, and the audit trail (read-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from capacity.api.deps import AdminDep, DbDep, SessionDep
+from capacity.api.responses import ERRORS
+from capacity.audit.models import AuditEvent, AuditEventPublic
+from capacity.auth import service
+from capacity.auth.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, User, UserCreate, UserPublic
+
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERRORS)
+
+
+@router.get("/users", response_model=list[UserPublic])
+async def list_users(admin: AdminDep, session: SessionDep) -> list[User]:
+    """Every account."""
+    return list((await session.exec(select(User).order_by(User.username))).all())
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+async def create_user(user_in: UserCreate, admin: AdminDep, db: DbDep) -> User:
+    """Add an account; staff are bound to a facility, analysts to a region or to all."""
+    async with db.session() as session:
+        user = await service.create_user(session=session, user_in=user_in, actor=admin.actor)
+        await session.commit()
+    return user
+
+
+@router.post("/facilities/{facility_id}/keys", response_model=ApiKeyCreated, status_code=201)
+async def create_key(
+    facility_id: str, admin: AdminDep, db: DbDep, key_in: ApiKeyCreate | None = None
+) -> ApiKeyCreated:
+    """A new API key for a facility's system; the key is in this answer only."""
+    async with db.session() as session:
+        created = await service.create_api_key(
+            session=session, facility_id=facility_id, actor=admin.actor,
+            label=key_in.label if key_in else None,
+        )
+        await session.commit()
+    return created
+
+
+@router.get("/keys", response_model=list[ApiKeyPublic])
+async def list_keys(
+    admin: AdminDep, session: SessionDep, facility: str | None = Query(None, max_length=64)
+) -> list[ApiKey]:
+    """API keys (never the keys themselves: only their first characters)."""
+    query = select(ApiKey).order_by(col(ApiKey.id))
+    if facility:
+        query = query.where(ApiKey.facility_id == facility)
+    return list((await session.exec(query)).all())
+
+
+@router.delete("/keys/{key_id}", response_model=ApiKeyPublic)
+async def revoke_key(key_id: int, admin: AdminDep, db: DbDep) -> ApiKey:
+    """Revoke a key at once."""
+    async with db.session() as session:
+        key = await service.revoke_api_key(session=session, key_id=key_id, actor=admin.actor)
+        await session.commit()
+    return key
+
+
+@router.get("/audit", response_model=list[AuditEventPublic])
+async def list_audit(
+    admin: AdminDep,
+    session: SessionDep,
+    since: datetime | None = None,
+    actor: str | None = Query(None, max_length=80),
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[AuditEvent]:
+    """The newest audit events, newest first; the trail cannot be changed through the API."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    return list((await session.exec(query)).all())

@@ -1,0 +1,88 @@
+"""The regional picture, and the figures and stops that hospitals push."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from capacity.api.deps import DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
+from capacity.api.responses import ERRORS, JSONBytes
+from capacity.auth.service import may_read_region, may_write_facility
+from capacity.availability import service
+from capacity.availability.models import CapacityUpdate, FacilityCapacity, RegionCapacity, StopIn
+from capacity.facilities import service as facilities
+
+router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
+
+ENTRY = {200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}}
+
+
+@router.get(
+    "/regions/{region}/capacity",
+    response_class=JSONBytes,
+    responses={200: {"model": RegionCapacity, "description": "The regional picture"}},
+)
+async def region_capacity(
+    region: str, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    settings: SettingsDep,
+) -> Any:
+    """Every facility of the region with its figures, colours, freshness and stop."""
+    if await facilities.get_region(session=session, region_id=region) is None:
+        raise LookupError(f"unknown region {region!r}")
+    if not may_read_region(principal, region):
+        raise PermissionError(f"no access to region {region!r}")
+    picture = await service.region_capacity(db=db, store=store, settings=settings, region_id=region)
+    return JSONBytes(picture)
+
+
+async def _check_write(principal: PrincipalDep, session: SessionDep, facility_id: str) -> None:
+    if await facilities.get_facility(session=session, facility_id=facility_id) is None:
+        raise LookupError(f"unknown facility {facility_id!r}")
+    if not may_write_facility(principal, facility_id):
+        raise PermissionError(f"you may not change the figures of {facility_id!r}")
+
+
+@router.put("/facilities/{facility_id}/capacity", response_class=JSONBytes, responses=ENTRY)
+async def put_capacity(
+    facility_id: str, update_in: CapacityUpdate, principal: PrincipalDep, session: SessionDep, db: DbDep,
+    store: StoreDep, settings: SettingsDep,
+) -> Any:
+    """Set absolute figures for some categories; categories not named stay as they are."""
+    await _check_write(principal, session, facility_id)
+    entry = await service.update_capacity(
+        db=db, store=store, settings=settings, facility_id=facility_id, update_in=update_in,
+        actor=principal.actor,
+    )
+    return JSONBytes(entry)
+
+
+@router.put("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
+async def put_stop(
+    facility_id: str, stop_in: StopIn, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    settings: SettingsDep,
+) -> Any:
+    """Declare a stop (volmelding) with a reason and an optional expected end."""
+    await _check_write(principal, session, facility_id)
+    entry = await service.declare_stop(
+        db=db, store=store, settings=settings, facility_id=facility_id, stop_in=stop_in,
+        actor=principal.actor,
+    )
+    return JSONBytes(entry)
+
+
+@router.delete("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
+async def delete_stop(
+    facility_id: str, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    settings: SettingsDep,
+) -> Any:
+    """Lift the stop; lifting when none is in force changes nothing and answers the same."""
+    await _check_write(principal, session, facility_id)
+    entry = await service.end_stop(
+        db=db, store=store, settings=settings, facility_id=facility_id, actor=principal.actor
+    )
+    if entry is None:
+        facility = await facilities.get_facility(session=session, facility_id=facility_id)
+        assert facility is not None
+        entry = await service.facility_entry(db=db, store=store, settings=settings, facility=facility)
+    return JSONBytes(entry)

@@ -1,0 +1,82 @@
+"""One place that turns exceptions into 4xx/503 answers; no request may end in a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from capacity.auth.service import AuthError, InputError
+from capacity.availability.service import Unavailable
+from capacity.storage.redis import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[-1] if loc else "request")
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    message = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in errors[:5])
+    return JSONResponse({"detail": errors, "message": message}, status_code=422)
+
+
+def _input(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    loc = ["body", *exc.field.split(".")]
+    return JSONResponse(
+        {
+            "detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}],
+            "message": f"{exc.field}: {exc.message}",
+        },
+        status_code=422,
+    )
+
+
+def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def handler(_: Request, exc: Exception) -> JSONResponse:
+        message = str(exc.args[0]) if exc.args else type(exc).__name__
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+    return handler
+
+
+def _database(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, IntegrityError):
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)
+    log.error("database error: %s", exc)
+    return JSONResponse(
+        {"detail": "the database is unavailable; nothing was changed, try again"}, status_code=503
+    )
+
+
+def _redis(_: Request, exc: Exception) -> JSONResponse:
+    log.error("redis error: %s", exc)
+    return JSONResponse(
+        {"detail": "the live picture (Redis) is unavailable; nothing was changed, try again"},
+        status_code=503,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(InputError, _input)
+    app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
+    app.add_exception_handler(PermissionError, _plain(403))
+    app.add_exception_handler(LookupError, _plain(404))
+    app.add_exception_handler(Unavailable, _plain(503))
+    app.add_exception_handler(SQLAlchemyError, _database)
+    for exc_type in REDIS_DOWN:
+        app.add_exception_handler(exc_type, _redis)

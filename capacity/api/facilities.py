@@ -1,0 +1,90 @@
+"""Regions and facilities: reading for everyone signed in, changes for admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from capacity.api.deps import AdminDep, DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
+from capacity.api.responses import ERRORS
+from capacity.availability import service as availability
+from capacity.facilities import service
+from capacity.facilities.models import (
+    FacilityCreate,
+    FacilityPublic,
+    FacilityUpdate,
+    RegionPublic,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["facilities"], responses=ERRORS)
+
+
+def _no_keys(principal: PrincipalDep) -> None:
+    if principal.is_key:
+        raise PermissionError("an API key may only change its facility's capacity and stops")
+
+
+@router.get("/regions", response_model=list[RegionPublic])
+async def list_regions(principal: PrincipalDep, session: SessionDep) -> list[RegionPublic]:
+    """The ROAZ regions."""
+    _no_keys(principal)
+    return [RegionPublic(id=r.id, name=r.name) for r in await service.list_regions(session=session)]
+
+
+@router.get("/facilities", response_model=list[FacilityPublic])
+async def list_facilities(
+    principal: PrincipalDep,
+    session: SessionDep,
+    region: str | None = Query(None, max_length=64, description="Only this region's facilities"),
+) -> list[FacilityPublic]:
+    """Facilities with obstetrics, NICU centres and birth centres."""
+    _no_keys(principal)
+    if region is not None and await service.get_region(session=session, region_id=region) is None:
+        raise LookupError(f"unknown region {region!r}")
+    return [service.to_public(f) for f in await service.list_facilities(session=session, region=region)]
+
+
+@router.get("/facilities/{facility_id}", response_model=FacilityPublic)
+async def get_facility(facility_id: str, principal: PrincipalDep, session: SessionDep) -> FacilityPublic:
+    """One facility."""
+    _no_keys(principal)
+    facility = await service.get_facility(session=session, facility_id=facility_id)
+    if facility is None:
+        raise LookupError(f"unknown facility {facility_id!r}")
+    return service.to_public(facility)
+
+
+@router.post("/facilities", response_model=FacilityPublic, status_code=201)
+async def create_facility(
+    facility_in: FacilityCreate, admin: AdminDep, db: DbDep, store: StoreDep, settings: SettingsDep
+) -> FacilityPublic:
+    """Add a facility (admin); it appears in its region's picture at once."""
+    async with db.write_session() as session:
+        facility = await service.create_facility(
+            session=session, facility_in=facility_in, actor=admin.actor
+        )
+        await availability.rebuild_region(
+            session=session, store=store, settings=settings, region_id=facility.region
+        )
+        await session.commit()
+    return service.to_public(facility)
+
+
+@router.patch("/facilities/{facility_id}", response_model=FacilityPublic)
+async def update_facility(
+    facility_id: str, facility_in: FacilityUpdate, admin: AdminDep, db: DbDep, store: StoreDep,
+    settings: SettingsDep,
+) -> FacilityPublic:
+    """Change a facility's name, ward phone, coordinates or categories offered (admin)."""
+    async with db.write_session() as session:
+        facility = await service.get_facility(session=session, facility_id=facility_id)
+        if facility is None:
+            raise LookupError(f"unknown facility {facility_id!r}")
+        await service.update_facility(
+            session=session, facility=facility, facility_in=facility_in, actor=admin.actor
+        )
+        if facility_in.categories is not None:
+            await availability.rebuild_region(
+                session=session, store=store, settings=settings, region_id=facility.region
+            )
+        await session.commit()
+    return service.to_public(facility)

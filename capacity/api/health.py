@@ -1,0 +1,38 @@
+"""Liveness and readiness, without authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from capacity.api.deps import DbDep, StoreDep
+from capacity.storage.redis import REDIS_DOWN
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Database or Redis unreachable"}})
+async def readyz(db: DbDep, store: StoreDep) -> Any:
+    """The database and Redis are both reachable."""
+    checks: dict[str, str] = {}
+    try:
+        await db.ping()
+        checks["database"] = "ok"
+    except (SQLAlchemyError, OSError) as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        await store.redis.ping()
+        checks["redis"] = "ok"
+    except REDIS_DOWN as exc:
+        checks["redis"] = f"unreachable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503)

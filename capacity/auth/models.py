@@ -1,0 +1,109 @@
+"""Accounts, roles and the API keys of hospitals' systems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from capacity.storage.types import UTCDateTime
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    midwife = "midwife"
+    facility_staff = "facility_staff"
+    analyst = "analyst"
+    admin = "admin"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=80)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(max_length=20)
+    facility_id: str | None = Field(default=None, foreign_key="facility.id", max_length=64)
+    region_id: str | None = Field(default=None, foreign_key="region.id", max_length=64)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+
+
+class UserCreate(SQLModel):
+    username: str = Field(min_length=3, max_length=80, regex=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    facility_id: str | None = None
+    region_id: str | None = None
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class UserPublic(SQLModel):
+    id: int
+    username: str
+    role: Role
+    facility_id: str | None
+    region_id: str | None
+    active: bool
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    facility_id: str = Field(foreign_key="facility.id", index=True, max_length=64)
+    prefix: str = Field(max_length=16, description="First characters, to recognise a key")
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    label: str | None = Field(default=None, max_length=80)
+    created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+    created_by: str = Field(max_length=80)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
+
+
+class ApiKeyCreate(SQLModel):
+    label: str | None = Field(default=None, max_length=80, regex=r"^[A-Za-z0-9 ._-]*$")
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class ApiKeyPublic(SQLModel):
+    id: int
+    facility_id: str
+    prefix: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="Shown once; only its hash is stored")
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: Role
+    username: str
+    facility_id: str | None = None
+    region_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a signed-in account or a facility's API key."""
+
+    kind: str  # "user" or "key"
+    id: int
+    name: str
+    role: Role | None  # None for an API key
+    facility_id: str | None = None
+    region_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    @property
+    def is_key(self) -> bool:
+        return self.kind == "key"

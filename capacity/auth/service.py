@@ -1,0 +1,250 @@
+"""Passwords, tokens, API keys and who may do what."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from pwdlib import PasswordHash
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from capacity.audit import service as audit
+from capacity.auth.models import ApiKey, ApiKeyCreated, Principal, Role, User, UserCreate
+from capacity.facilities.models import Facility, Region
+
+ALGORITHM = "HS256"
+KEY_PREFIX = "cap_"
+
+
+class AuthError(Exception):
+    """Credentials missing, wrong, expired or revoked (401)."""
+
+
+class InputError(ValueError):
+    """A request names something that does not fit (422); ``field`` says which."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _hasher().verify(password, password_hash)
+    except Exception:  # a malformed stored hash is a failed login, not a crash
+        return False
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _burn_time(password: str) -> None:
+    """Spend as long on an unknown account as on a wrong password, so names cannot be probed."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+    verify_password(password, _DUMMY_HASH)
+
+
+def create_token(*, user: User, secret: str, lifetime: timedelta) -> tuple[str, int]:
+    """A signed bearer token carrying the account's role and binding."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user.id),
+        "name": user.username,
+        "role": user.role.value,
+        "fac": user.facility_id,
+        "reg": user.region_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), int(lifetime.total_seconds())
+
+
+def decode_token(token: str, *, secret: str) -> Principal:
+    """The principal of a valid token; AuthError for a forged, expired or malformed one."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]}
+        )
+        return Principal(
+            kind="user",
+            id=int(claims["sub"]),
+            name=str(claims["name"]),
+            role=Role(claims["role"]),
+            facility_id=claims.get("fac"),
+            region_id=claims.get("reg"),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("token expired; sign in again") from exc
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
+        raise AuthError("invalid token") from exc
+
+
+async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
+    """The active account with this name and password, or None."""
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    if user is None or not user.active:
+        _burn_time(password)
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256 random bits, so a fast hash is as safe as a slow one and keeps pushes cheap.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def principal_for_key(*, session: AsyncSession, key: str) -> Principal:
+    """The facility principal of a live API key; AuthError for an unknown or revoked key."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 100:
+        raise AuthError("invalid API key")
+    row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))).first()
+    if row is None:
+        raise AuthError("invalid API key")
+    if row.revoked_at is not None:
+        raise AuthError("API key revoked")
+    assert row.id is not None
+    return Principal(kind="key", id=row.id, name=f"{row.id}", role=None, facility_id=row.facility_id)
+
+
+async def create_api_key(
+    *, session: AsyncSession, facility_id: str, actor: str, label: str | None = None
+) -> ApiKeyCreated:
+    """A new key for a facility; the plain key is returned once, only its hash is kept."""
+    if await session.get(Facility, facility_id) is None:
+        raise LookupError(f"unknown facility {facility_id!r}")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        facility_id=facility_id,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=hash_key(key),
+        label=label,
+        created_at=datetime.now(UTC),
+        created_by=actor,
+    )
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session=session, actor=actor, action="api_key.create", entity="api_key",
+        entity_id=str(row.id), detail={"facility_id": facility_id, "prefix": row.prefix},
+    )
+    return ApiKeyCreated(**row.model_dump(), key=key)
+
+
+async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> ApiKey:
+    """Revoke a key at once; revoking twice changes nothing."""
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        raise LookupError(f"unknown API key {key_id}")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.add(row)
+        audit.record(
+            session=session, actor=actor, action="api_key.revoke", entity="api_key",
+            entity_id=str(key_id), detail={"facility_id": row.facility_id},
+        )
+    return row
+
+
+async def create_user(
+    *, session: AsyncSession, user_in: UserCreate, actor: str, password_hash: str | None = None
+) -> User:
+    """A new account, bound to a facility (staff) or region (analyst) as its role requires."""
+    if user_in.role is Role.facility_staff:
+        if not user_in.facility_id:
+            raise InputError("facility_id", "facility_staff accounts need a facility_id")
+        if await session.get(Facility, user_in.facility_id) is None:
+            raise InputError("facility_id", f"unknown facility {user_in.facility_id!r}")
+    elif user_in.facility_id:
+        raise InputError("facility_id", "only facility_staff accounts are bound to a facility")
+    if user_in.region_id:
+        if user_in.role is not Role.analyst:
+            raise InputError("region_id", "only analyst accounts are bound to a region")
+        if await session.get(Region, user_in.region_id) is None:
+            raise InputError("region_id", f"unknown region {user_in.region_id!r}")
+    taken = (await session.exec(select(User.id).where(User.username == user_in.username))).first()
+    if taken is not None:
+        raise InputError("username", f"username {user_in.username!r} is taken")
+    user = User(
+        username=user_in.username,
+        password_hash=password_hash or hash_password(user_in.password),
+        role=user_in.role,
+        facility_id=user_in.facility_id,
+        region_id=user_in.region_id,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(
+        session=session, actor=actor, action="user.create", entity="user",
+        entity_id=user.username, detail={"role": user.role.value},
+    )
+    return user
+
+
+def demo_usernames(regions: list[str], facilities: list[str]) -> list[UserCreate]:
+    """The contract's demo accounts; every password is ``demo``."""
+    accounts = [UserCreate(username="midwife", password="demo-demo", role=Role.midwife)]
+    accounts += [
+        UserCreate(username=f"analyst-{r}", password="demo-demo", role=Role.analyst, region_id=r)
+        for r in regions
+    ]
+    accounts.append(UserCreate(username="analyst", password="demo-demo", role=Role.analyst))
+    accounts.append(UserCreate(username="admin", password="demo-demo", role=Role.admin))
+    accounts += [
+        UserCreate(
+            username=f"staff-{f}", password="demo-demo", role=Role.facility_staff, facility_id=f
+        )
+        for f in facilities
+    ]
+    return accounts
+
+
+async def ensure_demo_users(*, session: AsyncSession) -> int:
+    """Create the missing demo accounts (development mode only); returns how many were made."""
+    regions = list((await session.exec(select(Region.id).order_by(Region.id))).all())
+    facilities = list((await session.exec(select(Facility.id).order_by(Facility.id))).all())
+    existing = set((await session.exec(select(User.username))).all())
+    demo_hash = hash_password("demo")  # one hash for all: hashing ninety times costs seconds
+    made = 0
+    for account in demo_usernames(regions, facilities):
+        if account.username not in existing:
+            await create_user(
+                session=session, user_in=account, actor="system:demo", password_hash=demo_hash
+            )
+            made += 1
+    return made
+
+
+# ---- who may do what -----------------------------------------------------------------------
+
+
+def may_read_region(principal: Principal, region: str) -> bool:
+    if principal.is_key:
+        return False
+    if principal.role is Role.analyst:
+        return principal.region_id in (None, region)
+    return True
+
+
+def may_write_facility(principal: Principal, facility_id: str) -> bool:
+    if principal.role is Role.admin:
+        return True
+    if principal.is_key or principal.role is Role.facility_staff:
+        return principal.facility_id == facility_id
+    return False

@@ -1,0 +1,74 @@
+"""Time-driven changes: figures turning stale and stops reaching their end.
+
+Every process schedules the job, but a run happens only in the process that takes the Redis
+lock for it, so two processes (or two schedulers) never both run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from capacity.availability import service
+from capacity.availability.store import CapacityStore
+from capacity.settings import Settings
+from capacity.storage import keys
+from capacity.storage.db import Database
+from capacity.storage.redis import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(slots=True)
+class ExpiryResult:
+    stale: list[str]
+    stops_ended: list[str]
+
+
+async def expire_due(
+    *, db: Database, store: CapacityStore, settings: Settings, now: datetime | None = None
+) -> ExpiryResult:
+    """Turn figures stale and end stops whose time has come; each is a change with its own seq."""
+    now = now or service.utcnow()
+    async with db.session() as session:
+        stale, ended = await service.due_for_expiry(session=session, settings=settings, now=now)
+    for facility_id in ended:
+        await service.end_stop(
+            db=db, store=store, settings=settings, facility_id=facility_id,
+            actor="system:scheduler", expired=True,
+        )
+    for facility_id in stale:
+        await service.mark_stale(
+            db=db, store=store, settings=settings, facility_id=facility_id, now=now
+        )
+    return ExpiryResult(stale=stale, stops_ended=ended)
+
+
+async def run_locked(
+    *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 55
+) -> ExpiryResult | None:
+    """Run ``expire_due`` if this process takes the lock; None if another process holds it."""
+    token = uuid.uuid4().hex
+    name = keys.scheduler_lock("expire")
+    try:
+        if not await store.redis.set(name, token, nx=True, ex=lock_seconds):
+            return None
+        try:
+            result = await expire_due(db=db, store=store, settings=settings)
+        finally:
+            await store.redis.eval(_RELEASE, 1, name, token)  # type: ignore[misc]
+    except (SQLAlchemyError, service.Unavailable, *REDIS_DOWN) as exc:
+        log.warning("expiry run skipped: %s", exc)
+        return None
+    if result.stale or result.stops_ended:
+        log.info("expiry: %d facilities stale, %d stops ended", len(result.stale), len(result.stops_ended))
+    return result

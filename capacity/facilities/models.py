@@ -1,0 +1,99 @@
+"""Regions (ROAZ) and facilities, with the categories of care each offers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+class Category(StrEnum):
+    delivery_room = "delivery_room"
+    maternity_bed = "maternity_bed"
+    obstetric_high_care = "obstetric_high_care"
+    neonatal_high_care = "neonatal_high_care"
+    nicu = "nicu"
+
+
+class FacilityKind(StrEnum):
+    perinatal_centre = "perinatal_centre"
+    hospital = "hospital"
+    birth_centre = "birth_centre"
+
+
+CATEGORY_ORDER = list(Category)
+
+
+def default_categories(kind: FacilityKind, has_nicu: bool) -> list[Category]:
+    """The contract's defaults: perinatal centre all five, hospital all but NICU, birth centre two."""
+    if kind is FacilityKind.birth_centre:
+        return [Category.delivery_room, Category.maternity_bed]
+    if kind is FacilityKind.perinatal_centre or has_nicu:
+        return list(Category)
+    return [c for c in Category if c is not Category.nicu]
+
+
+class Region(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=120)
+    seq: int = Field(default=0, description="Rises by one with every change in the region")
+    freshness_limit_minutes: int | None = Field(default=None, description="Overrides the default")
+    green_min: int | None = None
+    orange_min: int | None = None
+
+
+class RegionPublic(SQLModel):
+    id: str
+    name: str
+
+
+class FacilityBase(SQLModel):
+    name: str = Field(min_length=2, max_length=160)
+    kind: FacilityKind
+    city: str = Field(min_length=1, max_length=80)
+    lat: float = Field(ge=50.5, le=53.8, description="WGS84 latitude, within the Netherlands")
+    lon: float = Field(ge=3.2, le=7.3, description="WGS84 longitude, within the Netherlands")
+    has_nicu: bool = False
+    phone: str | None = Field(default=None, max_length=32, regex=r"^\+?[0-9 ()-]{6,31}$")
+
+
+class Facility(FacilityBase, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    region: str = Field(foreign_key="region.id", index=True, max_length=64)
+    categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0, description="Rises by one with every change of the facility")
+    active: bool = True
+
+
+class FacilityCreate(FacilityBase):
+    id: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9][a-z0-9-]*$")
+    region: str
+    categories: list[Category] | None = None
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class FacilityUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=2, max_length=160)
+    city: str | None = Field(default=None, min_length=1, max_length=80)
+    lat: float | None = Field(default=None, ge=50.5, le=53.8)
+    lon: float | None = Field(default=None, ge=3.2, le=7.3)
+    phone: str | None = Field(default=None, max_length=32, regex=r"^\+?[0-9 ()-]{6,31}$")
+    categories: list[Category] | None = Field(default=None, min_length=1)
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, value: list[Category] | None) -> list[Category] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("categories may not repeat")
+        return value
+
+
+class FacilityPublic(FacilityBase):
+    id: str
+    region: str
+    categories: list[Category]

@@ -1,0 +1,101 @@
+"""create_app(): the lifespan owns the engine, the Redis client, the scheduler and the watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+
+from capacity import __version__, setup
+from capacity.api import admin, auth, capacity, errors, facilities, health
+from capacity.api.limits import BodyLimit
+from capacity.availability import jobs
+from capacity.availability.service import Unavailable, load_all
+from capacity.availability.store import CapacityStore
+from capacity.settings import Settings
+from capacity.storage.db import Database
+from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
+
+log = logging.getLogger("capacity")
+
+
+async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
+    """Rebuild the live picture from SQL whenever Redis comes back without it."""
+    state = app.state
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if await state.store.loaded() is None:
+                log.warning("Redis holds no live picture (restarted empty?): rebuilding from SQL")
+                await load_all(db=state.db, store=state.store, settings=state.settings)
+        except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
+            log.debug("watcher: %s", exc)
+        except Exception:  # the watcher must outlive any single failure
+            log.exception("watcher failed; retrying")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    embedded: EmbeddedValkey | None = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        embedded = EmbeddedValkey(settings.data_dir / "valkey").start()
+        redis_url = embedded.url
+    db = Database(settings.resolved_database_url)
+    if settings.auto_setup:
+        await asyncio.to_thread(setup.migrate, settings.resolved_database_url)
+        await setup.seed(db=db, demo_users=settings.development)
+    client = create_client(redis_url)
+    store = CapacityStore(client, replay=settings.stream_replay)
+    app.state.db, app.state.store, app.state.redis, app.state.embedded = db, store, client, embedded
+    try:
+        await load_all(db=db, store=store, settings=settings)
+        if settings.auto_setup and settings.development and settings.demo_data:
+            await setup.demo_figures(db=db, store=store, settings=settings)
+    except (*REDIS_DOWN,) as exc:
+        log.error("Redis unreachable at start (%s); the watcher will load it when it is back", exc)
+    watcher = asyncio.create_task(_watch_redis(app), name="redis-watcher")
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        jobs.run_locked, "interval", seconds=settings.expiry_interval_seconds,
+        kwargs={"db": db, "store": store, "settings": settings}, id="expire",
+        max_instances=1, coalesce=True,
+    )
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await client.aclose()
+        await db.dispose()
+        if embedded is not None:
+            embedded.stop()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="capacity",
+        version=__version__,
+        summary="Free delivery rooms, maternity beds and neonatal cots per ROAZ region, live.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for router in (auth.router, facilities.router, capacity.router, admin.router, health.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.frontend_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    return app

@@ -1,0 +1,8 @@
+"""Imports every table, so that SQLModel.metadata (and Alembic) knows the whole schema."""
+
+from capacity.audit.models import AuditEvent
+from capacity.auth.models import ApiKey, User
+from capacity.availability.models import CapacityChange, CapacityFigure, Stop
+from capacity.facilities.models import Facility, Region
+
+__all__ = ["ApiKey", "AuditEvent", "CapacityChange", "CapacityFigure", "Facility", "Region", "Stop", "User"]

@@ -1,0 +1,87 @@
+"""One Settings object, read from CAPACITY_* environment variables and validated at start."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAPACITY_", env_file=None, extra="ignore")
+
+    mode: Mode = Mode.development
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = Field(None, min_length=32)
+    token_lifetime_minutes: int = Field(8 * 60, ge=1, le=24 * 60)
+    freshness_limit_minutes: int = Field(4 * 60, ge=1)
+    green_min: int = Field(2, ge=1, description="Free beds from which a category shows green")
+    orange_min: int = Field(1, ge=1, description="Free beds from which a category shows orange")
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    stream_replay: int = Field(1000, ge=10, description="Changes kept per region for resume")
+    demo_data: bool = True
+    auto_setup: bool = Field(True, description="Migrate and seed at start (the serve command does it once)")
+    expiry_interval_seconds: int = Field(30, ge=1, le=3600)
+    frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
+    workers: int = Field(1, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.orange_min > self.green_min:
+            raise ValueError("orange_min may not exceed green_min")
+        if self.mode is Mode.production:
+            if not self.secret_key:
+                raise ValueError("CAPACITY_SECRET_KEY is required in production mode")
+            if not self.database_url:
+                raise ValueError("CAPACITY_DATABASE_URL is required in production mode")
+        elif not is_loopback(self.host):
+            raise ValueError(
+                f"development mode refuses to bind to {self.host!r}: it creates demo accounts "
+                "with the password 'demo'. Bind to 127.0.0.1 or set CAPACITY_MODE=production."
+            )
+        return self
+
+    @property
+    def development(self) -> bool:
+        return self.mode is Mode.development
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'capacity.db').resolve()}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or in development one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,47 @@
+"""Every Redis key and channel name, in one place.
+
+Keys of one region share the hash tag ``{region}`` so that a Lua script touching a region's
+sequence, state and stream stays on one slot should the deployment move to Redis Cluster.
+"""
+
+PREFIX = "cap"
+
+
+def region_seq(region: str) -> str:
+    """The region's last applied ``seq`` (string integer)."""
+    return f"{PREFIX}:{{{region}}}:seq"
+
+
+def region_state(region: str) -> str:
+    """Hash: facility id -> raw facility state (JSON) of the live picture."""
+    return f"{PREFIX}:{{{region}}}:state"
+
+
+def region_stream(region: str) -> str:
+    """Stream of the region's changes; entry id ``<seq>-0`` so ``since`` maps to an id."""
+    return f"{PREFIX}:{{{region}}}:stream"
+
+
+def region_channel(region: str) -> str:
+    """Pub/sub channel announcing that the region's stream has grown."""
+    return f"{PREFIX}:{{{region}}}:changed"
+
+
+def loaded_marker() -> str:
+    """Set once the live picture has been built from SQL; its absence means Redis came back empty."""
+    return f"{PREFIX}:loaded"
+
+
+def scheduler_lock(job: str) -> str:
+    """Lock held by the one process that runs a scheduled job."""
+    return f"{PREFIX}:lock:{job}"
+
+
+def login_attempts(scope: str, ident: str) -> str:
+    """Counter of recent failed logins per account or address."""
+    return f"{PREFIX}:login:{scope}:{ident}"
+
+
+def overdue_reporters(region: str) -> str:
+    """Set of facilities in the region with no fresh figure (for reminders)."""
+    return f"{PREFIX}:{{{region}}}:overdue"

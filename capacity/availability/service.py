@@ -119,7 +119,7 @@ def rules_json(region: Region, settings: Settings) -> dict[str, Any]:
 async def _bump(session: AsyncSession, facility: Facility) -> tuple[int, int]:
     """Raise the region's seq (taking its row lock) and the facility's version."""
     seq = (
-        await session.execute(
+        await session.exec(
             update(Region)
             .where(col(Region.id) == facility.region)
             .values(seq=Region.seq + 1)
@@ -127,7 +127,7 @@ async def _bump(session: AsyncSession, facility: Facility) -> tuple[int, int]:
         )
     ).scalar_one()
     version = (
-        await session.execute(
+        await session.exec(
             update(Facility)
             .where(col(Facility.id) == facility.id)
             .values(version=Facility.version + 1)
@@ -151,7 +151,7 @@ async def rebuild_region(
         raise LookupError(region_id)
     sql_seq = (await session.exec(select(Region.seq).where(Region.id == region_id))).one()
     seq = max(sql_seq, redis_seq) + 1
-    await session.execute(update(Region).where(col(Region.id) == region_id).values(seq=seq))
+    await session.exec(update(Region).where(col(Region.id) == region_id).values(seq=seq))
     facilities = (
         await session.exec(
             select(Facility).where(Facility.region == region_id, Facility.active == True)  # noqa: E712

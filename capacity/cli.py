@@ -1,0 +1,202 @@
+"""The ``capacity`` command line: serve, migrate, seed, accounts and API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+from capacity import setup
+from capacity.auth import service as auth
+from capacity.auth.models import Role, UserCreate
+from capacity.settings import Settings
+from capacity.storage.db import Database
+
+app = typer.Typer(help="capacity: live birth-care capacity per ROAZ region.", no_args_is_help=True)
+users = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys = typer.Typer(help="API keys of hospitals' systems.", no_args_is_help=True)
+app.add_typer(users, name="users")
+app.add_typer(keys, name="keys")
+
+T = TypeVar("T")
+
+
+def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+    settings = Settings()
+    setup.migrate(settings.resolved_database_url)
+
+    async def run() -> T:
+        db = Database(settings.resolved_database_url)
+        try:
+            await setup.seed(db=db, demo_users=False)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    settings = Settings()
+    setup.migrate(settings.resolved_database_url)
+    typer.echo("schema up to date")
+
+
+@app.command()
+def seed() -> None:
+    """Insert the 10 ROAZ regions and 76 facilities that are missing (idempotent)."""
+
+    async def work(db: Database) -> Any:
+        return await setup.seed(db=db, demo_users=False)
+
+    regions, facilities, _ = _with_db(work)
+    typer.echo(f"seeded {regions} regions and {facilities} facilities (existing ones kept)")
+
+
+def _demo_lines(regions: list[str], facilities: list[str]) -> list[str]:
+    return [f"{u.username:<58} {u.role.value}" for u in auth.demo_usernames(regions, facilities)]
+
+
+@app.command("demo-users")
+def demo_users() -> None:
+    """List the demo accounts of development mode (password of each: demo)."""
+    ref = __import__("capacity.facilities.service", fromlist=["x"]).reference_data()
+    lines = _demo_lines([r["id"] for r in ref["regions"]], [f["id"] for f in ref["facilities"]])
+    typer.echo("Demo accounts (development mode only), password of each: demo\n")
+    typer.echo("\n".join(lines))
+
+
+@users.command("add")
+def users_add(
+    username: str,
+    role: Role = typer.Option(..., help="midwife, facility_staff, analyst or admin"),
+    facility: str | None = typer.Option(None, help="facility id (facility_staff)"),
+    region: str | None = typer.Option(None, help="region id (analyst; omit for all regions)"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Add an account."""
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            user = await auth.create_user(
+                session=session, actor="cli",
+                user_in=UserCreate(
+                    username=username, password=password, role=role, facility_id=facility,
+                    region_id=region,
+                ),
+            )
+            await session.commit()
+            return user
+
+    try:
+        user = _with_db(work)
+    except auth.InputError as exc:
+        typer.echo(f"error: {exc.field}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"added {user.username} ({user.role.value})")
+
+
+@keys.command("create")
+def keys_create(
+    facility: str = typer.Option(..., help="facility id the key may update"),
+    label: str | None = typer.Option(None, help="what system uses it, e.g. 'HiX production'"),
+) -> None:
+    """Create an API key for a facility's system; the key is printed once and never again."""
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            created = await auth.create_api_key(
+                session=session, facility_id=facility, actor="cli", label=label
+            )
+            await session.commit()
+            return created
+
+    try:
+        created = _with_db(work)
+    except LookupError as exc:
+        typer.echo(f"error: facility: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"key id {created.id} for {facility} (store it now, it is not shown again):")
+    typer.echo(created.key)
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """Revoke an API key at once."""
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            key = await auth.revoke_api_key(session=session, key_id=key_id, actor="cli")
+            await session.commit()
+            return key
+
+    try:
+        _with_db(work)
+    except LookupError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"key {key_id} revoked")
+
+
+@app.command()
+def serve(
+    workers: int = typer.Option(None, help="server processes (default CAPACITY_WORKERS or 1)"),
+) -> None:
+    """Migrate, seed, start the embedded Valkey when no CAPACITY_REDIS_URL is set, and serve."""
+    import uvicorn
+
+    from capacity.storage.redis import EmbeddedValkey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    workers = workers or settings.workers
+    embedded = None
+    if settings.redis_url is None:
+        embedded = EmbeddedValkey(settings.data_dir / "valkey").start()
+        os.environ["CAPACITY_REDIS_URL"] = embedded.url
+    setup.migrate(settings.resolved_database_url)
+
+    async def prepare() -> None:
+        from capacity.availability.service import load_all
+        from capacity.availability.store import CapacityStore
+        from capacity.storage.redis import create_client
+
+        db = Database(settings.resolved_database_url)
+        client = create_client(os.environ["CAPACITY_REDIS_URL"] if embedded else settings.redis_url)  # type: ignore[arg-type]
+        store = CapacityStore(client, replay=settings.stream_replay)
+        try:
+            await setup.seed(db=db, demo_users=settings.development)
+            await load_all(db=db, store=store, settings=settings)
+            if settings.development and settings.demo_data:
+                await setup.demo_figures(db=db, store=store, settings=settings)
+        finally:
+            await client.aclose()
+            await db.dispose()
+
+    asyncio.run(prepare())
+    os.environ["CAPACITY_AUTO_SETUP"] = "false"
+    url = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"\n  capacity {settings.mode.value} on {url}  (API docs: {url}/docs)")
+    if settings.development:
+        typer.echo(
+            "  demo accounts, password 'demo': midwife, admin, analyst, analyst-<region>, "
+            "staff-<facility>\n  (all of them: `capacity demo-users`), e.g. staff-erasmus-mc-rotterdam\n"
+        )
+    try:
+        uvicorn.run(
+            "capacity.main:create_app", factory=True, host=settings.host, port=settings.port,
+            workers=workers, log_level="info", proxy_headers=True, ws_per_message_deflate=False,
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

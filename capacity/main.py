@@ -14,11 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity import __version__, setup
-from capacity.api import admin, auth, capacity, errors, facilities, health
+from capacity.api import admin, auth, capacity, errors, facilities, health, refusals
 from capacity.api.limits import BodyLimit
 from capacity.availability import jobs
 from capacity.availability.service import Unavailable, load_all
 from capacity.availability.store import CapacityStore
+from capacity.realtime import ws
+from capacity.reporting import jobs as reporting_jobs
 from capacity.settings import Settings
 from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
@@ -69,6 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         kwargs={"db": db, "store": store, "settings": settings}, id="expire",
         max_instances=1, coalesce=True,
     )
+    reporting_jobs.schedule(scheduler, db=db, store=store, settings=settings)
     scheduler.start()
     try:
         yield
@@ -93,7 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for router in (auth.router, facilities.router, capacity.router, admin.router, health.router):
+    for router in (
+        auth.router, facilities.router, capacity.router, refusals.router, admin.router,
+        health.router, ws.router,
+    ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.frontend_dir.is_dir():

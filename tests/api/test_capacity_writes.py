@@ -51,8 +51,12 @@ async def test_seq_and_version_rise_by_one_per_accepted_change_only(client, logi
     before = await picture(client, midwife)
     good = {"categories": {"nicu": {"available": 3, "staffed": 10}}}
     bad = {"categories": {"nicu": {"available": 11, "staffed": 10}}}
-    assert (await client.put(f"/api/v1/facilities/{ERASMUS}/capacity", json=good, headers=staff)).status_code == 200
-    assert (await client.put(f"/api/v1/facilities/{ERASMUS}/capacity", json=bad, headers=staff)).status_code == 422
+    assert (
+        await client.put(f"/api/v1/facilities/{ERASMUS}/capacity", json=good, headers=staff)
+    ).status_code == 200
+    assert (
+        await client.put(f"/api/v1/facilities/{ERASMUS}/capacity", json=bad, headers=staff)
+    ).status_code == 422
     after = await picture(client, midwife)
     assert after["seq"] == before["seq"] + 1
     assert entry(after, ERASMUS)["version"] == entry(before, ERASMUS)["version"] + 1

@@ -4,5 +4,18 @@ from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
 from capacity.facilities.models import Facility, Region
+from capacity.refusals.models import Refusal
+from capacity.reporting.models import RefusalReport
 
-__all__ = ["ApiKey", "AuditEvent", "CapacityChange", "CapacityFigure", "Facility", "Region", "Stop", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "CapacityChange",
+    "CapacityFigure",
+    "Facility",
+    "Refusal",
+    "RefusalReport",
+    "Region",
+    "Stop",
+    "User",
+]

@@ -1,0 +1,212 @@
+"""Refusals (weigeringen) and accepted transfers: a structured record, never free text.
+
+A record holds when the call happened, the facility and category asked for, closed-list facts
+about the request, what the regional picture showed at recording time (``shown_*``) and, later,
+the outcome. It holds nothing that identifies the woman. ``recorded_by`` (the account id of the
+recording midwife) exists only for the 24-hour amendment rule and is never exported.
+
+``decision`` is ``refused`` by default; ``accepted`` records a transfer the facility took, so
+that a refusal rate per facility can be computed (refused / (refused + accepted)). An accepted
+record has no ``reason``.
+
+The ``occurred_*`` bucket columns are the call's local time (Europe/Amsterdam), computed once
+when the record is written, so that statistics group by plain columns on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, StrictInt, model_validator
+from pydantic import Field as PydField
+from sqlalchemy import Index, String
+from sqlmodel import Field, SQLModel
+
+from capacity.availability.models import Status, StopReason
+from capacity.facilities.models import Category
+from capacity.storage.types import UTCDateTime
+
+
+class RequestType(StrEnum):
+    non_medical = "non_medical"
+    medical = "medical"
+    acute = "acute"
+    antenatal_transfer = "antenatal_transfer"
+    neonatal_transfer = "neonatal_transfer"
+
+
+class RefusalReason(StrEnum):
+    no_bed = "no_bed"
+    no_nurse = "no_nurse"
+    no_obstetrician = "no_obstetrician"
+    neonatal_full = "neonatal_full"
+    stop = "stop"
+    other = "other"
+
+
+class GestationalAgeBand(StrEnum):
+    under_24 = "<24"
+    w24_27 = "24-27"
+    w28_31 = "28-31"
+    w32_33 = "32-33"
+    w34_36 = "34-36"
+    term = ">=37"
+
+
+class Indication(StrEnum):
+    """Why the transfer was asked for (a short fixed list from the domain brief)."""
+
+    pain_relief = "pain_relief"
+    meconium = "meconium"
+    failure_to_progress = "failure_to_progress"
+    hypertension = "hypertension"  # incl. pre-eclampsia
+    preterm_rupture_of_membranes = "preterm_rupture_of_membranes"
+    threatened_preterm_birth = "threatened_preterm_birth"
+    fetal_distress = "fetal_distress"
+    blood_loss = "blood_loss"
+    neonatal_condition = "neonatal_condition"
+    other = "other"
+
+
+class Decision(StrEnum):
+    refused = "refused"
+    accepted = "accepted"
+
+
+class Outcome(StrEnum):
+    placed = "placed"
+    placed_outside_region = "placed_outside_region"
+    home_birth = "home_birth"  # born at home unwillingly
+    birth_en_route = "birth_en_route"
+    unknown = "unknown"
+
+
+SHOWN_AVAILABLE = (Status.green.value, Status.orange.value)
+EPISODE_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+Count = Annotated[StrictInt, PydField(ge=0, le=1000)]
+Episode = Annotated[
+    str, PydField(pattern=EPISODE_PATTERN, description="Random token of one search")
+]
+Minutes = Annotated[StrictInt, PydField(ge=0, le=7 * 24 * 60)]
+
+
+class RefusalBase(SQLModel):
+    occurred_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+    facility_id: str = Field(foreign_key="facility.id", max_length=64)
+    category: Category = Field(sa_type=String(32))  # type: ignore[call-overload]
+    request_type: RequestType = Field(sa_type=String(24))  # type: ignore[call-overload]
+    reason: RefusalReason | None = Field(default=None, sa_type=String(24))  # type: ignore[call-overload]
+    decision: Decision = Field(default=Decision.refused, sa_type=String(10))  # type: ignore[call-overload]
+    gestational_age_band: GestationalAgeBand | None = Field(default=None, sa_type=String(8))  # type: ignore[call-overload]
+    indication: Indication | None = Field(default=None, sa_type=String(40))  # type: ignore[call-overload]
+    episode: str | None = Field(default=None, max_length=64, index=True)
+
+
+class Refusal(RefusalBase, table=True):
+    __table_args__ = (
+        Index("ix_refusal_region_occurred_on", "region", "occurred_on"),
+        Index("ix_refusal_facility_occurred_on", "facility_id", "occurred_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    region: str = Field(foreign_key="region.id", max_length=64)
+    recorded_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+    recorded_by: int = Field(description="Account id, for the 24 h rule; never exported")
+    occurred_on: date
+    occurred_hour: int
+    occurred_weekday: int = Field(description="0 = Monday")
+    occurred_week: str = Field(max_length=8, description="ISO week, e.g. 2026-W40")
+    occurred_month: str = Field(max_length=7, description="e.g. 2026-10")
+    shown_status: Status = Field(sa_type=String(10))  # type: ignore[call-overload]
+    shown_stale: bool = False
+    shown_stop_reason: StopReason | None = Field(default=None, sa_type=String(10))  # type: ignore[call-overload]
+    shown_available: int | None = None
+    shown_staffed: int | None = None
+    outcome: Outcome | None = Field(default=None, sa_type=String(24))  # type: ignore[call-overload]
+    placed_facility_id: str | None = Field(default=None, foreign_key="facility.id", max_length=64)
+    placed_outside_region: bool | None = None
+    calls_until_placement: int | None = None
+    minutes_until_placement: int | None = None
+    outcome_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
+
+
+class RefusalCreate(SQLModel):
+    occurred_at: AwareDatetime
+    facility_id: str = Field(min_length=1, max_length=64)
+    category: Category
+    request_type: RequestType
+    reason: RefusalReason | None = None
+    decision: Decision = Decision.refused
+    gestational_age_band: GestationalAgeBand | None = None
+    indication: Indication | None = None
+    episode: Episode | None = None
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _reason_fits_decision(self) -> RefusalCreate:
+        if self.decision is Decision.refused and self.reason is None:
+            raise ValueError("reason is required for a refusal")
+        if self.decision is Decision.accepted and self.reason is not None:
+            raise ValueError("an accepted transfer has no refusal reason; send reason null")
+        return self
+
+
+class RefusalUpdate(SQLModel):
+    outcome: Outcome
+    placed_facility_id: str | None = Field(default=None, max_length=64)
+    calls_until_placement: Count | None = None
+    minutes_until_placement: Minutes | None = None
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class RefusalPublic(RefusalBase):
+    id: int
+    region: str
+    recorded_at: datetime
+    shown_status: Status
+    shown_stale: bool
+    shown_stop_reason: StopReason | None
+    shown_available: int | None
+    shown_staffed: int | None
+    outcome: Outcome | None
+    placed_facility_id: str | None
+    placed_outside_region: bool | None
+    calls_until_placement: int | None
+    minutes_until_placement: int | None
+    outcome_at: datetime | None
+
+
+EXPORT_COLUMNS = [
+    "id",
+    "occurred_at",
+    "region",
+    "facility_id",
+    "category",
+    "request_type",
+    "reason",
+    "decision",
+    "gestational_age_band",
+    "indication",
+    "episode",
+    "shown_status",
+    "shown_stale",
+    "shown_stop_reason",
+    "shown_available",
+    "shown_staffed",
+    "outcome",
+    "placed_facility_id",
+    "placed_outside_region",
+    "calls_until_placement",
+    "minutes_until_placement",
+    "recorded_at",
+    "outcome_at",
+]
+
+
+def public(refusal: Refusal) -> dict[str, Any]:
+    """The record as JSON, without the recording account."""
+    return RefusalPublic.model_validate(refusal).model_dump(mode="json")

@@ -1,0 +1,138 @@
+"""Recording refusals (and accepted transfers) and their outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from capacity.audit import service as audit
+from capacity.auth.service import InputError
+from capacity.availability.models import Status
+from capacity.facilities.models import Facility
+from capacity.refusals.models import Outcome, Refusal, RefusalCreate, RefusalUpdate, public
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+MAX_AGE = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=2)  # a phone's clock may run a little ahead
+AMEND_WINDOW = timedelta(hours=24)
+
+
+def buckets(occurred_at: datetime) -> dict[str, Any]:
+    """The local-time buckets statistics group by (hour of day, weekday, ISO week, month)."""
+    local = occurred_at.astimezone(LOCAL)
+    year, week, _ = local.isocalendar()
+    return {
+        "occurred_on": local.date(),
+        "occurred_hour": local.hour,
+        "occurred_weekday": local.weekday(),
+        "occurred_week": f"{year}-W{week:02d}",
+        "occurred_month": f"{local.year}-{local.month:02d}",
+    }
+
+
+def shown(picture: dict[str, Any], facility_id: str, category: str) -> dict[str, Any]:
+    """What the regional picture showed for one facility and category."""
+    entry = next((f for f in picture["facilities"] if f["facility_id"] == facility_id), None)
+    figure = (entry or {}).get("categories", {}).get(category)
+    stop = (entry or {}).get("stop")
+    if figure is None:
+        status = Status.stop if stop else Status.unknown
+        return {"shown_status": status, "shown_stale": False, "shown_available": None,
+                "shown_staffed": None, "shown_stop_reason": stop["reason"] if stop else None}
+    return {
+        "shown_status": Status(figure["status"]),
+        "shown_stale": bool(figure["stale"]),
+        "shown_available": figure["available"],
+        "shown_staffed": figure["staffed"],
+        "shown_stop_reason": stop["reason"] if stop else None,
+    }
+
+
+async def _facility(session: AsyncSession, facility_id: str, field: str) -> Facility:
+    facility = await session.get(Facility, facility_id)
+    if facility is None or not facility.active:
+        raise InputError(field, f"unknown facility {facility_id!r}")
+    return facility
+
+
+async def check_create(
+    *, session: AsyncSession, refusal_in: RefusalCreate, now: datetime
+) -> Facility:
+    """The facility asked for, after the rules a schema cannot express."""
+    if refusal_in.occurred_at > now + CLOCK_SKEW:
+        raise InputError("occurred_at", "occurred_at lies in the future")
+    if refusal_in.occurred_at < now - MAX_AGE:
+        raise InputError("occurred_at", "occurred_at lies more than 7 days back")
+    facility = await _facility(session, refusal_in.facility_id, "facility_id")
+    if refusal_in.category.value not in facility.categories:
+        raise InputError(
+            "category", f"{facility.id} does not offer {refusal_in.category.value}"
+        )
+    return facility
+
+
+async def record_refusal(
+    *, session: AsyncSession, refusal_in: RefusalCreate, facility: Facility,
+    picture: dict[str, Any], account_id: int, actor: str, now: datetime,
+) -> Refusal:
+    """Store a refusal stamped with its region and what the picture showed; flushes, no commit."""
+    refusal = Refusal(
+        **refusal_in.model_dump(),
+        region=facility.region,
+        recorded_at=now,
+        recorded_by=account_id,
+        **buckets(refusal_in.occurred_at),
+        **shown(picture, facility.id, refusal_in.category.value),
+    )
+    session.add(refusal)
+    await session.flush()
+    audit.record(
+        session=session, actor=actor, action="refusal.create", entity="refusal",
+        entity_id=str(refusal.id), at=now, detail=public(refusal),
+    )
+    return refusal
+
+
+async def set_outcome(
+    *, session: AsyncSession, refusal_id: int, update_in: RefusalUpdate, account_id: int,
+    actor: str, now: datetime | None = None,
+) -> Refusal:
+    """The recording midwife adds the outcome, within 24 hours of recording."""
+    now = now or datetime.now(UTC)
+    refusal = await session.get(Refusal, refusal_id)
+    if refusal is None:
+        raise LookupError(f"unknown refusal {refusal_id}")
+    if refusal.recorded_by != account_id:
+        raise PermissionError("only the midwife who recorded this refusal may amend it")
+    if now - refusal.recorded_at > AMEND_WINDOW:
+        raise PermissionError("a refusal may be amended within 24 hours of recording only")
+    outside: bool | None = update_in.outcome is Outcome.placed_outside_region or None
+    if update_in.placed_facility_id is not None:
+        placed = await _facility(session, update_in.placed_facility_id, "placed_facility_id")
+        if update_in.outcome is Outcome.placed and placed.region != refusal.region:
+            raise InputError(
+                "outcome", f"{placed.id} lies outside region {refusal.region}: "
+                "use placed_outside_region"
+            )
+        if update_in.outcome is Outcome.placed_outside_region and placed.region == refusal.region:
+            raise InputError("placed_facility_id", f"{placed.id} lies inside {refusal.region}")
+        if update_in.outcome not in (Outcome.placed, Outcome.placed_outside_region):
+            raise InputError("placed_facility_id", f"not allowed with outcome {update_in.outcome}")
+    if update_in.outcome is Outcome.placed:
+        outside = False
+    refusal.outcome = update_in.outcome
+    refusal.placed_facility_id = update_in.placed_facility_id
+    refusal.placed_outside_region = outside
+    refusal.calls_until_placement = update_in.calls_until_placement
+    refusal.minutes_until_placement = update_in.minutes_until_placement
+    refusal.outcome_at = now
+    session.add(refusal)
+    await session.flush()
+    audit.record(
+        session=session, actor=actor, action="refusal.outcome", entity="refusal",
+        entity_id=str(refusal.id), at=now, detail=update_in.model_dump(mode="json"),
+    )
+    return refusal

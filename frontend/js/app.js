@@ -1,0 +1,123 @@
+// Shell: login, navigation by role, language switch, service worker.
+import { t, lang, setLang, esc } from './i18n.js';
+import { session, login, ApiError } from './api.js';
+
+const view = document.getElementById('view');
+const VIEWS = {
+  midwife: { label: 'nav_midwife', load: () => import('./midwife.js') },
+  mine: { label: 'nav_mine', load: () => import('./mine.js') },
+  staff: { label: 'nav_staff', load: () => import('./staff.js') },
+  analyst: { label: 'nav_analyst', load: () => import('./analyst.js') },
+};
+const ALLOWED = {
+  midwife: ['midwife', 'mine'],
+  facility_staff: ['staff', 'midwife', 'mine'],
+  analyst: ['analyst', 'midwife'],
+  admin: ['midwife', 'staff', 'analyst'],
+};
+let current = null;  // {name, mod}
+
+export function toast(msg, ms = 4000) {
+  const el = document.getElementById('toast');
+  el.textContent = msg;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, ms);
+}
+export function announce(msg) {
+  const el = document.getElementById('announce');
+  const p = document.createElement('p');
+  p.textContent = msg;
+  el.append(p);
+  while (el.childElementCount > 5) el.firstElementChild.remove();
+}
+
+function chrome() {
+  const s = session.get();
+  document.documentElement.lang = lang;
+  document.title = t('brand');
+  document.getElementById('brand').textContent = t('brand');
+  document.querySelector('.skip').textContent = t('skip');
+  document.getElementById('rule1').textContent = t('rule1');
+  document.getElementById('rule2').textContent = t('rule2');
+  document.getElementById('rules').setAttribute('aria-label', t('rules'));
+  const lb = document.getElementById('lang');
+  lb.textContent = t('other_lang');
+  lb.setAttribute('aria-label', t('other_lang_label'));
+  const out = document.getElementById('logout');
+  out.hidden = !s;
+  out.textContent = t('logout_short');
+  out.setAttribute('aria-label', t('logout'));
+  const nav = document.getElementById('nav');
+  nav.setAttribute('aria-label', t('screens'));
+  const names = s ? (ALLOWED[s.role] || ['midwife']) : [];
+  const here = route();
+  nav.innerHTML = names.length > 1 ? names.map(n =>
+    `<a href="#/${n}" class="tab"${n === here ? ' aria-current="page"' : ''}>${esc(t(VIEWS[n].label))}</a>`).join('') : '';
+}
+
+function route() {
+  const s = session.get();
+  if (!s) return 'login';
+  const names = ALLOWED[s.role] || ['midwife'];
+  const want = location.hash.replace(/^#\/?/, '').split('?')[0];
+  return names.includes(want) ? want : names[0];
+}
+
+function renderLogin() {
+  view.innerHTML = `<form class="login pad" id="login-form" novalidate>
+    <h1>${esc(t('login_title'))}</h1>
+    <p class="muted">${esc(t('login_intro'))}</p>
+    <label for="u">${esc(t('username'))}</label>
+    <input id="u" name="username" autocomplete="username" autocapitalize="none" required>
+    <label for="p">${esc(t('password'))}</label>
+    <input id="p" name="password" type="password" autocomplete="current-password" required>
+    <p class="error" id="login-error" role="alert"></p>
+    <button class="btn primary big" type="submit">${esc(t('login'))}</button>
+  </form>`;
+  const form = document.getElementById('login-form');
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    const err = document.getElementById('login-error');
+    err.textContent = '';
+    try {
+      await login(form.username.value.trim(), form.password.value);
+      location.hash = '';
+      show();
+    } catch (ex) {
+      err.textContent = ex instanceof ApiError && ex.offline ? t('login_offline') : t('login_failed');
+    }
+  });
+}
+
+async function show() {
+  const name = route();
+  chrome();
+  if (current && current.mod.unmount) current.mod.unmount();
+  current = null;
+  if (name === 'login') { renderLogin(); return; }
+  view.innerHTML = `<p class="muted pad">${esc(t('loading'))}</p>`;
+  const mod = await VIEWS[name].load();
+  current = { name, mod };
+  await mod.mount(view, { session: session.get(), toast, announce });
+}
+
+document.getElementById('lang').addEventListener('click', () => {
+  setLang(lang === 'nl' ? 'en' : 'nl');
+  if (current && current.mod.relabel) { chrome(); current.mod.relabel(); } else show();
+});
+document.getElementById('logout').addEventListener('click', () => {
+  session.clear();
+  // A shared phone keeps nothing of the previous user: cached pictures and own refusals go too.
+  for (const k of Object.keys(localStorage)) if (k.startsWith('cap.c.')) localStorage.removeItem(k);
+  if (window.caches) caches.keys().then(ks => ks.forEach(k => caches.delete(k)));
+  location.hash = '';
+  show();
+});
+window.addEventListener('cap:logout', () => show());
+window.addEventListener('hashchange', () => show());
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch(() => { /* not fatal */ });
+}
+show();

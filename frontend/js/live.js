@@ -1,0 +1,93 @@
+// The region's live stream: snapshot, then facility messages in seq order; reconnect with since.
+// Falls back to polling the regional picture when the websocket cannot be used.
+import { api, session } from './api.js';
+
+export class Live {
+  constructor(region, { onSnapshot, onFacility, onState }) {
+    Object.assign(this, { region, onSnapshot, onFacility, onState });
+    this.seq = null;
+    this.ws = null;
+    this.closed = false;
+    this.failures = 0;
+    this.timer = null;
+    this.watchdog = null;
+    this.state = 'connecting';
+  }
+
+  setState(s) { this.state = s; this.onState(s); }
+
+  start(seq) {
+    this.seq = seq ?? null;
+    this.connect();
+    this.onOnline = () => { if (this.state !== 'live') this.reconnectNow(); };
+    window.addEventListener('online', this.onOnline);
+  }
+
+  stop() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    window.removeEventListener('online', this.onOnline);
+    if (this.ws) { this.ws.onclose = null; this.ws.close(); }
+  }
+
+  reconnectNow() { clearTimeout(this.timer); this.failures = 0; if (this.ws) this.ws.close(); else this.connect(); }
+
+  connect() {
+    if (this.closed) return;
+    const s = session.get();
+    if (!s) return;
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    let url = `${proto}://${location.host}/ws/regions/${encodeURIComponent(this.region)}?token=${encodeURIComponent(s.token)}`;
+    if (this.seq != null) url += `&since=${this.seq}`;
+    this.setState('connecting');
+    let opened = false;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = () => { opened = true; this.failures = 0; this.kick(); };
+    ws.onmessage = ev => {
+      this.kick();
+      let m;
+      try { m = JSON.parse(ev.data); } catch { return; }
+      if (this.state !== 'live') this.setState('live');
+      if (m.type === 'snapshot') {
+        this.seq = m.seq;
+        this.onSnapshot(m);
+      } else if (m.type === 'facility') {
+        if (this.seq != null && m.seq <= this.seq) return;
+        this.seq = m.seq;
+        this.onFacility(m.facility, m.seq);
+      } else if (m.type === 'reset') {
+        this.refetch();  // a snapshot may follow as well; either is fine
+      }
+    };
+    ws.onclose = () => {
+      clearTimeout(this.watchdog);
+      this.ws = null;
+      if (this.closed) return;
+      this.failures += 1;
+      // Never opened several times in a row: the stream is not there; poll the picture meanwhile.
+      if (!opened) this.refetch();
+      const delay = Math.min(15000, 500 * 2 ** Math.min(this.failures, 5));
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  // No message (pings come every 30 s) for 45 s: the connection is dead even if not closed.
+  kick() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => { if (this.ws) this.ws.close(); }, 45000);
+  }
+
+  async refetch() {
+    try {
+      const pic = await api(`/api/v1/regions/${encodeURIComponent(this.region)}/capacity`);
+      if (this.closed) return;
+      this.seq = pic.seq;
+      this.onSnapshot(pic);
+      if (!this.ws || this.ws.readyState !== 1) this.setState('poll');
+    } catch (e) {
+      if (!this.closed && (!this.ws || this.ws.readyState !== 1)) this.setState('offline');
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Record a refusal from a card: open (1), reason (2), save (3). Type and gestational band are optional.
+import { t, esc } from './i18n.js';
+import { api, store } from './api.js';
+
+const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
+const TYPES = ['medical', 'non_medical', 'acute', 'antenatal_transfer', 'neonatal_transfer'];
+const BANDS = ['<24', '24-27', '28-31', '32-33', '34-36', '>=37'];
+const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
+
+// One random token groups the refusals of one search (a few hours), never anything about the woman.
+function episode() {
+  const e = store.get('episode');
+  if (e && Date.now() - e.at < 3 * 3600e3) return e.token;
+  const token = [...crypto.getRandomValues(new Uint8Array(12))].map(b => b.toString(16).padStart(2, '0')).join('');
+  store.set('episode', { token, at: Date.now() });
+  return token;
+}
+
+function radios(name, values, label, checked) {
+  return values.map(v => `<label class="opt"><input type="radio" name="${name}" value="${esc(v)}"${v === checked ? ' checked' : ''}><span>${esc(label(v))}</span></label>`).join('');
+}
+
+export function openRefusal(f, entry, ctx) {
+  let dlg = document.getElementById('refusal');
+  if (dlg) dlg.remove();
+  dlg = document.createElement('dialog');
+  dlg.id = 'refusal';
+  dlg.className = 'sheet';
+  const cats = CATS.filter(c => f.categories.includes(c));
+  const lastType = localStorage.getItem('cap.rtype') || 'medical';
+  const defaultReason = entry && entry.stop ? null : null;
+  dlg.innerHTML = `<form method="dialog" class="pad" novalidate>
+    <h2 id="refusal-title">${esc(t('refusal_title', { name: f.name }))}</h2>
+    <fieldset class="reasons"><legend>${esc(t('reason_q'))}</legend>
+      ${radios('reason', REASONS, r => t('r_' + r), defaultReason)}</fieldset>
+    <details class="more"><summary>${esc(t('optional'))}: ${esc(t('category_q'))}, ${esc(t('request_type_q'))}, ${esc(t('ga_q'))}</summary>
+      <fieldset class="small"><legend>${esc(t('category_q'))}</legend>${radios('category', cats, c => t('cat_' + c), 'delivery_room')}</fieldset>
+      <fieldset class="small"><legend>${esc(t('request_type_q'))}</legend>${radios('request_type', TYPES, r => t('rt_' + r), lastType)}</fieldset>
+      <fieldset class="small"><legend>${esc(t('ga_q'))}</legend>${radios('band', BANDS, b => b.replace('>=', '≥'), null)}</fieldset>
+    </details>
+    <p class="error" role="alert" id="refusal-error"></p>
+    <div class="row">
+      <button type="button" class="btn" value="cancel" id="refusal-cancel">${esc(t('cancel'))}</button>
+      <button type="submit" class="btn primary big" id="refusal-save" disabled>${esc(t('save'))}</button>
+    </div>
+  </form>`;
+  dlg.setAttribute('aria-labelledby', 'refusal-title');
+  document.body.append(dlg);
+  const form = dlg.querySelector('form');
+  const save = dlg.querySelector('#refusal-save');
+  form.addEventListener('change', () => { save.disabled = !form.reason.value; });
+  dlg.querySelector('#refusal-cancel').addEventListener('click', () => dlg.close());
+  dlg.addEventListener('close', () => dlg.remove());
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    if (!form.reason.value) return;
+    save.disabled = true;
+    const body = {
+      occurred_at: new Date().toISOString(),
+      facility_id: f.id,
+      category: form.category.value || 'delivery_room',
+      request_type: form.request_type.value || 'medical',
+      reason: form.reason.value,
+      gestational_age_band: form.band.value || null,
+      indication: null,
+      episode: episode(),
+    };
+    try {
+      const rec = await api('/api/v1/refusals', { method: 'POST', body });
+      localStorage.setItem('cap.rtype', body.request_type);
+      const mine = store.get('mine') || [];
+      mine.unshift({ ...body, id: rec.id, shown_status: rec.shown_status, facility_name: f.name, outcome: null });
+      store.set('mine', mine.slice(0, 50));
+      dlg.close();
+      ctx.toast(t('saved_refusal'));
+    } catch (e) {
+      save.disabled = false;
+      dlg.querySelector('#refusal-error').textContent = e.offline ? t('saved_offline') : t('error', { msg: e.message });
+    }
+  });
+  dlg.showModal();
+  dlg.querySelector('input[name=reason]').focus();
+}

@@ -1,0 +1,271 @@
+"""The frontend in a real browser: Debian's chromium driven by Playwright against a real server.
+
+Each module run starts its own service (uvicorn subprocess) on a free loopback port, with a fresh
+seeded database and its own Valkey; figures are written through the public API, as a hospital would.
+Screenshots at 390x844 land in tests/artifacts/ for reviewers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from capacity.storage.redis import EmbeddedValkey
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium missing: make browser")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+REGION = "zuidwest"
+ERASMUS = "erasmus-mc-rotterdam"
+MAASSTAD = "maasstad-ziekenhuis-rotterdam"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1,
+         "geolocation": {"latitude": 51.92, "longitude": 4.48}, "permissions": ["geolocation"],
+         "locale": "nl-NL", "timezone_id": "Europe/Amsterdam"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`capacity.main:create_app --factory` under uvicorn, on its own port."""
+
+    def __init__(self, db_url: str, redis_url: str, data_dir: Path):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "CAPACITY_DATABASE_URL": db_url, "CAPACITY_REDIS_URL": redis_url,
+                    "CAPACITY_DATA_DIR": str(data_dir), "CAPACITY_AUTO_SETUP": "false",
+                    "CAPACITY_DEMO_DATA": "false", "CAPACITY_EXPIRY_INTERVAL_SECONDS": "3600"}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.tokens: dict[str, str] = {}
+
+    def start(self) -> Server:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "capacity.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def headers(self, user: str) -> dict[str, str]:
+        if user not in self.tokens:
+            r = httpx.post(self.base + "/api/v1/auth/token", data={"username": user, "password": "demo"})
+            r.raise_for_status()
+            self.tokens[user] = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def call(self, method: str, path: str, user: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return httpx.request(method, self.base + path, headers=self.headers(user), timeout=10, **kw)
+
+    def figures(self, facility: str, **cats: tuple[int, int]) -> None:
+        body = {"categories": {c: {"available": a, "staffed": s} for c, (a, s) in cats.items()}}
+        r = self.call("PUT", f"/api/v1/facilities/{facility}/capacity", f"staff-{facility}", json=body)
+        assert r.status_code == 200, r.text
+
+    def has_path(self, path: str) -> bool:
+        return path in httpx.get(self.base + "/openapi.json").json()["paths"]
+
+
+@pytest.fixture(scope="module")
+def own_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
+    server = EmbeddedValkey(tmp_path_factory.mktemp("fe-valkey"), appendonly=False).start()
+    yield server
+    server.stop()
+
+
+def _seed_region(server: Server) -> None:
+    """Every facility of the region reports, so the picture looks like a real night."""
+    facilities = httpx.get(server.base + f"/api/v1/facilities?region={REGION}",
+                           headers=server.headers("admin")).json()
+    for i, f in enumerate(facilities):
+        cats = {c: ((i + j) % 4, 6) for j, c in enumerate(f["categories"])}
+        server.figures(f["id"], **cats)
+
+
+@pytest.fixture(scope="module")
+def server(databases, own_valkey, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    srv = Server(databases.fresh(), own_valkey.url, tmp_path_factory.mktemp("fe-var")).start()
+    _seed_region(srv)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(**PHONE)
+    ctx.set_default_timeout(8000)
+    yield ctx
+    ctx.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def sign_in(page, server: Server, user: str, region: str | None = REGION):  # type: ignore[no-untyped-def]
+    if region:
+        page.add_init_script(f"localStorage.setItem('cap.region', {json.dumps(region)})")
+    page.goto(server.base + "/")
+    page.fill("#u", user)
+    page.fill("#p", "demo")
+    page.click("#login-form button[type=submit]")
+    return page
+
+
+def card(page, facility: str):  # type: ignore[no-untyped-def]
+    return page.locator(f"#f-{facility}")
+
+
+def wait_live(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#conn[data-state=live]", timeout=8000)
+
+
+# ---- midwife -------------------------------------------------------------------------------
+
+
+def test_midwife_sees_staff_change_without_reload(server: Server, context) -> None:  # type: ignore[no-untyped-def]
+    server.figures(ERASMUS, delivery_room=(0, 6))
+    page = sign_in(context.new_page(), server, "midwife")
+    badge = card(page, ERASMUS).locator(".cat[data-cat=delivery_room] .badge")
+    sync_api.expect(badge).to_contain_text("vol")
+    wait_live(page)
+    page.evaluate("window.__same_page = 1")
+    server.figures(ERASMUS, delivery_room=(3, 6))
+    sync_api.expect(badge).to_contain_text("3 vrij", timeout=2000)
+    assert page.evaluate("window.__same_page") == 1  # no reload happened
+    assert card(page, ERASMUS).get_attribute("data-status") == "ok"
+    sync_api.expect(page.locator("#announce")).to_contain_text("Verloskamer nu 3 vrij")
+    # the standing agreements and the distance note are on screen
+    sync_api.expect(page.locator("#rules")).to_contain_text("Acuut: altijd naar het dichtstbijzijnde ziekenhuis")
+    sync_api.expect(page.locator("#rules")).to_contain_text("U mag altijd bellen")
+    sync_api.expect(page.locator("#dnote")).to_contain_text("hemelsbreed")
+    sync_api.expect(card(page, ERASMUS).locator(".where")).to_contain_text("min rijden")
+    page.wait_for_timeout(2100)  # let the highlight fade for the picture
+    shot(page, "midwife")
+    page.click("#lang")
+    sync_api.expect(badge).to_contain_text("3 free")
+    sync_api.expect(page.locator("#rules")).to_contain_text("Acute: always to the nearest hospital")
+    shot(page, "midwife-en")
+    page.click("#lang")
+
+
+def test_stale_figure_shows_unknown_never_green(server: Server, own_valkey, context) -> None:  # type: ignore[no-untyped-def]
+    server.figures(MAASSTAD, delivery_room=(4, 6))
+    # Age the figure in the live picture, as if the ward had not reported for six hours.
+    r = redis.Redis.from_url(own_valkey.url)
+    key = f"cap:{{{REGION}}}:state"
+    raw = json.loads(r.hget(key, MAASSTAD))
+    old = datetime.now(UTC) - timedelta(hours=6)
+    for fig in raw["categories"].values():
+        fig["ts"] = old.timestamp()
+        fig["updated_at"] = old.isoformat()
+    r.hset(key, MAASSTAD, json.dumps(raw))
+    page = sign_in(context.new_page(), server, "midwife")
+    cat = card(page, MAASSTAD).locator(".cat[data-cat=delivery_room]")
+    sync_api.expect(cat).to_have_attribute("data-status", "unknown")
+    sync_api.expect(cat.locator(".badge")).to_contain_text("onbekend")
+    sync_api.expect(cat).to_contain_text("6 uur geleden")
+    assert card(page, MAASSTAD).get_attribute("data-status") != "ok"
+
+
+def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-untyped-def]
+    until = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+    r = server.call("PUT", f"/api/v1/facilities/{ERASMUS}/stop", f"staff-{ERASMUS}",
+                    json={"reason": "staff", "until": until})
+    assert r.status_code == 200, r.text
+    try:
+        page = sign_in(context.new_page(), server, "midwife")
+        banner = card(page, ERASMUS).locator(".stopban")
+        sync_api.expect(banner).to_contain_text("STOP")
+        sync_api.expect(banner).to_contain_text("geen personeel")
+        sync_api.expect(banner).to_contain_text("tot")
+        sync_api.expect(card(page, ERASMUS).locator(".cat[data-cat=delivery_room]")).to_have_attribute("data-status", "stop")
+        card(page, ERASMUS).scroll_into_view_if_needed()
+        shot(page, "midwife-stop")
+    finally:
+        server.call("DELETE", f"/api/v1/facilities/{ERASMUS}/stop", f"staff-{ERASMUS}")
+
+
+def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+    try:
+        for user, tab in (("midwife", None),):
+            page = sign_in(ctx.new_page(), server, user)
+            page.wait_for_selector(".card, .stepcat, .filters")
+            if tab:
+                page.goto(server.base + "/" + tab)
+                page.wait_for_timeout(500)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{user}: page is {width}px wide"
+            page.evaluate("localStorage.clear()")
+            page.close()
+    finally:
+        ctx.close()
+
+
+def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
+    srv = Server(databases.fresh(), own_valkey.url, tmp_path / "var").start()
+    ctx = browser.new_context(**PHONE)
+    try:
+        srv.figures(ERASMUS, delivery_room=(2, 6))
+        page = sign_in(ctx.new_page(), srv, "midwife")
+        badge = card(page, ERASMUS).locator(".cat[data-cat=delivery_room] .badge")
+        sync_api.expect(badge).to_contain_text("2 vrij")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_function("navigator.serviceWorker.controller !== null || !!location.reload()", timeout=8000)
+        sync_api.expect(badge).to_contain_text("2 vrij")
+        srv.stop()
+        page.reload()
+        sync_api.expect(badge).to_contain_text("2 vrij")
+        conn = page.locator("#conn")
+        sync_api.expect(conn).to_have_attribute("data-state", "offline", timeout=10000)
+        sync_api.expect(conn).to_contain_text("laatst bekende beeld van")
+        sync_api.expect(page.locator("#rules")).to_contain_text("U mag altijd bellen")
+        shot(page, "midwife-offline")
+    finally:
+        ctx.close()
+        srv.stop()

@@ -34,6 +34,7 @@ from capacity.availability.models import (
     StopIn,
 )
 from capacity.availability.store import CapacityStore
+from capacity.availability.writer import FigureWriter
 from capacity.facilities.models import Facility, Region
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -230,22 +231,6 @@ async def _facility_for_write(session: AsyncSession, facility_id: str) -> Facili
     return facility
 
 
-def _check_update(facility: Facility, update_in: CapacityUpdate) -> None:
-    offered = set(facility.categories)
-    for category, figure in update_in.categories.items():
-        if category.value not in offered:
-            raise InputError(
-                f"categories.{category.value}",
-                f"{facility.id} does not offer {category.value} "
-                f"(it offers {', '.join(sorted(offered))})",
-            )
-        if figure.available > figure.staffed:
-            raise InputError(
-                f"categories.{category.value}.available",
-                f"available ({figure.available}) may not exceed staffed ({figure.staffed})",
-            )
-
-
 async def update_capacity(
     *, db: Database, store: CapacityStore, settings: Settings, facility_id: str,
     update_in: CapacityUpdate, actor: str,
@@ -254,43 +239,21 @@ async def update_capacity(
 
     Every accepted request is a change: figures sent again unchanged are confirmed, so their
     ``updated_at`` refreshes and the facility's ``version`` and the region's ``seq`` rise.
+    Written by the process's group-commit writer (``writer.py``).
     """
-    async with db.write_session() as session:
-        facility = await _facility_for_write(session, facility_id)
-        _check_update(facility, update_in)
-        seq, version = await _bump(session, facility)
-        now = utcnow()
-        region = await session.get(Region, facility.region)
-        assert region is not None
-        rules = rules_json(region, settings)
-        stop = await _active_stop(session, facility.id)
-        current = {f.category: f for f in await _figures(session, facility.id)}
-        for category, figure in update_in.categories.items():
-            row = current.get(category) or CapacityFigure(
-                facility_id=facility.id, category=category, available=0, staffed=0,
-                updated_at=now, updated_by=actor,
-            )
-            row.available, row.staffed = figure.available, figure.staffed
-            row.updated_at, row.updated_by, row.stale = now, actor, False
-            session.add(row)
-            session.add(
-                CapacityChange(
-                    at=now, region=facility.region, facility_id=facility.id, seq=seq,
-                    version=version, kind=ChangeKind.figures, category=category,
-                    available=figure.available, staffed=figure.staffed, actor=actor,
-                    status=Status.stop if stop else rules_mod.colour(figure.available, rules),
-                )
-            )
-        audit.record(
-            session=session, actor=actor, action="capacity.update", entity="facility",
-            entity_id=facility.id, at=now,
-            detail={"seq": seq, "version": version, **update_in.model_dump(mode="json")},
-        )
-        entry = await _publish(
-            session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
-        )
-        await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
-        return entry
+    return await figure_writer(db=db, store=store, settings=settings).submit(
+        facility_id=facility_id, update_in=update_in, actor=actor
+    )
+
+
+def figure_writer(*, db: Database, store: CapacityStore, settings: Settings) -> FigureWriter:
+    """The process's writer for this database, made on first use and closed with the database."""
+    writer: FigureWriter | None = getattr(db, "figure_writer", None)
+    if writer is None:
+        writer = FigureWriter(db, store, settings)
+        db.figure_writer = writer  # type: ignore[attr-defined]
+        db.on_dispose.append(writer.close)
+    return writer
 
 
 async def declare_stop(

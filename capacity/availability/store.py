@@ -93,6 +93,23 @@ class CapacityStore:
         )
         return Applied(bool(applied), int(current))
 
+    async def apply_many(self, changes: list[tuple[str, int, str, bytes, bytes]]) -> list[Applied]:
+        """Apply several (region, seq, facility_id, raw, message) changes in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for region, seq, facility_id, raw, message in changes:
+            await self._apply(
+                keys=[
+                    keys.region_seq(region),
+                    keys.region_state(region),
+                    keys.region_stream(region),
+                    keys.region_channel(region),
+                ],
+                args=[seq, facility_id, raw, message, self.replay],
+                client=pipe,
+            )
+        results = await pipe.execute()
+        return [Applied(bool(a), int(c)) for a, c in results]
+
     async def rebuild(
         self, *, region: str, seq: int, facilities: dict[str, bytes], rules: bytes
     ) -> Applied:

@@ -8,7 +8,7 @@ in-process lock, so that waiting writers queue instead of polling SQLite's busy 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide where transactions begin.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -42,7 +42,7 @@ class Database:
         if self.is_sqlite:
             self.write_engine = create_async_engine(url, **kwargs)
             for eng, begin in ((self.engine, "BEGIN"), (self.write_engine, "BEGIN IMMEDIATE")):
-                event.listen(eng.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(eng.sync_engine, "connect", sqlite_pragmas)
                 event.listen(
                     eng.sync_engine, "begin", lambda conn, b=begin: conn.exec_driver_sql(b)
                 )
@@ -51,6 +51,7 @@ class Database:
             self.write_engine, class_=AsyncSession, expire_on_commit=False
         )
         self._sqlite_write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.on_dispose: list[Callable[[], Awaitable[None]]] = []
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -59,13 +60,18 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def write_lock(self) -> AsyncIterator[None]:
+        """On SQLite, one writer of this process at a time (others queue here, not in SQLite)."""
+        if self._sqlite_write_lock is None:
+            yield
+            return
+        async with self._sqlite_write_lock:
+            yield
+
+    @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction holds the write lock from its first statement (SQLite)."""
-        if self._sqlite_write_lock is None:
-            async with self._writer() as session:
-                yield session
-            return
-        async with self._sqlite_write_lock, self._writer() as session:
+        async with self.write_lock(), self._writer() as session:
             yield session
 
     async def ping(self) -> None:
@@ -73,6 +79,8 @@ class Database:
             await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        for close in self.on_dispose:
+            await close()
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()

@@ -1,4 +1,4 @@
-"""create_app(): the lifespan owns the engine, the Redis client, the scheduler and the watcher."""
+"""create_app(): the lifespan owns the engine, Redis client, hub, scheduler and watcher."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from capacity.availability import jobs
 from capacity.availability.service import Unavailable, load_all
 from capacity.availability.store import CapacityStore
 from capacity.realtime import ws
+from capacity.realtime.hub import Hub
 from capacity.reporting import jobs as reporting_jobs
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -29,14 +30,22 @@ log = logging.getLogger("capacity")
 
 
 async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
-    """Rebuild the live picture from SQL whenever Redis comes back without it."""
+    """Rebuild the live picture from SQL whenever Redis comes back without it.
+
+    A restarted Redis (new ``run_id``) may also come back with an older picture (its append-only
+    file lost the last second): ``load_all`` then rebuilds the regions whose seq differs from SQL.
+    """
     state = app.state
+    run_id: bytes | None = None
     while True:
         await asyncio.sleep(interval)
         try:
-            if await state.store.loaded() is None:
-                log.warning("Redis holds no live picture (restarted empty?): rebuilding from SQL")
+            now_id = (await state.redis.info("server")).get("run_id")
+            restarted = run_id is not None and now_id != run_id
+            if restarted or await state.store.loaded() is None:
+                log.warning("Redis restarted or holds no live picture: rebuilding from SQL")
                 await load_all(db=state.db, store=state.store, settings=state.settings)
+            run_id = now_id
         except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
             log.debug("watcher: %s", exc)
         except Exception:  # the watcher must outlive any single failure
@@ -65,6 +74,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except (*REDIS_DOWN,) as exc:
         log.error("Redis unreachable at start (%s); the watcher will load it when it is back", exc)
     watcher = asyncio.create_task(_watch_redis(app), name="redis-watcher")
+    hub_client = create_client(redis_url)
+    app.state.hub = hub = Hub(hub_client, ping_seconds=settings.ws_ping_seconds)
+    await hub.start()
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         jobs.run_locked, "interval", seconds=settings.expiry_interval_seconds,
@@ -77,6 +89,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         scheduler.shutdown(wait=False)
+        await hub.stop()
+        await hub_client.aclose()
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     expiry_interval_seconds: int = Field(30, ge=1, le=3600)
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
     workers: int = Field(1, ge=1, le=64)
+    ws_ping_seconds: float = Field(25.0, gt=0, le=30, description="Live stream: ping when idle this long")
+    ws_queue_limit: int = Field(2000, ge=8, description="Live stream: messages buffered per client")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -1,7 +1,78 @@
-"""The websocket endpoint of the live stream (issue 3 fills this router)."""
+"""The websocket endpoint of the live stream: ``GET /ws/regions/{region}?token=...&since=...``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from capacity.auth.service import AuthError, decode_token, may_read_region
+from capacity.facilities.models import Region
+from capacity.realtime import messages
+from capacity.realtime.connection import Closed, Connection, drain_receive
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["live"])
+
+
+async def _admit(websocket: WebSocket, region: str) -> int | None:
+    """None when the caller may watch the region, else the close code to end with."""
+    state = websocket.app.state
+    token = websocket.query_params.get("token")
+    try:
+        principal = decode_token(token or "", secret=state.settings.resolved_secret_key)
+    except AuthError:
+        return messages.CLOSE_BAD_TOKEN
+    async with state.db.session() as session:
+        if await session.get(Region, region) is None:
+            return messages.CLOSE_UNKNOWN_REGION
+    if not may_read_region(principal, region):
+        return messages.CLOSE_FORBIDDEN
+    return None
+
+
+def _since(websocket: WebSocket) -> int | None:
+    raw = websocket.query_params.get("since")
+    if raw is None or not raw.isdigit():
+        return None  # absent or nonsense: start from a snapshot
+    return int(raw)
+
+
+@router.websocket("/ws/regions/{region}")
+async def region_stream(websocket: WebSocket, region: str) -> None:
+    """A snapshot of the region, then every change in ``seq`` order, and pings when idle."""
+    await websocket.accept()  # accept first: a close code can only travel on an open socket
+    state = websocket.app.state
+    code: int | None
+    try:
+        code = await _admit(websocket, region)
+    except Exception:  # the database is down: the client retries later
+        log.exception("live stream: admission failed")
+        code = messages.CLOSE_UNAVAILABLE
+    if code is None:
+        connection = Connection(
+            websocket, region=region, hub=state.hub, db=state.db, store=state.store,
+            settings=state.settings,
+        )
+        writer = asyncio.create_task(connection.run(_since(websocket)))
+        reader = asyncio.create_task(drain_receive(websocket))
+        await asyncio.wait((writer, reader), return_when=asyncio.FIRST_COMPLETED)
+        reader.cancel()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        try:
+            await writer
+        except Closed as closed:
+            code = closed.code
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the socket broke under the writer: nothing left to tell the client
+            log.debug("live stream writer ended", exc_info=True)
+    if code is not None and websocket.application_state is WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(code)

@@ -1,0 +1,148 @@
+"""One websocket client of the live stream: its bounded buffer, its writer and its resume.
+
+The hub pushes ``(seq, text)`` items into the buffer without waiting; the writer (the endpoint's
+own task) sends them in order and drops those its snapshot or replay already covered. A second
+task only reads the socket, to notice the client going away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from capacity.availability.service import Unavailable, region_capacity
+from capacity.availability.store import CapacityStore
+from capacity.realtime import messages
+from capacity.realtime.hub import Hub
+from capacity.realtime.messages import CONTROL, Item
+from capacity.settings import Settings
+from capacity.storage import keys
+from capacity.storage.db import Database
+from capacity.storage.redis import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+
+class Closed(Exception):
+    """The connection must end with this close code."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+class Connection:
+    """A subscriber of the hub; ``run`` is the writer and lasts as long as the socket."""
+
+    def __init__(
+        self, websocket: WebSocket, *, region: str, hub: Hub, db: Database, store: CapacityStore,
+        settings: Settings,
+    ):
+        self.websocket = websocket
+        self.region = region
+        self.hub, self.db, self.store, self.settings = hub, db, store, settings
+        self.limit = settings.ws_queue_limit
+        self.buffer: deque[Item] = deque()
+        self.overflowed = False
+        self.seq = 0  # the last seq this client has been sent (snapshot, replay or change)
+        self.last_sent = asyncio.get_running_loop().time()
+        self._wakeup: asyncio.Future[None] | None = None
+
+    def push(self, item: Item) -> bool:
+        if self.overflowed:
+            return False
+        if len(self.buffer) >= self.limit:
+            self.overflowed = True  # stop buffering; the writer closes with CLOSE_TOO_SLOW
+            self.buffer.clear()
+        else:
+            self.buffer.append(item)
+        waiter = self._wakeup
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return not self.overflowed
+
+    async def run(self, since: int | None) -> None:
+        """Subscribe, send the snapshot or the replay, then every change until the end."""
+        try:
+            await self.hub.subscribe(self.region, self)
+        except REDIS_DOWN as exc:
+            raise Closed(messages.CLOSE_UNAVAILABLE) from exc
+        try:
+            if since is None or not await self._replay(since):
+                await self._send_snapshot()
+            await self._write()
+        finally:
+            self.hub.unsubscribe(self.region, self)
+
+    async def _write(self) -> None:
+        send = self.websocket.send
+        buffer = self.buffer
+        loop = asyncio.get_running_loop()
+        while True:
+            if not buffer:
+                if self.overflowed:
+                    raise Closed(messages.CLOSE_TOO_SLOW)
+                self._wakeup = loop.create_future()
+                await self._wakeup
+                self._wakeup = None
+                continue
+            seq, text = buffer.popleft()
+            if seq != CONTROL:
+                if seq <= self.seq:
+                    continue  # the snapshot or replay already covered it
+                if text is None:
+                    await self._send_snapshot()
+                    continue
+                self.seq = seq
+            await send({"type": "websocket.send", "text": text})
+            self.last_sent = loop.time()
+
+    async def _send_snapshot(self) -> None:
+        try:
+            picture = await region_capacity(
+                db=self.db, store=self.store, settings=self.settings, region_id=self.region
+            )
+        except Unavailable as exc:
+            raise Closed(messages.CLOSE_UNAVAILABLE) from exc
+        self.seq = int(picture["seq"])
+        await self.websocket.send_text(messages.snapshot(picture))
+        self.last_sent = asyncio.get_running_loop().time()
+
+    async def _replay(self, since: int) -> bool:
+        """Send every change after ``since`` from the stream; False when only a snapshot will do."""
+        try:
+            entries: list[Any] = await self.store.redis.xrange(
+                keys.region_stream(self.region), min=f"{since + 1}-0", max="+"
+            )
+            current = await self.store.current_seq(self.region)
+        except REDIS_DOWN as exc:
+            raise Closed(messages.CLOSE_UNAVAILABLE) from exc
+        if not entries:
+            if current != since:  # trimmed away, or the client saw a seq Redis no longer has
+                return False
+            self.seq = since
+            return True
+        if messages.entry_seq(entries[0][0]) != since + 1:
+            return False
+        if any(fields.get(b"t") != b"facility" for _, fields in entries):
+            return False
+        for entry_id, fields in entries:
+            await self.websocket.send_text(fields[b"m"].decode())
+            self.seq = messages.entry_seq(entry_id)
+        self.last_sent = asyncio.get_running_loop().time()
+        return True
+
+
+async def drain_receive(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it goes away."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return

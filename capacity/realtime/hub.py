@@ -1,0 +1,169 @@
+"""The hub: one upstream per process, fanned out to every local client of a region.
+
+For each region that has clients in this process, one reader task blocks on ``XREAD`` of the
+region's stream (entry ids are ``<seq>-0``), decodes each entry once and hands the same string
+to every client's bounded buffer. The hub never awaits a client: a client whose buffer is full
+is dropped from the feed and its writer closes it with ``CLOSE_TOO_SLOW``.
+
+A ``reset`` entry (the region was rebuilt from SQL), a gap in the seqs (entries lost while Redis
+was away) or a stream that went backwards after a reconnect turn into a resync item: every
+client then receives a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+from capacity.realtime.messages import PING_ITEM, Item, entry_seq
+from capacity.storage import keys
+from capacity.storage.redis import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+BLOCK_MS = 2000  # below the client's socket timeout (5 s)
+BATCH = 500
+BACKOFF_CAP = 5.0
+
+
+class Subscriber(Protocol):
+    last_sent: float
+
+    def push(self, item: Item) -> bool:
+        """Queue an item without waiting; False when the subscriber's buffer overflowed."""
+
+
+@dataclass(eq=False)
+class Feed:
+    """One region's upstream in this process."""
+
+    region: str
+    last_seq: int = 0
+    subscribers: set[Subscriber] = field(default_factory=set)
+    ready: asyncio.Future[None] | None = None
+    task: asyncio.Task[None] | None = None
+
+    def broadcast(self, item: Item) -> None:
+        dropped = [sub for sub in self.subscribers if not sub.push(item)]
+        for sub in dropped:
+            self.subscribers.discard(sub)
+
+
+class Hub:
+    """Created in the lifespan; ``subscribe``/``unsubscribe`` are called by connections."""
+
+    def __init__(self, redis: aioredis.Redis, *, ping_seconds: float):
+        self.redis = redis
+        self.ping_seconds = ping_seconds
+        self.feeds: dict[str, Feed] = {}
+        self._pinger: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._pinger = asyncio.create_task(self._ping_idle(), name="hub-pinger")
+
+    async def stop(self) -> None:
+        tasks = [f.task for f in self.feeds.values() if f.task] + [self._pinger]
+        self.feeds.clear()
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        for task in tasks:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def subscribe(self, region: str, sub: Subscriber) -> None:
+        """Add a subscriber; from here on it receives every entry after the feed's position.
+
+        The caller takes its snapshot (or replay) only after this returns, so nothing falls
+        between the two; it drops queued items it already covered by their ``seq``.
+        """
+        feed = self.feeds.get(region)
+        if feed is None:
+            feed = self.feeds[region] = Feed(region)
+            feed.ready = asyncio.get_running_loop().create_future()
+            try:
+                feed.last_seq = await self._tail(region)
+            except BaseException as exc:
+                del self.feeds[region]
+                feed.ready.set_exception(exc)
+                feed.ready.exception()  # retrieved: waiters re-raise it themselves
+                raise
+            feed.ready.set_result(None)
+            feed.task = asyncio.create_task(self._read(feed), name=f"hub-{region}")
+        else:
+            assert feed.ready is not None
+            await asyncio.shield(feed.ready)
+        feed.subscribers.add(sub)
+
+    def unsubscribe(self, region: str, sub: Subscriber) -> None:
+        feed = self.feeds.get(region)
+        if feed is None:
+            return
+        feed.subscribers.discard(sub)
+        if not feed.subscribers and feed.ready is not None and feed.ready.done():
+            # The reader notices at its next wake-up (cancelling a blocked XREAD would cost
+            # the connection); a new subscriber meanwhile gets a new feed.
+            del self.feeds[region]
+
+    async def _tail(self, region: str) -> int:
+        last = await self.redis.xrevrange(keys.region_stream(region), count=1)
+        return entry_seq(last[0][0]) if last else 0
+
+    async def _read(self, feed: Feed) -> None:
+        stream = keys.region_stream(feed.region)
+        backoff = 0.1
+        reconnected = False
+        while self.feeds.get(feed.region) is feed:
+            try:
+                if reconnected:
+                    await self._after_reconnect(feed)
+                    reconnected = False
+                reply = await self.redis.xread(
+                    {stream: f"{feed.last_seq}-0"}, count=BATCH, block=BLOCK_MS
+                )
+                backoff = 0.1
+            except REDIS_DOWN as exc:
+                log.warning(
+                    "hub %s: Redis unreachable (%s); retry in %.1f s", feed.region, exc, backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+                reconnected = True
+                continue
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    self._dispatch(feed, entry_seq(entry_id), fields)
+
+    async def _after_reconnect(self, feed: Feed) -> None:
+        """Redis is back: if its stream is behind what we delivered, resync from a snapshot."""
+        tail = await self._tail(feed.region)
+        if tail < feed.last_seq:
+            log.warning("hub %s: stream went back to %s; resync", feed.region, tail)
+            feed.last_seq = tail
+            feed.broadcast((tail, None))
+
+    def _dispatch(self, feed: Feed, seq: int, fields: dict[bytes, bytes]) -> None:
+        gap = seq != feed.last_seq + 1
+        feed.last_seq = seq
+        if gap or fields.get(b"t") != b"facility":
+            feed.broadcast((seq, None))  # reset, or entries we never saw: a fresh snapshot
+        else:
+            feed.broadcast((seq, fields[b"m"].decode()))
+
+    async def _ping_idle(self) -> None:
+        """Send a ping to every client that was sent nothing for half the ping interval."""
+        loop = asyncio.get_running_loop()
+        half = self.ping_seconds / 2
+        while True:
+            await asyncio.sleep(half)
+            idle_before = loop.time() - half
+            for feed in list(self.feeds.values()):
+                for sub in list(feed.subscribers):
+                    if sub.last_sent <= idle_before and not sub.push(PING_ITEM):
+                        feed.subscribers.discard(sub)

@@ -1,0 +1,38 @@
+"""What the live stream sends, and the close codes it uses (see docs/live-stream.md).
+
+Messages travel through the hub as ``Item`` tuples ``(seq, text)``: the text is encoded once per
+change and the same string object goes to every client of the region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+# Close codes (4000-4999 are ours; the last three digits follow HTTP where one fits).
+CLOSE_BAD_TOKEN = 4401  # missing, forged or expired token
+CLOSE_FORBIDDEN = 4403  # the account may not read this region
+CLOSE_UNKNOWN_REGION = 4404
+CLOSE_TOO_SLOW = 4008  # the client fell behind its buffer; reconnect with ``since``
+CLOSE_UNAVAILABLE = 1013  # Redis or the database is down; try again later
+CLOSE_GOING_AWAY = 1001  # the server shuts down
+
+# ``seq`` of an item that is sent whatever the client has seen (pings).
+CONTROL = -1
+
+Item = tuple[int, "str | None"]  # (seq, text); text None: "send a fresh snapshot of at least seq"
+
+PING = '{"type":"ping"}'
+PING_ITEM: Item = (CONTROL, PING)
+
+
+def snapshot(picture: dict[str, Any]) -> str:
+    """The regional picture as the first message of a connection (or after a reset)."""
+    return orjson.dumps({"type": "snapshot", **picture}).decode()
+
+
+def entry_seq(entry_id: bytes | str) -> int:
+    """The region ``seq`` of a stream entry id ``<seq>-0``."""
+    raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(raw.split("-", 1)[0])

@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, StreamingResponse
 
-from capacity.api.deps import DbDep, SettingsDep, StoreDep, require
+from capacity.api.deps import DbDep, SessionDep, SettingsDep, StoreDep, require
 from capacity.api.responses import ERRORS
+from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
+from capacity.auth.service import may_read_region
 from capacity.availability import service as availability
+from capacity.facilities import service as facilities
 from capacity.refusals import service
-from capacity.refusals.models import RefusalCreate, RefusalPublic, RefusalUpdate, public
+from capacity.refusals.models import (
+    EXPORT_COLUMNS,
+    RefusalCreate,
+    RefusalPublic,
+    RefusalUpdate,
+    public,
+)
+from capacity.reporting import exports, history, reports
+from capacity.reporting import service as reporting
+from capacity.reporting.models import RefusalReport, ReportSummary
 
 router = APIRouter(prefix="/api/v1", tags=["refusals"], responses=ERRORS)
 
 Recorder = Annotated[Principal, require(Role.midwife, Role.facility_staff, Role.admin)]
 Reader = Annotated[Principal, require(Role.analyst, Role.admin)]
-GroupBy = Literal[
-    "facility", "reason", "request_type", "category", "week", "month", "hour", "weekday"
-]
+GroupBy = reporting.GroupBy
 FromQ = Annotated[date | None, Query(alias="from", description="First day (local date)")]
 ToQ = Annotated[date | None, Query(alias="to", description="Last day, inclusive")]
 
 
 @router.post("/refusals", status_code=201, response_model=RefusalPublic)
 async def post_refusal(
-    refusal_in: RefusalCreate, principal: Recorder, db: DbDep, store: StoreDep,
+    refusal_in: RefusalCreate,
+    principal: Recorder,
+    db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Record a refusal (or, with ``decision: accepted``, an accepted transfer).
@@ -43,8 +57,13 @@ async def post_refusal(
             db=db, store=store, settings=settings, region_id=facility.region, now=now
         )
         refusal = await service.record_refusal(
-            session=session, refusal_in=refusal_in, facility=facility, picture=picture,
-            account_id=principal.id, actor=principal.actor, now=now,
+            session=session,
+            refusal_in=refusal_in,
+            facility=facility,
+            picture=picture,
+            account_id=principal.id,
+            actor=principal.actor,
+            now=now,
         )
         await session.commit()
         return public(refusal)
@@ -57,8 +76,190 @@ async def patch_refusal(
     """Set the outcome; only the account that recorded it, within 24 hours."""
     async with db.write_session() as session:
         refusal = await service.set_outcome(
-            session=session, refusal_id=refusal_id, update_in=update_in,
-            account_id=principal.id, actor=principal.actor,
+            session=session,
+            refusal_id=refusal_id,
+            update_in=update_in,
+            account_id=principal.id,
+            actor=principal.actor,
         )
         await session.commit()
         return public(refusal)
+
+
+# ---- statistics, capacity over time, exports and reports (analysts of the region, admins) ----
+
+
+async def _readable(session: SessionDep, principal: Principal, region: str) -> None:
+    if await facilities.get_region(session=session, region_id=region) is None:
+        raise LookupError(f"unknown region {region!r}")
+    if not may_read_region(principal, region):
+        raise PermissionError(f"no access to region {region!r}")
+
+
+def _dates(start: date | None, end: date | None) -> tuple[date, date]:
+    """Defaults: the 30 days up to today (local); then the range rules."""
+    end = end or datetime.now(service.LOCAL).date()
+    start = start or end - timedelta(days=29)
+    reporting.check_range(start, end)
+    return start, end
+
+
+async def _audit_export(
+    db: DbDep, principal: Principal, action: str, detail: dict[str, Any]
+) -> None:
+    async with db.write_session() as session:
+        audit.record(
+            session=session,
+            actor=principal.actor,
+            action=action,
+            entity="export",
+            entity_id=detail.get("region"),
+            detail=detail,
+        )
+        await session.commit()
+
+
+def _download(body: Any, fmt: str, name: str) -> StreamingResponse:
+    return StreamingResponse(
+        body,
+        media_type=exports.MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@router.get("/refusals/stats")
+async def refusal_stats(
+    region: str,
+    principal: Reader,
+    session: SessionDep,
+    start: FromQ = None,
+    end: ToQ = None,
+    group_by: GroupBy = "facility",
+) -> Any:
+    """Totals and groups of one region's refusals; ``to`` is inclusive, dates are local.
+
+    ``total`` counts refusals; ``shown_available`` those recorded while the picture showed the
+    category green or orange; ``searches`` the distinct episodes with a refusal (a refusal
+    without episode is a search of its own); ``accepted`` the accepted transfers recorded, and
+    ``refusal_rate`` = total / (total + accepted) (null when none was recorded). ``outcomes``
+    count searches by outcome (an episode's latest outcome), with median calls and minutes.
+    """
+    await _readable(session, principal, region)
+    start, end = _dates(start, end)
+    return await reporting.refusal_stats(
+        session=session, region=region, start=start, end=end, group_by=group_by
+    )
+
+
+@router.get("/refusals/export", response_class=StreamingResponse)
+async def refusal_export(
+    region: str,
+    principal: Reader,
+    session: SessionDep,
+    db: DbDep,
+    start: FromQ = None,
+    end: ToQ = None,
+    format: Literal["csv", "xlsx"] = "csv",
+) -> Any:
+    """One row per refusal (and accepted transfer), streamed; no identity of the recorder."""
+    await _readable(session, principal, region)
+    start, end = _dates(start, end)
+    detail = {"region": region, "from": start.isoformat(), "to": end.isoformat(), "format": format}
+    await _audit_export(db, principal, "refusals.export", detail)
+    rows = exports.refusal_rows(db=db, region=region, start=start, end=end)
+    body = exports.stream(format, EXPORT_COLUMNS, rows, "refusals")
+    return _download(body, format, f"refusals-{region}-{start}-{end}")
+
+
+@router.get("/capacity-over-time")
+async def capacity_over_time(
+    region: str,
+    principal: Reader,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    start: FromQ = None,
+    end: ToQ = None,
+    period: Literal["day", "week", "month", "total"] = "month",
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    """Hours each facility's categories spent red, in a stop, or stale, per period.
+
+    Rows ``{"facility_id", "category", "period", "hours_red", "hours_stop", "hours_stale"}``
+    for every category a facility offers; periods split at local midnights (``week`` is the
+    ISO week, ``total`` the whole range). Red uses the region's current thresholds, stale its
+    freshness limit; a stop counts for every category offered. ``format=csv|xlsx`` downloads.
+    """
+    await _readable(session, principal, region)
+    start, end = _dates(start, end)
+    rows = await history.capacity_over_time(
+        session=session, settings=settings, region=region, start=start, end=end, period=period
+    )
+    if format == "json":
+        return {"region": region, "from": start, "to": end, "period": period, "rows": list(rows)}
+    detail = {"region": region, "from": start.isoformat(), "to": end.isoformat(), "format": format}
+    await _audit_export(db, principal, "capacity.export", detail)
+    body = exports.stream(
+        format, history.COLUMNS, exports.aiter_rows(rows, history.COLUMNS), "capacity"
+    )
+    return _download(body, format, f"capacity-{region}-{start}-{end}")
+
+
+@router.get("/reports", response_model=list[ReportSummary])
+async def list_reports(principal: Reader, session: SessionDep, region: str | None = None) -> Any:
+    """Stored monthly ROAZ reports, newest first (an analyst sees those of their region)."""
+    if region is not None:
+        await _readable(session, principal, region)
+    elif principal.role is Role.analyst and principal.region_id is not None:
+        region = principal.region_id
+    return await reports.list_reports(session=session, region=region)
+
+
+@router.post("/reports", status_code=201, response_model=ReportSummary)
+async def generate_report(
+    principal: Reader,
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    region: str,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="e.g. 2026-10")],
+) -> Any:
+    """Generate (or regenerate) one region's report of one month now."""
+    await _readable(session, principal, region)
+    async with db.write_session() as write:
+        report = await reports.generate(
+            session=write, settings=settings, region=region, month=month, actor=principal.actor
+        )
+        await write.commit()
+        return report
+
+
+@router.get("/reports/{report_id}")
+async def get_report(
+    report_id: int,
+    principal: Reader,
+    session: SessionDep,
+    db: DbDep,
+    format: Literal["json", "csv", "xlsx", "html"] = "json",
+) -> Any:
+    """One report: its figures (null = suppressed, under 5) as JSON, CSV, XLSX or an HTML page."""
+    report = await session.get(RefusalReport, report_id)
+    if report is None:
+        raise LookupError(f"unknown report {report_id}")
+    await _readable(session, principal, report.region)
+    await _audit_export(
+        db,
+        principal,
+        "report.download",
+        {"region": report.region, "month": report.month, "format": format},
+    )
+    if format == "json":
+        return report.content
+    if format == "html":
+        return HTMLResponse(reports.to_html(report.content))
+    rows = exports.aiter_rows(
+        (dict(zip(reports.ROW_COLUMNS, r, strict=True)) for r in reports.rows(report.content)),
+        reports.ROW_COLUMNS,
+    )
+    body = exports.stream(format, reports.ROW_COLUMNS, rows, "report")
+    return _download(body, format, f"refusals-report-{report.region}-{report.month}")

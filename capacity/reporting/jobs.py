@@ -1,9 +1,98 @@
-"""Scheduled reporting jobs (the monthly ROAZ report)."""
+"""Scheduled reporting: on the first of each month, the previous month's report per region.
+
+Every process schedules the job; only the one that takes the Redis lock runs it, and a month
+already reported is not generated again by the scheduler (the command line can regenerate).
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+
+from capacity.availability.store import CapacityStore
+from capacity.facilities.models import Region
+from capacity.refusals.service import LOCAL
+from capacity.reporting import reports
+from capacity.reporting.models import RefusalReport
+from capacity.settings import Settings
+from capacity.storage import keys
+from capacity.storage.db import Database
+from capacity.storage.redis import REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+async def monthly_reports(
+    *, db: Database, settings: Settings, now: datetime | None = None
+) -> list[str]:
+    """Generate the previous (local) month's report for every region that has none yet."""
+    now = now or datetime.now(UTC)
+    month = reports.previous_month(now.astimezone(LOCAL).date())
+    made: list[str] = []
+    async with db.session() as session:
+        regions = [r.id for r in (await session.exec(select(Region).order_by(Region.id))).all()]
+    for region in regions:
+        async with db.write_session() as session:
+            query = select(RefusalReport.id).where(
+                RefusalReport.region == region, RefusalReport.month == month
+            )
+            if (await session.exec(query)).first() is not None:
+                continue
+            await reports.generate(
+                session=session,
+                settings=settings,
+                region=region,
+                month=month,
+                actor="system:scheduler",
+                now=now,
+            )
+            await session.commit()
+            made.append(region)
+    return made
+
+
+async def run_locked(
+    *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 3600
+) -> list[str] | None:
+    """Run ``monthly_reports`` if this process takes the lock; None if another holds it."""
+    token = uuid.uuid4().hex
+    name = keys.scheduler_lock("monthly-report")
+    try:
+        if not await store.redis.set(name, token, nx=True, ex=lock_seconds):
+            return None
+        try:
+            made = await monthly_reports(db=db, settings=settings)
+        finally:
+            await store.redis.eval(_RELEASE, 1, name, token)  # type: ignore[misc]
+    except (SQLAlchemyError, *REDIS_DOWN) as exc:
+        log.warning("monthly report run failed: %s", exc)
+        return None
+    log.info("monthly reports generated for %s", ", ".join(made) or "no region")
+    return made
 
 
 def schedule(scheduler: Any, **deps: Any) -> None:
-    """Add the reporting jobs to the process's scheduler (none yet)."""
+    """Add the monthly report: the 1st of each month, 02:00 Dutch time."""
+    scheduler.add_job(
+        run_locked,
+        "cron",
+        day=1,
+        hour=2,
+        minute=0,
+        timezone=LOCAL,
+        kwargs=deps,
+        id="monthly-report",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )

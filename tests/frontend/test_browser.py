@@ -233,7 +233,7 @@ def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-
 def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     ctx = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
     try:
-        for user, tab in (("midwife", None),):
+        for user, tab in (("midwife", None), (f"staff-{ERASMUS}", "#/staff")):
             page = sign_in(ctx.new_page(), server, user)
             page.wait_for_selector(".card, .stepcat, .filters")
             if tab:
@@ -269,3 +269,40 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
     finally:
         ctx.close()
         srv.stop()
+
+
+# ---- hospital staff ------------------------------------------------------------------------
+
+
+def test_staff_screen_rejects_available_above_staffed_beside_the_field(server: Server, context) -> None:  # type: ignore[no-untyped-def]
+    server.figures(ERASMUS, delivery_room=(2, 3))
+    page = sign_in(context.new_page(), server, f"staff-{ERASMUS}")
+    page.wait_for_selector(".stepcat[data-cat=delivery_room]")
+    shot(page, "staff")
+    plus = page.get_by_role("button", name="Vrij: Eén meer").first
+    plus.click()
+    plus.click()  # 4 free of 3 staffed
+    sync_api.expect(page.locator("#delivery_room-available")).to_have_value("4")
+    page.click("#save")
+    err = page.locator("#err-delivery_room-available")
+    sync_api.expect(err).to_contain_text("may not exceed staffed")
+    sync_api.expect(page.locator("#delivery_room-available")).to_have_attribute("aria-invalid", "true")
+    err.scroll_into_view_if_needed()
+    shot(page, "staff-error")
+    figures = server.call("GET", f"/api/v1/regions/{REGION}/capacity", "midwife").json()
+    entry = next(f for f in figures["facilities"] if f["facility_id"] == ERASMUS)
+    assert entry["categories"]["delivery_room"]["available"] == 2  # nothing changed
+    # a valid change saves, and names its author
+    page.get_by_role("button", name="Vrij: Eén minder").first.click()
+    page.get_by_role("button", name="Bemand: Eén meer").first.click()
+    page.click("#save")
+    sync_api.expect(page.locator("#last-change")).to_contain_text(f"staff-{ERASMUS}")
+    entry = server.call("GET", f"/api/v1/regions/{REGION}/capacity", "midwife").json()
+    entry = next(f for f in entry["facilities"] if f["facility_id"] == ERASMUS)
+    assert (entry["categories"]["delivery_room"]["available"], entry["categories"]["delivery_room"]["staffed"]) == (3, 4)
+    # declare a stop and lift it again
+    page.select_option("#stop-reason", "beds")
+    page.get_by_role("button", name="Stop melden").click()
+    sync_api.expect(page.locator(".stopbox .stopban")).to_contain_text("geen bedden")
+    page.get_by_role("button", name="Stop opheffen").click()
+    sync_api.expect(page.locator(".stopbox")).to_contain_text("Geen stop actief")

@@ -15,7 +15,7 @@ from capacity.facilities import service as facilities
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
 
-ENTRY = {200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}}
+ENTRY: dict[int | str, dict[str, Any]] = {200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}}
 
 
 @router.get(

@@ -123,16 +123,16 @@ async def _bump(session: AsyncSession, facility: Facility) -> tuple[int, int]:
         await session.exec(
             update(Region)
             .where(col(Region.id) == facility.region)
-            .values(seq=Region.seq + 1)
-            .returning(Region.seq)
+            .values(seq=col(Region.seq) + 1)
+            .returning(col(Region.seq))
         )
     ).scalar_one()
     version = (
         await session.exec(
             update(Facility)
             .where(col(Facility.id) == facility.id)
-            .values(version=Facility.version + 1)
-            .returning(Facility.version)
+            .values(version=col(Facility.version) + 1)
+            .returning(col(Facility.version))
         )
     ).scalar_one()
     facility.version = version

@@ -149,5 +149,5 @@ class CapacityStore:
         await self.redis.set(keys.loaded_marker(), token)
 
     async def loaded(self) -> bytes | None:
-        result: bytes | None = await self.redis.get(keys.loaded_marker())
-        return result
+        result = await self.redis.get(keys.loaded_marker())
+        return None if result is None else bytes(result)

@@ -198,7 +198,7 @@ class FigureWriter:
         }
         now = utcnow()
         stop = conn.execute(SQL.active_stop, {"f": p.facility_id}).first()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"f": p.facility_id, "c": c.value, "a": f.available, "s": f.staffed, "u": now, "by": p.actor}
             for c, f in p.update_in.categories.items()
         ]

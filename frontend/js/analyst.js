@@ -1,1 +1,155 @@
-export async function mount(root){root.textContent='…';}
+// The ROAZ analyst's screen: filters, refusal charts, hours red/stop/stale, downloads and reports.
+import { t, esc } from './i18n.js';
+import { api, store } from './api.js';
+import { hbars, heatmap } from './charts.js';
+
+const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
+let st = null;
+
+const iso = d => d.toISOString().slice(0, 10);
+
+export async function mount(root, ctx) {
+  const s = ctx.session;
+  const to = new Date(), from = new Date(Date.now() - 29 * 864e5);
+  st = { root, ctx, region: s.region_id, fixed: s.role === 'analyst' && !!s.region_id, from: iso(from), to: iso(to), regions: [], names: {} };
+  try { st.regions = await api('/api/v1/regions'); } catch { st.regions = store.get('regions') || []; }
+  if (!st.region) st.region = localStorage.getItem('cap.region') || (st.regions[0] || {}).id;
+  try { for (const f of await api('/api/v1/facilities')) st.names[f.id] = f.name; } catch { /* ids then */ }
+  frame();
+  await load();
+}
+export function unmount() { st = null; }
+export function relabel() { frame(); load(); }
+
+function frame() {
+  const regionField = st.fixed
+    ? `<p class="field"><span>${esc(t('region'))}</span><b>${esc((st.regions.find(r => r.id === st.region) || {}).name || st.region)}</b></p>`
+    : `<label class="field"><span>${esc(t('region'))}</span><select id="a-region">${st.regions.map(r =>
+      `<option value="${esc(r.id)}"${r.id === st.region ? ' selected' : ''}>${esc(r.name)}</option>`).join('')}</select></label>`;
+  st.root.innerHTML = `<div class="pad analyst"><h1>${esc(t('analyst_title'))}</h1>
+    <form class="filters" id="filters">${regionField}<span></span>
+      <label class="field"><span>${esc(t('from'))}</span><input type="date" id="a-from" value="${st.from}"></label>
+      <label class="field"><span>${esc(t('to'))}</span><input type="date" id="a-to" value="${st.to}"></label>
+      <button class="btn primary" type="submit">${esc(t('apply'))}</button></form>
+    <p class="error" id="a-error" role="alert"></p>
+    <div id="a-body" aria-live="polite"></div></div>`;
+  st.root.querySelector('#filters').addEventListener('submit', e => {
+    e.preventDefault();
+    const r = st.root.querySelector('#a-region');
+    if (r) st.region = r.value;
+    st.from = st.root.querySelector('#a-from').value;
+    st.to = st.root.querySelector('#a-to').value;
+    load();
+  });
+}
+
+const q = () => `region=${encodeURIComponent(st.region)}&from=${st.from}&to=${st.to}`;
+
+// Rows of the export CSV: the stats endpoint groups by one key; two-way charts are counted here.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\n') { row.push(cell.replace(/\r$/, '')); rows.push(row); row = []; cell = ''; } else cell += ch;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.filter(r => r.length === head.length).map(r => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+}
+
+function isoWeek(d) {
+  const x = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+  const day = x.getUTCDay() || 7;
+  x.setUTCDate(x.getUTCDate() + 4 - day);
+  const y0 = new Date(Date.UTC(x.getUTCFullYear(), 0, 1));
+  return `${x.getUTCFullYear()}-W${String(Math.ceil(((x - y0) / 864e5 + 1) / 7)).padStart(2, '0')}`;
+}
+
+function section(title, body) { return `<section class="chart"><h2>${esc(title)}</h2>${body}</section>`; }
+
+async function load() {
+  if (!st) return;
+  const body = st.root.querySelector('#a-body');
+  const err = st.root.querySelector('#a-error');
+  err.textContent = '';
+  body.innerHTML = `<p class="muted">${esc(t('loading'))}</p>`;
+  let stats, byFacility, rows = [], hours = null, reports = [];
+  try {
+    [stats, byFacility] = await Promise.all([
+      api(`/api/v1/refusals/stats?${q()}&group_by=reason`),
+      api(`/api/v1/refusals/stats?${q()}&group_by=facility`),
+    ]);
+    const csv = await api(`/api/v1/refusals/export?${q()}&format=csv`, { raw: true });
+    rows = parseCsv(await csv.text()).filter(r => !r.decision || r.decision === 'refused');
+  } catch (e) {
+    err.textContent = e.status === 404 ? t('not_available') : t('error', { msg: e.message });
+    body.innerHTML = '';
+    if (!stats) return;
+  }
+  try { hours = await api(`/api/v1/capacity-over-time?${q()}&period=total`); } catch { /* optional */ }
+  try { reports = await api(`/api/v1/reports?region=${encodeURIComponent(st.region)}`); } catch { /* optional */ }
+  if (!st) return;
+  const name = id => st.names[id] || id;
+  let html = `<div class="kpis"><div class="kpi"><b id="kpi-total">${stats.total}</b>${esc(t('total'))}</div>
+    <div class="kpi"><b id="kpi-shown">${stats.shown_available}</b>${esc(t('shown_available'))}</div></div>`;
+  if (!stats.total) html += `<p class="muted">${esc(t('no_data'))}</p>`;
+  // Per week by reason (from the export rows).
+  const weeks = {};
+  for (const r of rows) {
+    const w = isoWeek(new Date(r.occurred_at));
+    weeks[w] = weeks[w] || REASONS.map(() => 0);
+    const i = REASONS.indexOf(r.reason);
+    weeks[w][i < 0 ? REASONS.length - 1 : i] += 1;
+  }
+  const reasonNames = REASONS.map(r => t('r_' + r));
+  html += section(t('ch_week_reason'), rows.length ? hbars(Object.keys(weeks).sort().map(w => ({ label: w, values: weeks[w] })), reasonNames) : `<p class="muted">${esc(t('no_data'))}</p>`);
+  // Per facility: refused, of which while shown available.
+  const fac = byFacility.groups.filter(g => g.count > 0);
+  html += section(t('ch_facility'), `<div id="chart-facility">${fac.length ? hbars(fac.map(g => ({ label: name(g.key), values: [g.shown_available, g.count - g.shown_available] })), [t('shown_available'), t('other_refusals')]) : `<p class="muted">${esc(t('no_data'))}</p>`}</div>`);
+  // Hour of day × weekday heatmap (local time of the browser).
+  const grid = Array.from({ length: 7 }, () => Array(24).fill(0));
+  for (const r of rows) { const d = new Date(r.occurred_at); grid[(d.getDay() + 6) % 7][d.getHours()] += 1; }
+  html += section(t('ch_heat'), heatmap(grid, t('wd')));
+  // By reason (from the stats endpoint).
+  const rs = stats.groups.filter(g => g.count > 0);
+  html += section(t('ch_reason'), rs.length ? hbars(rs.map(g => ({ label: t('r_' + g.key), values: [g.count] })), [t('total')]) : `<p class="muted">${esc(t('no_data'))}</p>`);
+  // Hours red / stop / stale per facility (delivery room).
+  if (hours && hours.rows) {
+    const hr = hours.rows.filter(r => r.category === 'delivery_room');
+    html += section(`${t('ch_hours')} (${t('cat_delivery_room')})`, hr.length ? hbars(hr.map(r => ({ label: name(r.facility_id), values: [r.hours_red, r.hours_stop, r.hours_stale].map(Number) })),
+      [t('st_red'), t('st_stop'), t('stale_note')]) : `<p class="muted">${esc(t('no_data'))}</p>`);
+  }
+  // Downloads and monthly reports.
+  const dl = (path, label) => `<button type="button" class="btn" data-dl="${esc(path)}">⤓ ${esc(label)}</button>`;
+  html += section(t('downloads'), `<div class="downloads">
+    ${dl(`/api/v1/refusals/export?${q()}&format=csv`, t('nav_analyst') + ' ' + t('csv'))}
+    ${dl(`/api/v1/refusals/export?${q()}&format=xlsx`, t('nav_analyst') + ' ' + t('xlsx'))}
+    ${dl(`/api/v1/capacity-over-time?${q()}&period=week&format=csv`, t('ch_hours').split(' ')[0] + ' ' + t('csv'))}
+    ${dl(`/api/v1/capacity-over-time?${q()}&period=week&format=xlsx`, t('ch_hours').split(' ')[0] + ' ' + t('xlsx'))}</div>
+    <h3>${esc(t('monthly'))}</h3><p class="muted">${esc(t('small_cells'))}</p>
+    <ul class="reports">${(reports || []).map(r => `<li>${esc(r.month)}: ${['html', 'csv', 'xlsx'].map(f => dl(`/api/v1/reports/${r.id}?format=${f}`, f.toUpperCase())).join(' ')}</li>`).join('') || `<li class="muted">${esc(t('no_data'))}</li>`}</ul>`);
+  body.innerHTML = html;
+  body.querySelectorAll('[data-dl]').forEach(b => b.addEventListener('click', () => download(b.dataset.dl)));
+}
+
+// Downloads need the bearer token, so they go through fetch and a temporary object URL.
+async function download(path) {
+  try {
+    const res = await api(path, { raw: true });
+    const cd = res.headers.get('Content-Disposition') || '';
+    const m = /filename="?([^";]+)"?/.exec(cd);
+    const blob = await res.blob();
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = m ? m[1] : path.split('/').pop().split('?')[0] + (path.includes('format=html') ? '.html' : '');
+    document.body.append(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  } catch (e) {
+    st.ctx.toast(t('error', { msg: e.message }));
+  }
+}

@@ -1,1 +1,47 @@
+// Hand-made SVG charts: horizontal bars (optionally stacked) and a heatmap. No dependencies.
+import { esc } from './i18n.js';
 
+export const PALETTE = ['#58a6ff', '#f0883e', '#3fb950', '#d2a8ff', '#ff7b72', '#e3b341', '#8b949e'];
+
+// rows: [{label, values: [n, ...]}]; series: names of the values (for the legend and titles).
+export function hbars(rows, series, { width = 340 } = {}) {
+  if (!rows.length) return '';
+  const lw = 130, bh = 22, gap = 6, w = width - lw - 36;
+  const max = Math.max(1, ...rows.map(r => r.values.reduce((a, b) => a + b, 0)));
+  const h = rows.length * (bh + gap);
+  let out = `<svg viewBox="0 0 ${width} ${h}" role="img" aria-label="${esc(series.join(', '))}">`;
+  rows.forEach((r, i) => {
+    const y = i * (bh + gap);
+    const label = r.label.length > 20 ? r.label.slice(0, 19) + '…' : r.label;
+    out += `<text x="0" y="${y + 15}"><title>${esc(r.label)}</title>${esc(label)}</text>`;
+    let x = lw;
+    r.values.forEach((v, j) => {
+      const bw = (v / max) * w;
+      if (v > 0) out += `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, bw).toFixed(1)}" height="${bh}" fill="${PALETTE[j % PALETTE.length]}"><title>${esc(r.label)} · ${esc(series[j])}: ${v}</title></rect>`;
+      x += bw;
+    });
+    const total = r.values.reduce((a, b) => a + b, 0);
+    out += `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${Number.isInteger(total) ? total : total.toFixed(1)}</text>`;
+  });
+  return out + '</svg>' + (series.length > 1 ? legend(series) : '');
+}
+
+export function legend(series) {
+  return `<div class="legend">${series.map((s, j) => `<span><i style="background:${PALETTE[j % PALETTE.length]}"></i>${esc(s)}</span>`).join('')}</div>`;
+}
+
+// grid[row][col] counts; rows = weekday names, cols = 0..23.
+export function heatmap(grid, rowNames, { width = 340 } = {}) {
+  const lw = 26, cw = (width - lw) / 24, ch = 18;
+  const max = Math.max(1, ...grid.flat());
+  let out = `<svg viewBox="0 0 ${width} ${rowNames.length * ch + 14}" role="img" aria-label="heatmap">`;
+  grid.forEach((row, r) => {
+    out += `<text x="0" y="${r * ch + 13}">${esc(rowNames[r])}</text>`;
+    row.forEach((v, c) => {
+      const a = v ? 0.2 + 0.8 * (v / max) : 0.06;
+      out += `<rect x="${(lw + c * cw).toFixed(1)}" y="${r * ch}" width="${(cw - 1).toFixed(1)}" height="${ch - 2}" fill="rgba(255,123,114,${a.toFixed(2)})"><title>${esc(rowNames[r])} ${String(c).padStart(2, '0')}:00 — ${v}</title></rect>`;
+    });
+  });
+  for (const hr of [0, 6, 12, 18, 23]) out += `<text x="${(lw + hr * cw).toFixed(1)}" y="${rowNames.length * ch + 12}">${hr}</text>`;
+  return out + '</svg>';
+}

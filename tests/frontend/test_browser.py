@@ -233,12 +233,12 @@ def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-
 def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     ctx = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
     try:
-        for user, tab in (("midwife", None), (f"staff-{ERASMUS}", "#/staff")):
+        for user, tab in (("midwife", None), (f"staff-{ERASMUS}", "#/staff"), ("analyst", "#/analyst")):
             page = sign_in(ctx.new_page(), server, user)
             page.wait_for_selector(".card, .stepcat, .filters")
             if tab:
                 page.goto(server.base + "/" + tab)
-                page.wait_for_timeout(500)
+                page.wait_for_selector(".card, .stepcat, .chart")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, f"{user}: page is {width}px wide"
             page.evaluate("localStorage.clear()")
@@ -306,3 +306,37 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(server: S
     sync_api.expect(page.locator(".stopbox .stopban")).to_contain_text("geen bedden")
     page.get_by_role("button", name="Stop opheffen").click()
     sync_api.expect(page.locator(".stopbox")).to_contain_text("Geen stop actief")
+
+
+# ---- refusal, then the analyst's charts ----------------------------------------------------
+
+
+def test_refusal_in_three_taps_appears_in_analyst_chart(server: Server, browser, context) -> None:  # type: ignore[no-untyped-def]
+    if not server.has_path("/api/v1/refusals"):
+        pytest.skip("POST /api/v1/refusals does not exist yet")
+    server.figures(ERASMUS, delivery_room=(2, 6))
+    page = sign_in(context.new_page(), server, "midwife")
+    c = card(page, ERASMUS)
+    sync_api.expect(c.locator(".cat[data-cat=delivery_room] .badge")).to_contain_text("2 vrij")
+    c.get_by_role("button", name="Weigering melden").click()              # tap 1
+    page.locator("#refusal label.opt", has_text="Geen verpleging").click()  # tap 2
+    shot(page, "midwife-refusal")
+    page.locator("#refusal-save").click()                                  # tap 3
+    sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
+    page.click("a[href='#/mine']")
+    sync_api.expect(page.locator(".mine .card")).to_contain_text("Erasmus MC")
+    page.locator(".mine label.opt", has_text="Buiten de regio geplaatst").click()
+    page.locator(".mine button[type=submit]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("Uitkomst opgeslagen")
+
+    actx = browser.new_context(**PHONE)
+    try:
+        apage = sign_in(actx.new_page(), server, f"analyst-{REGION}", region=None)
+        sync_api.expect(apage.locator("#kpi-total")).to_have_text("1")
+        sync_api.expect(apage.locator("#kpi-shown")).to_have_text("1")  # refused while shown green
+        sync_api.expect(apage.locator("#chart-facility")).to_contain_text("Erasmus MC")
+        shot(apage, "analyst")
+        apage.locator("#chart-facility").scroll_into_view_if_needed()
+        shot(apage, "analyst-charts")
+    finally:
+        actx.close()

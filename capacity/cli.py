@@ -145,6 +145,31 @@ def keys_revoke(key_id: int) -> None:
 
 
 @app.command()
+def report(
+    region: str = typer.Option(..., help="region id, e.g. zuidwest"),
+    month: str = typer.Option(..., help="calendar month, YYYY-MM"),
+) -> None:
+    """Generate (or regenerate) a region's monthly ROAZ refusal report and store it."""
+    from capacity.reporting import reports
+
+    async def work(db: Database) -> Any:
+        async with db.write_session() as session:
+            made = await reports.generate(
+                session=session, settings=Settings(), region=region, month=month, actor="cli"
+            )
+            await session.commit()
+            return made
+
+    try:
+        made = _with_db(work)
+    except (auth.InputError, LookupError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    total = made.content["summary"]["total"]
+    typer.echo(f"report {made.id}: {region} {month}, {'<5' if total is None else total} refusals")
+
+
+@app.command()
 def serve(
     workers: int = typer.Option(None, help="server processes (default CAPACITY_WORKERS or 1)"),
 ) -> None:

@@ -181,7 +181,7 @@ async def capacity_over_time(
         .order_by(C.at, C.id)
         .execution_options(yield_per=2000)
     )
-    for row in (await session.exec(query)).all():  # type: ignore[call-overload]
+    async for row in await session.stream(query):
         timeline.apply(row)
     if t_end > t_start:
         timeline.finish(t_end)

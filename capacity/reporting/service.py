@@ -100,6 +100,8 @@ async def _groups(session: AsyncSession, where: list[Any], group_by: str) -> lis
         lambda: {"count": 0, "shown_available": 0, "accepted": 0}
     )
     for value, decision, n, shown in (await session.exec(query)).all():  # type: ignore[call-overload]
+        if value is None:  # an accepted transfer has no refusal reason
+            continue
         cell = counts[_key(group_by, value)]
         if decision == Decision.accepted.value:
             cell["accepted"] += n

@@ -75,7 +75,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.error("Redis unreachable at start (%s); the watcher will load it when it is back", exc)
     watcher = asyncio.create_task(_watch_redis(app), name="redis-watcher")
     hub_client = create_client(redis_url)
-    app.state.hub = hub = Hub(hub_client, ping_seconds=settings.ws_ping_seconds)
+    app.state.hub = hub = Hub(
+        hub_client, ping_seconds=settings.ws_ping_seconds, queue_limit=settings.ws_queue_limit
+    )
     await hub.start()
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(

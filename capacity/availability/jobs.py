@@ -1,4 +1,4 @@
-"""Time-driven changes: figures turning stale and stops reaching their end.
+"""Time-driven changes: figures turning stale and stops reaching their end; overdue reporters.
 
 Every process schedules the job, but a run happens only in the process that takes the Redis
 lock for it, so two processes (or two schedulers) never both run it.
@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 
-from capacity.availability import service
+from capacity.availability import rules, service
+from capacity.availability.models import CapacityFigure
 from capacity.availability.store import CapacityStore
+from capacity.facilities.models import Facility, Region
 from capacity.settings import Settings
 from capacity.storage import keys
 from capacity.storage.db import Database
@@ -32,6 +35,7 @@ return 0
 class ExpiryResult:
     stale: list[str]
     stops_ended: list[str]
+    overdue: dict[str, list[str]] = field(default_factory=dict)  # region -> facility ids
 
 
 async def expire_due(
@@ -50,7 +54,38 @@ async def expire_due(
         await service.mark_stale(
             db=db, store=store, settings=settings, facility_id=facility_id, now=now
         )
-    return ExpiryResult(stale=stale, stops_ended=ended)
+    overdue = await record_overdue(db=db, store=store, settings=settings, now=now)
+    return ExpiryResult(stale=stale, stops_ended=ended, overdue=overdue)
+
+
+async def record_overdue(
+    *, db: Database, store: CapacityStore, settings: Settings, now: datetime
+) -> dict[str, list[str]]:
+    """Keep per region the set of facilities with no fresh figure at all (for reminders)."""
+    async with db.session() as session:
+        regions = {r.id: r for r in (await session.exec(select(Region))).all()}
+        active = select(Facility).where(Facility.active == True)  # noqa: E712
+        facilities = (await session.exec(active)).all()
+        fresh = select(CapacityFigure).where(CapacityFigure.stale == False)  # noqa: E712
+        figures = (await session.exec(fresh)).all()
+    latest: dict[str, datetime] = {}
+    for figure in figures:
+        known = latest.get(figure.facility_id)
+        if known is None or figure.updated_at > known:
+            latest[figure.facility_id] = figure.updated_at
+    overdue: dict[str, list[str]] = {region: [] for region in regions}
+    for facility in facilities:
+        limit = rules.thresholds(regions[facility.region], settings).freshness_limit_minutes
+        newest = latest.get(facility.id)
+        if newest is None or newest <= now - timedelta(minutes=limit):
+            overdue[facility.region].append(facility.id)
+    pipe = store.redis.pipeline(transaction=True)
+    for region, ids in overdue.items():
+        pipe.delete(keys.overdue_reporters(region))
+        if ids:
+            pipe.sadd(keys.overdue_reporters(region), *ids)
+    await pipe.execute()
+    return {region: sorted(ids) for region, ids in overdue.items() if ids}
 
 
 async def run_locked(
@@ -70,5 +105,8 @@ async def run_locked(
         log.warning("expiry run skipped: %s", exc)
         return None
     if result.stale or result.stops_ended:
-        log.info("expiry: %d facilities stale, %d stops ended", len(result.stale), len(result.stops_ended))
+        log.info(
+            "expiry: %d facilities stale, %d stops ended",
+            len(result.stale), len(result.stops_ended),
+        )
     return result

@@ -91,12 +91,13 @@ class Connection:
                 self._wakeup = None
                 continue
             seq, text = buffer.popleft()
+            if text is None:  # resync: a reset at ``seq``, or (CONTROL) Redis went back
+                if seq == CONTROL or seq > self.seq:
+                    await self._send_snapshot()
+                continue
             if seq != CONTROL:
                 if seq <= self.seq:
                     continue  # the snapshot or replay already covered it
-                if text is None:
-                    await self._send_snapshot()
-                    continue
                 self.seq = seq
             await send({"type": "websocket.send", "text": text})
             self.last_sent = loop.time()

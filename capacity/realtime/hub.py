@@ -20,7 +20,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from capacity.realtime.messages import PING_ITEM, Item, entry_seq
+from capacity.realtime.messages import PING_ITEM, RESYNC_ITEM, Item, entry_seq
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
 
@@ -57,9 +57,12 @@ class Feed:
 class Hub:
     """Created in the lifespan; ``subscribe``/``unsubscribe`` are called by connections."""
 
-    def __init__(self, redis: aioredis.Redis, *, ping_seconds: float):
+    def __init__(self, redis: aioredis.Redis, *, ping_seconds: float, queue_limit: int):
         self.redis = redis
         self.ping_seconds = ping_seconds
+        # One read never hands a client more than half its buffer, so a burst alone (after a
+        # reconnect, say) does not count as falling behind.
+        self.batch = max(1, min(BATCH, queue_limit // 2))
         self.feeds: dict[str, Feed] = {}
         self._pinger: asyncio.Task[None] | None = None
 
@@ -125,7 +128,7 @@ class Hub:
                     await self._after_reconnect(feed)
                     reconnected = False
                 reply = await self.redis.xread(
-                    {stream: f"{feed.last_seq}-0"}, count=BATCH, block=BLOCK_MS
+                    {stream: f"{feed.last_seq}-0"}, count=self.batch, block=BLOCK_MS
                 )
                 backoff = 0.1
             except REDIS_DOWN as exc:
@@ -139,6 +142,7 @@ class Hub:
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
                     self._dispatch(feed, entry_seq(entry_id), fields)
+            await asyncio.sleep(0)  # let the writers run between two reads
 
     async def _after_reconnect(self, feed: Feed) -> None:
         """Redis is back: if its stream is behind what we delivered, resync from a snapshot."""
@@ -146,7 +150,7 @@ class Hub:
         if tail < feed.last_seq:
             log.warning("hub %s: stream went back to %s; resync", feed.region, tail)
             feed.last_seq = tail
-            feed.broadcast((tail, None))
+            feed.broadcast(RESYNC_ITEM)
 
     def _dispatch(self, feed: Feed, seq: int, fields: dict[bytes, bytes]) -> None:
         gap = seq != feed.last_seq + 1

@@ -21,7 +21,10 @@ CLOSE_GOING_AWAY = 1001  # the server shuts down
 # ``seq`` of an item that is sent whatever the client has seen (pings).
 CONTROL = -1
 
-Item = tuple[int, "str | None"]  # (seq, text); text None: "send a fresh snapshot of at least seq"
+# (seq, text). Text None asks for a fresh snapshot: when the client has not seen ``seq`` yet
+# (a reset entry, or a gap), or always when ``seq`` is CONTROL (Redis's stream went back).
+Item = tuple[int, "str | None"]
+RESYNC_ITEM: Item = (CONTROL, None)
 
 PING = '{"type":"ping"}'
 PING_ITEM: Item = (CONTROL, PING)

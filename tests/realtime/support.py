@@ -19,6 +19,8 @@ from websockets.asyncio.client import ClientConnection
 REGION = "zuidwest"
 ERASMUS = "erasmus-mc-rotterdam"
 IKAZIA = "ikazia-ziekenhuis-rotterdam"
+NOORD = "noord"  # a region no other test of the module changes
+UMCG = "universitair-medisch-centrum-groningen"
 SECRET = "test-secret-key-for-the-live-stream-0123456789"
 
 
@@ -53,6 +55,9 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Server:
+        return self.launch().wait(timeout)
+
+    def launch(self) -> Server:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -62,6 +67,10 @@ class Server:
                 ],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
+        return self
+
+    def wait(self, timeout: float = 30.0) -> Server:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from capacity.storage.types import UTCDateTime
 from sqlmodel import Field, SQLModel
+
+from capacity.storage.types import UTCDateTime
 
 
 class Role(StrEnum):
@@ -29,7 +30,9 @@ class User(SQLModel, table=True):
 
 
 class UserCreate(SQLModel):
-    username: str = Field(min_length=3, max_length=80, regex=r"^[A-Za-z0-9._@-]+$")
+    username: str = Field(
+        min_length=3, max_length=80, schema_extra={"pattern": r"^[A-Za-z0-9._@-]+$"}
+    )
     password: str = Field(min_length=8, max_length=200)
     role: Role
     facility_id: str | None = None
@@ -61,7 +64,9 @@ class ApiKey(SQLModel, table=True):
 
 
 class ApiKeyCreate(SQLModel):
-    label: str | None = Field(default=None, max_length=80, regex=r"^[A-Za-z0-9 ._-]*$")
+    label: str | None = Field(
+        default=None, max_length=80, schema_extra={"pattern": r"^[A-Za-z0-9 ._-]*$"}
+    )
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
@@ -81,7 +86,7 @@ class ApiKeyCreated(ApiKeyPublic):
 
 class Token(SQLModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
     role: Role
     username: str

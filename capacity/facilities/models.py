@@ -25,9 +25,13 @@ class FacilityKind(StrEnum):
 
 CATEGORY_ORDER = list(Category)
 
+# SQLModel's ``regex=`` is silently ignored with Pydantic 2; a pattern in schema_extra is enforced.
+PHONE = {"pattern": r"^\+?[0-9 ()-]{6,31}$"}
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
 
 def default_categories(kind: FacilityKind, has_nicu: bool) -> list[Category]:
-    """The contract's defaults: perinatal centre all five, hospital all but NICU, birth centre two."""
+    """The contract's defaults: perinatal centre all five, hospital all but NICU, birth centre 2."""
     if kind is FacilityKind.birth_centre:
         return [Category.delivery_room, Category.maternity_bed]
     if kind is FacilityKind.perinatal_centre or has_nicu:
@@ -56,7 +60,7 @@ class FacilityBase(SQLModel):
     lat: float = Field(ge=50.5, le=53.8, description="WGS84 latitude, within the Netherlands")
     lon: float = Field(ge=3.2, le=7.3, description="WGS84 longitude, within the Netherlands")
     has_nicu: bool = False
-    phone: str | None = Field(default=None, max_length=32, regex=r"^\+?[0-9 ()-]{6,31}$")
+    phone: str | None = Field(default=None, max_length=32, schema_extra=PHONE)
 
 
 class Facility(FacilityBase, table=True):
@@ -68,7 +72,7 @@ class Facility(FacilityBase, table=True):
 
 
 class FacilityCreate(FacilityBase):
-    id: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(min_length=2, max_length=64, schema_extra={"pattern": ID_PATTERN})
     region: str
     categories: list[Category] | None = None
 
@@ -80,7 +84,7 @@ class FacilityUpdate(SQLModel):
     city: str | None = Field(default=None, min_length=1, max_length=80)
     lat: float | None = Field(default=None, ge=50.5, le=53.8)
     lon: float | None = Field(default=None, ge=3.2, le=7.3)
-    phone: str | None = Field(default=None, max_length=32, regex=r"^\+?[0-9 ()-]{6,31}$")
+    phone: str | None = Field(default=None, max_length=32, schema_extra=PHONE)
     categories: list[Category] | None = Field(default=None, min_length=1)
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]

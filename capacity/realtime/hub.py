@@ -64,6 +64,7 @@ class Hub:
         # reconnect, say) does not count as falling behind.
         self.batch = max(1, min(BATCH, queue_limit // 2))
         self.feeds: dict[str, Feed] = {}
+        self.regions: set[str] = set()  # known region ids, so admission needs no query per client
         self._pinger: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

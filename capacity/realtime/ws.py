@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket
+from sqlmodel import select
 from starlette.websockets import WebSocketState
 
 from capacity.auth.service import AuthError, decode_token, may_read_region
@@ -27,8 +28,10 @@ async def _admit(websocket: WebSocket, region: str) -> int | None:
         principal = decode_token(token or "", secret=state.settings.resolved_secret_key)
     except AuthError:
         return messages.CLOSE_BAD_TOKEN
-    async with state.db.session() as session:
-        if await session.get(Region, region) is None:
+    if region not in state.hub.regions:  # reload once: a region may have been added since
+        async with state.db.session() as session:
+            state.hub.regions = set((await session.exec(select(Region.id))).all())
+        if region not in state.hub.regions:
             return messages.CLOSE_UNKNOWN_REGION
     if not may_read_region(principal, region):
         return messages.CLOSE_FORBIDDEN

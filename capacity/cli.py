@@ -25,14 +25,15 @@ app.add_typer(keys, name="keys")
 T = TypeVar("T")
 
 
-def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+def _with_db(work: Callable[[Database], Awaitable[T]], *, seed_first: bool = True) -> T:
     settings = Settings()
     setup.migrate(settings.resolved_database_url)
 
     async def run() -> T:
         db = Database(settings.resolved_database_url)
         try:
-            await setup.seed(db=db, demo_users=False)
+            if seed_first:
+                await setup.seed(db=db, demo_users=False)
             return await work(db)
         finally:
             await db.dispose()
@@ -55,7 +56,7 @@ def seed() -> None:
     async def work(db: Database) -> Any:
         return await setup.seed(db=db, demo_users=False)
 
-    regions, facilities, _ = _with_db(work)
+    regions, facilities, _ = _with_db(work, seed_first=False)
     typer.echo(f"seeded {regions} regions and {facilities} facilities (existing ones kept)")
 
 

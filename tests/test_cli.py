@@ -1,0 +1,131 @@
+"""The `capacity` command line, run as a real process against its own database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from capacity.main import create_app
+from capacity.settings import Settings
+from tests.conftest import ERASMUS
+
+CLI = str(Path(sys.executable).parent / "capacity")
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "cli.db"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, db_path: Path) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPACITY_")}
+    env.update(
+        CAPACITY_DATA_DIR=str(tmp_path / "var"),
+        CAPACITY_DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
+    )
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return run
+
+
+def count(db_path: Path, table: str) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def test_migrate_creates_the_schema(cli: Run, db_path: Path) -> None:
+    assert "schema up to date" in cli("migrate").stdout
+    assert count(db_path, "facility") == 0
+    cli("migrate")  # twice is fine
+
+
+def test_seed_is_idempotent(cli: Run, db_path: Path) -> None:
+    assert "seeded 10 regions and 76 facilities" in cli("seed").stdout
+    assert "seeded 0 regions and 0 facilities" in cli("seed").stdout
+    assert (count(db_path, "region"), count(db_path, "facility")) == (10, 76)
+
+
+def test_demo_users_lists_the_contracts_accounts(cli: Run) -> None:
+    out = cli("demo-users").stdout
+    names = {line.split()[0] for line in out.splitlines()[2:] if line.strip()}
+    assert {"midwife", "analyst", "admin", "analyst-zuidwest", f"staff-{ERASMUS}"} <= names
+    assert len(names) == 1 + 10 + 1 + 1 + 76
+    assert "demo" in out.splitlines()[0]
+
+
+def test_users_add_creates_an_account(cli: Run, db_path: Path) -> None:
+    done = cli("users", "add", "j.jansen", "--role", "facility_staff", "--facility", ERASMUS,
+               "--password", "a-long-password")  # fmt: skip
+    assert "added j.jansen (facility_staff)" in done.stdout
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT role, facility_id, password_hash FROM user WHERE username='j.jansen'"
+        ).fetchone()
+    assert row[:2] == ("facility_staff", ERASMUS)
+    assert "a-long-password" not in row[2]
+    again = cli(
+        "users", "add", "j.jansen", "--role", "midwife", "--password", "another-one", ok=False
+    )
+    assert again.returncode == 2 and "username" in again.stderr
+    unbound = cli(
+        "users", "add", "x.staff", "--role", "facility_staff", "--password", "long-enough", ok=False
+    )
+    assert unbound.returncode == 2 and "facility_id" in unbound.stderr
+
+
+def test_keys_create_prints_a_key_that_works_until_revoked(
+    cli: Run, db_path: Path, valkey, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    done = cli("keys", "create", "--facility", ERASMUS, "--label", "HiX")
+    key = done.stdout.strip().splitlines()[-1]
+    key_id = done.stdout.split()[2]
+    assert key.startswith("cap_")
+    with sqlite3.connect(db_path) as conn:
+        stored = conn.execute("SELECT key_hash FROM api_key").fetchall()
+    assert key not in str(stored)  # only the hash is kept
+    unknown = cli("keys", "create", "--facility", "nowhere", ok=False)
+    assert unknown.returncode == 2 and "nowhere" in unknown.stderr
+
+    import asyncio
+
+    import redis
+
+    redis.Redis.from_url(valkey.url).flushall()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{db_path}", redis_url=valkey.url,
+        data_dir=tmp_path / "var", auto_setup=False, demo_data=False,
+        frontend_dir=tmp_path / "none",
+    )  # fmt: skip
+
+    async def put() -> int:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.put(
+                    f"/api/v1/facilities/{ERASMUS}/capacity", headers={"X-API-Key": key},
+                    json={"categories": {"delivery_room": {"available": 1, "staffed": 3}}},
+                )  # fmt: skip
+                return response.status_code
+
+    assert asyncio.run(put()) == 200
+    assert f"key {key_id} revoked" in cli("keys", "revoke", key_id).stdout
+    assert asyncio.run(put()) == 401
+    missing = cli("keys", "revoke", "9999", ok=False)
+    assert missing.returncode == 2

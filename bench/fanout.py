@@ -1,5 +1,5 @@
+# ruff: noqa: E501, ASYNC251, ASYNC220, SIM115
 """Fan-out of the live stream: N websocket clients, K changes/s through the public PUT.
-# ruff: noqa: E501, ASYNC251, ASYNC220, SIM115  (a benchmark driver: blocking set-up steps are intended)
 
 Starts its own Valkey and the service (`capacity serve --workers P`, P = 1 then 2 processes on
 one port), connects N clients to ``/ws/regions/zuidwest`` spread by the kernel over the

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from capacity.auth.service import AuthError, InputError
 from capacity.availability.service import Unavailable
@@ -53,9 +53,20 @@ def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[
 
 
 def _database(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DataError):  # e.g. a NUL byte, which PostgreSQL text cannot hold
+        return JSONResponse(
+            {"detail": "the request holds a value the database cannot store (e.g. a NUL byte)"},
+            status_code=422,
+        )
     if isinstance(exc, IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)
+    if isinstance(exc, DataError):  # e.g. a NUL byte PostgreSQL will not store: bad input
+        log.warning("data error: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "a value of the request cannot be stored", "message": "request: bad value"},
+            status_code=422,
+        )
     log.error("database error: %s", exc)
     return JSONResponse(
         {"detail": "the database is unavailable; nothing was changed, try again"}, status_code=503

@@ -61,12 +61,6 @@ def _database(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)
-    if isinstance(exc, DataError):  # e.g. a NUL byte PostgreSQL will not store: bad input
-        log.warning("data error: %s", exc.orig)
-        return JSONResponse(
-            {"detail": "a value of the request cannot be stored", "message": "request: bad value"},
-            status_code=422,
-        )
     log.error("database error: %s", exc)
     return JSONResponse(
         {"detail": "the database is unavailable; nothing was changed, try again"}, status_code=503

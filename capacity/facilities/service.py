@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.audit import service as audit
 from capacity.auth.service import InputError
 from capacity.facilities.models import (
+    ID_PATTERN,
     Facility,
     FacilityCreate,
     FacilityKind,
@@ -63,8 +65,13 @@ async def list_regions(*, session: AsyncSession) -> list[Region]:
     return list((await session.exec(select(Region).order_by(Region.id))).all())
 
 
+def _plausible_id(ident: str) -> bool:
+    """Ids are short slugs; anything else (a NUL byte, say) is unknown without asking SQL."""
+    return len(ident) <= 64 and re.fullmatch(ID_PATTERN, ident) is not None
+
+
 async def get_region(*, session: AsyncSession, region_id: str) -> Region | None:
-    return await session.get(Region, region_id)
+    return await session.get(Region, region_id) if _plausible_id(region_id) else None
 
 
 async def list_facilities(*, session: AsyncSession, region: str | None = None) -> list[Facility]:
@@ -76,6 +83,8 @@ async def list_facilities(*, session: AsyncSession, region: str | None = None) -
 
 
 async def get_facility(*, session: AsyncSession, facility_id: str) -> Facility | None:
+    if not _plausible_id(facility_id):
+        return None
     facility = await session.get(Facility, facility_id)
     return facility if facility is not None and facility.active else None
 
@@ -92,7 +101,9 @@ async def create_facility(
         raise InputError("id", f"facility {facility_in.id!r} exists")
     if await session.get(Region, facility_in.region) is None:
         raise InputError("region", f"unknown region {facility_in.region!r}")
-    categories = facility_in.categories or default_categories(facility_in.kind, facility_in.has_nicu)
+    categories = facility_in.categories or default_categories(
+        facility_in.kind, facility_in.has_nicu
+    )
     facility = Facility(
         **facility_in.model_dump(exclude={"categories"}),
         categories=[c.value for c in categories],

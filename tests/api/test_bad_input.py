@@ -295,3 +295,26 @@ async def test_no_input_gives_a_server_error(client, login):  # type: ignore[no-
         assert 400 <= response.status_code < 500, (facility, response.text)
         response = await client.get(f"/api/v1/regions/{facility}/capacity", headers=staff)
         assert 400 <= response.status_code < 500, (facility, response.text)
+
+
+async def test_nul_bytes_and_odd_ids_never_give_a_server_error(client, login):  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL bytes in text; such input is a 4xx, not a 'database down' 503."""
+    admin = await login("admin")
+    for method, path in (
+        ("GET", "/api/v1/regions/%00/capacity"),
+        ("GET", "/api/v1/facilities/%00"),
+        ("GET", "/api/v1/facilities?region=%00"),
+        ("GET", "/api/v1/keys?facility=%00"),
+        ("GET", "/api/v1/audit?actor=%00"),
+        ("PUT", "/api/v1/facilities/%00/capacity"),
+        ("PUT", "/api/v1/facilities/%00/stop"),
+        ("DELETE", "/api/v1/facilities/%00/stop"),
+        ("PATCH", "/api/v1/facilities/%00"),
+        ("POST", "/api/v1/facilities/%00/keys"),
+    ):
+        response = await client.request(method, path, headers=admin, json={"phone": "0101234567"})
+        assert response.status_code < 500, (method, path, response.text)
+    login_nul = await client.post(
+        "/api/v1/auth/token", data={"username": "mid\x00wife", "password": "demo"}
+    )
+    assert 400 <= login_nul.status_code < 500

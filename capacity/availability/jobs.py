@@ -7,7 +7,6 @@ lock for it, so two processes (or two schedulers) never both run it.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,14 +20,10 @@ from capacity.facilities.models import Facility, Region
 from capacity.settings import Settings
 from capacity.storage import keys
 from capacity.storage.db import Database
+from capacity.storage.locks import job_lock
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 @dataclass(slots=True)
@@ -92,15 +87,11 @@ async def run_locked(
     *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 55
 ) -> ExpiryResult | None:
     """Run ``expire_due`` if this process takes the lock; None if another process holds it."""
-    token = uuid.uuid4().hex
-    name = keys.scheduler_lock("expire")
     try:
-        if not await store.redis.set(name, token, nx=True, ex=lock_seconds):
-            return None
-        try:
+        async with job_lock(store.redis, "expire", seconds=lock_seconds) as held:
+            if not held:
+                return None
             result = await expire_due(db=db, store=store, settings=settings)
-        finally:
-            await store.redis.eval(_RELEASE, 1, name, token)  # type: ignore[misc]
     except (SQLAlchemyError, service.Unavailable, *REDIS_DOWN) as exc:
         log.warning("expiry run skipped: %s", exc)
         return None

@@ -7,7 +7,6 @@ already reported is not generated again by the scheduler (the command line can r
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,16 +19,11 @@ from capacity.refusals.service import LOCAL
 from capacity.reporting import reports
 from capacity.reporting.models import RefusalReport
 from capacity.settings import Settings
-from capacity.storage import keys
 from capacity.storage.db import Database
+from capacity.storage.locks import job_lock
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 async def monthly_reports(
@@ -65,15 +59,11 @@ async def run_locked(
     *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 3600
 ) -> list[str] | None:
     """Run ``monthly_reports`` if this process takes the lock; None if another holds it."""
-    token = uuid.uuid4().hex
-    name = keys.scheduler_lock("monthly-report")
     try:
-        if not await store.redis.set(name, token, nx=True, ex=lock_seconds):
-            return None
-        try:
+        async with job_lock(store.redis, "monthly-report", seconds=lock_seconds) as held:
+            if not held:
+                return None
             made = await monthly_reports(db=db, settings=settings)
-        finally:
-            await store.redis.eval(_RELEASE, 1, name, token)  # type: ignore[misc]
     except (SQLAlchemyError, *REDIS_DOWN) as exc:
         log.warning("monthly report run failed: %s", exc)
         return None

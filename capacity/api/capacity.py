@@ -6,9 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from capacity.api.deps import DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
+from capacity.api.deps import (
+    DbDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    check_region_readable,
+)
 from capacity.api.responses import ERRORS, JSONBytes
-from capacity.auth.service import may_read_region, may_write_facility
+from capacity.auth.service import may_write_facility
 from capacity.availability import service
 from capacity.availability.models import CapacityUpdate, FacilityCapacity, RegionCapacity, StopIn
 from capacity.facilities import service as facilities
@@ -28,10 +35,7 @@ async def region_capacity(
     settings: SettingsDep,
 ) -> Any:
     """Every facility of the region with its figures, colours, freshness and stop."""
-    if await facilities.get_region(session=session, region_id=region) is None:
-        raise LookupError(f"unknown region {region!r}")
-    if not may_read_region(principal, region):
-        raise PermissionError(f"no access to region {region!r}")
+    await check_region_readable(session, principal, region)
     picture = await service.region_capacity(db=db, store=store, settings=settings, region_id=region)
     return JSONBytes(picture)
 

@@ -10,8 +10,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.auth.models import Principal, Role
-from capacity.auth.service import AuthError, decode_token, principal_for_key
+from capacity.auth.service import AuthError, decode_token, may_read_region, principal_for_key
 from capacity.availability.store import CapacityStore
+from capacity.facilities import service as facilities
 from capacity.settings import Settings
 from capacity.storage.db import Database
 
@@ -76,3 +77,11 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
 
 AdminDep = Annotated[Principal, require(Role.admin)]
+
+
+async def check_region_readable(session: AsyncSession, principal: Principal, region: str) -> None:
+    """404 for an unknown region, 403 when the caller may not read it (one rule for all)."""
+    if await facilities.get_region(session=session, region_id=region) is None:
+        raise LookupError(f"unknown region {region!r}")
+    if not may_read_region(principal, region):
+        raise PermissionError(f"no access to region {region!r}")

@@ -8,13 +8,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from capacity.api.deps import DbDep, SessionDep, SettingsDep, StoreDep, require
+from capacity.api.deps import (
+    DbDep,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    check_region_readable,
+    require,
+)
 from capacity.api.responses import ERRORS
 from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
-from capacity.auth.service import may_read_region
 from capacity.availability import service as availability
-from capacity.facilities import service as facilities
 from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
@@ -89,13 +94,6 @@ async def patch_refusal(
 # ---- statistics, capacity over time, exports and reports (analysts of the region, admins) ----
 
 
-async def _readable(session: SessionDep, principal: Principal, region: str) -> None:
-    if await facilities.get_region(session=session, region_id=region) is None:
-        raise LookupError(f"unknown region {region!r}")
-    if not may_read_region(principal, region):
-        raise PermissionError(f"no access to region {region!r}")
-
-
 def _dates(start: date | None, end: date | None) -> tuple[date, date]:
     """Defaults: the 30 days up to today (local); then the range rules."""
     end = end or datetime.now(service.LOCAL).date()
@@ -144,7 +142,7 @@ async def refusal_stats(
     ``refusal_rate`` = total / (total + accepted) (null when none was recorded). ``outcomes``
     count searches by outcome (an episode's latest outcome), with median calls and minutes.
     """
-    await _readable(session, principal, region)
+    await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
     return await reporting.refusal_stats(
         session=session, region=region, start=start, end=end, group_by=group_by
@@ -162,7 +160,7 @@ async def refusal_export(
     format: Literal["csv", "xlsx"] = "csv",
 ) -> Any:
     """One row per refusal (and accepted transfer), streamed; no identity of the recorder."""
-    await _readable(session, principal, region)
+    await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
     detail = {"region": region, "from": start.isoformat(), "to": end.isoformat(), "format": format}
     await _audit_export(db, principal, "refusals.export", detail)
@@ -190,7 +188,7 @@ async def capacity_over_time(
     ISO week, ``total`` the whole range). Red uses the region's current thresholds, stale its
     freshness limit; a stop counts for every category offered. ``format=csv|xlsx`` downloads.
     """
-    await _readable(session, principal, region)
+    await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
     rows = await history.capacity_over_time(
         session=session, settings=settings, region=region, start=start, end=end, period=period
@@ -209,7 +207,7 @@ async def capacity_over_time(
 async def list_reports(principal: Reader, session: SessionDep, region: str | None = None) -> Any:
     """Stored monthly ROAZ reports, newest first (an analyst sees those of their region)."""
     if region is not None:
-        await _readable(session, principal, region)
+        await check_region_readable(session, principal, region)
     elif principal.role is Role.analyst and principal.region_id is not None:
         region = principal.region_id
     return await reports.list_reports(session=session, region=region)
@@ -225,7 +223,7 @@ async def generate_report(
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="e.g. 2026-10")],
 ) -> Any:
     """Generate (or regenerate) one region's report of one month now."""
-    await _readable(session, principal, region)
+    await check_region_readable(session, principal, region)
     async with db.write_session() as write:
         report = await reports.generate(
             session=write, settings=settings, region=region, month=month, actor=principal.actor
@@ -246,7 +244,7 @@ async def get_report(
     report = await session.get(RefusalReport, report_id)
     if report is None:
         raise LookupError(f"unknown report {report_id}")
-    await _readable(session, principal, report.region)
+    await check_region_readable(session, principal, report.region)
     await _audit_export(
         db,
         principal,

@@ -42,7 +42,7 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
         try:
             now_id = (await state.redis.info("server")).get("run_id")
             restarted = run_id is not None and now_id != run_id
-            if restarted or await state.store.loaded() is None:
+            if restarted or not await state.store.loaded():
                 log.warning("Redis restarted or holds no live picture: rebuilding from SQL")
                 await load_all(db=state.db, store=state.store, settings=state.settings)
             run_id = now_id

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from capacity.availability.models import Status, Thresholds
-from capacity.facilities.models import CATEGORY_ORDER, Region
+from capacity.facilities.models import CATEGORY_ORDER
 from capacity.settings import Settings
 
 
-def thresholds(region: Region, settings: Settings) -> Thresholds:
-    """The region's own thresholds where it set them, else the service defaults."""
+class RegionOverrides(Protocol):
+    green_min: int | None
+    orange_min: int | None
+    freshness_limit_minutes: int | None
+
+
+def thresholds(region: RegionOverrides, settings: Settings) -> Thresholds:
+    """The region's own thresholds where it set them, else the service defaults.
+
+    ``region`` is a ``Region`` row or anything with its three override columns.
+    """
     return Thresholds(
         green_min=region.green_min or settings.green_min,
         orange_min=region.orange_min or settings.orange_min,

@@ -12,6 +12,7 @@ fails after Redis took the change, the region is rebuilt from SQL under a newer 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,11 +61,11 @@ def iso(moment: datetime) -> str:
 # ---- building raw facility state from SQL ------------------------------------------------------
 
 
-def _stop_raw(stop: Stop | None) -> dict[str, Any] | None:
+def _stop_raw(stop: Any) -> dict[str, Any] | None:
     if stop is None:
         return None
     return {
-        "reason": stop.reason.value,
+        "reason": str(stop.reason),
         "since": iso(stop.since),
         "until": iso(stop.until) if stop.until else None,
         "until_ts": stop.until.timestamp() if stop.until else None,
@@ -72,24 +73,26 @@ def _stop_raw(stop: Stop | None) -> dict[str, Any] | None:
 
 
 def facility_raw(
-    facility: Facility, figures: list[CapacityFigure], stop: Stop | None
+    *, facility_id: str, version: int, offered: set[str], figures: Iterable[Any], stop: Any
 ) -> dict[str, Any]:
-    """What Redis keeps for one facility; ``rules.render`` turns it into the public entry."""
-    offered = set(facility.categories)
+    """What Redis keeps for one facility; ``rules.render`` turns it into the public entry.
+
+    ``figures`` and ``stop`` are ORM objects or plain rows with the same column names.
+    """
     return {
-        "facility_id": facility.id,
-        "version": facility.version,
+        "facility_id": facility_id,
+        "version": version,
         "stop": _stop_raw(stop),
         "categories": {
-            f.category.value: {
+            str(f.category): {
                 "available": f.available,
                 "staffed": f.staffed,
                 "updated_at": iso(f.updated_at),
                 "ts": f.updated_at.timestamp(),
-                "stale": f.stale,
+                "stale": bool(f.stale),
             }
             for f in figures
-            if f.category.value in offered
+            if str(f.category) in offered
         },
     }
 
@@ -106,8 +109,17 @@ async def _figures(session: AsyncSession, facility_id: str) -> list[CapacityFigu
 
 async def load_raw(session: AsyncSession, facility: Facility) -> dict[str, Any]:
     return facility_raw(
-        facility, await _figures(session, facility.id), await _active_stop(session, facility.id)
+        facility_id=facility.id,
+        version=facility.version,
+        offered=set(facility.categories),
+        figures=await _figures(session, facility.id),
+        stop=await _active_stop(session, facility.id),
     )
+
+
+def facility_message(region: str, seq: int, entry: dict[str, Any]) -> bytes:
+    """The live stream's ``facility`` message, encoded once for every client."""
+    return orjson.dumps({"type": "facility", "region": region, "seq": seq, "facility": entry})
 
 
 def rules_json(region: Region, settings: Settings) -> dict[str, Any]:
@@ -181,9 +193,7 @@ async def _publish(
     assert region is not None
     raw = await load_raw(session, facility)
     entry = rules_mod.render(raw, rules_json(region, settings), now)
-    message = orjson.dumps(
-        {"type": "facility", "region": facility.region, "seq": seq, "facility": entry}
-    )
+    message = facility_message(facility.region, seq, entry)
     await session.flush()
     try:
         result = await store.apply(
@@ -204,6 +214,24 @@ async def _publish(
     return entry
 
 
+async def repair_region(
+    *, db: Database, store: CapacityStore, settings: Settings, region: str
+) -> None:
+    """Rebuild a region whose Redis picture no longer follows SQL, in a transaction of its own.
+
+    A failure is logged, not raised: the watcher rebuilds what is still out of step.
+    """
+    try:
+        async with db.write_session() as session:
+            await rebuild_region(
+                session=session, store=store, settings=settings, region_id=region,
+                redis_seq=max(await store.current_seq(region) or 0, 0),
+            )
+            await session.commit()
+    except (SQLAlchemyError, *REDIS_DOWN):
+        log.exception("repair of %s failed; the watcher will rebuild it", region)
+
+
 async def _commit(
     *, session: AsyncSession, db: Database, store: CapacityStore, settings: Settings, region: str
 ) -> None:
@@ -212,15 +240,7 @@ async def _commit(
     except SQLAlchemyError as exc:
         log.error("commit failed after Redis took the change; rebuilding %s", region)
         await session.rollback()
-        try:
-            async with db.write_session() as repair:
-                await rebuild_region(
-                    session=repair, store=store, settings=settings, region_id=region,
-                    redis_seq=max(await store.current_seq(region) or 0, 0),
-                )
-                await repair.commit()
-        except (SQLAlchemyError, *REDIS_DOWN):
-            log.exception("repair of %s failed; the watcher will rebuild it", region)
+        await repair_region(db=db, store=store, settings=settings, region=region)
         raise Unavailable("the database did not accept the change; nothing was changed") from exc
 
 

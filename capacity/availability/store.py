@@ -55,6 +55,16 @@ def region_rules_key(region: str) -> str:
     return keys.region_state(region) + ":rules"
 
 
+def _change_keys(region: str) -> list[str]:
+    """The keys every change script of a region touches, in the order the scripts expect."""
+    return [
+        keys.region_seq(region),
+        keys.region_state(region),
+        keys.region_stream(region),
+        keys.region_channel(region),
+    ]
+
+
 @dataclass(slots=True)
 class Applied:
     applied: bool
@@ -83,12 +93,7 @@ class CapacityStore:
     ) -> Applied:
         """Apply one facility change with the region seq it was given in SQL."""
         applied, current = await self._apply(
-            keys=[
-                keys.region_seq(region),
-                keys.region_state(region),
-                keys.region_stream(region),
-                keys.region_channel(region),
-            ],
+            keys=_change_keys(region),
             args=[seq, facility_id, raw, message, self.replay],
         )
         return Applied(bool(applied), int(current))
@@ -98,12 +103,7 @@ class CapacityStore:
         pipe = self.redis.pipeline(transaction=False)
         for region, seq, facility_id, raw, message in changes:
             await self._apply(
-                keys=[
-                    keys.region_seq(region),
-                    keys.region_state(region),
-                    keys.region_stream(region),
-                    keys.region_channel(region),
-                ],
+                keys=_change_keys(region),
                 args=[seq, facility_id, raw, message, self.replay],
                 client=pipe,
             )
@@ -118,13 +118,7 @@ class CapacityStore:
         for facility_id, raw in facilities.items():
             args += [facility_id, raw]
         applied, current = await self._rebuild(
-            keys=[
-                keys.region_seq(region),
-                keys.region_state(region),
-                keys.region_stream(region),
-                keys.region_channel(region),
-                region_rules_key(region),
-            ],
+            keys=[*_change_keys(region), region_rules_key(region)],
             args=args,
         )
         return Applied(bool(applied), int(current))
@@ -148,6 +142,6 @@ class CapacityStore:
     async def mark_loaded(self, token: str) -> None:
         await self.redis.set(keys.loaded_marker(), token)
 
-    async def loaded(self) -> bytes | None:
-        result = await self.redis.get(keys.loaded_marker())
-        return None if result is None else bytes(result)
+    async def loaded(self) -> bool:
+        """False when Redis lost the picture (came back empty): it must be rebuilt from SQL."""
+        return bool(await self.redis.exists(keys.loaded_marker()))

@@ -99,7 +99,7 @@ class FigureWriter:
                         pending.future.set_exception(exc)
 
     async def _write(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
-        from capacity.availability.service import Unavailable, rebuild_region
+        from capacity.availability.service import Unavailable, repair_region
 
         async with self.db.write_lock():
             conn: Connection = await loop.run_in_executor(self.thread, self.engine.connect)
@@ -113,33 +113,26 @@ class FigureWriter:
                     raise Unavailable(
                         "the live picture (Redis) is unreachable; nothing was changed"
                     ) from exc
+                failed: Exception | None = None
                 try:
                     await loop.run_in_executor(self.thread, conn.commit)
                 except SQLAlchemyError as exc:
+                    # Redis took changes SQL did not keep: rebuild those regions below.
                     missed = {s.region for s in good}
-                    for region in missed:
-                        await self._rebuild(rebuild_region, region)
-                    raise Unavailable("the database did not accept the change") from exc
+                    failed = Unavailable("the database did not accept the change")
+                    failed.__cause__ = exc
             finally:
                 await loop.run_in_executor(self.thread, conn.close)
+        # Repairs take the write lock themselves, so they run after it is released.
         for region in missed:
-            await self._rebuild(rebuild_region, region)
+            await repair_region(db=self.db, store=self.store, settings=self.settings, region=region)
+        if failed is not None:
+            raise failed
         for s in staged:
             if s.error is not None:
                 s.pending.future.set_exception(s.error)
             else:
                 s.pending.future.set_result(s.entry)
-
-    async def _rebuild(self, rebuild_region: Any, region: str) -> None:
-        try:
-            async with self.db.write_session() as session:
-                await rebuild_region(
-                    session=session, store=self.store, settings=self.settings, region_id=region,
-                    redis_seq=max(await self.store.current_seq(region) or 0, 0),
-                )
-                await session.commit()
-        except (SQLAlchemyError, *REDIS_DOWN):
-            log.exception("rebuild of %s failed; the watcher will retry", region)
 
     async def _apply(self, staged: list[_Staged]) -> set[str]:
         """Apply the batch to Redis in one pipeline; returns regions Redis did not follow."""
@@ -170,7 +163,7 @@ class FigureWriter:
         return out
 
     def _stage_one(self, conn: Connection, staged: _Staged, fac: Any) -> None:
-        from capacity.availability.service import iso, utcnow
+        from capacity.availability.service import facility_message, facility_raw, utcnow
 
         p = staged.pending
         if fac is None or not fac.active:
@@ -190,12 +183,7 @@ class FigureWriter:
                 )
         reg = conn.execute(SQL.bump_region, {"r": fac.region}).one()
         version = conn.execute(SQL.bump_facility, {"f": p.facility_id}).scalar_one()
-        rules = {
-            "green_min": reg.green_min or self.settings.green_min,
-            "orange_min": reg.orange_min or self.settings.orange_min,
-            "freshness_limit_minutes": reg.freshness_limit_minutes
-            or self.settings.freshness_limit_minutes,
-        }
+        rules = rules_mod.thresholds(reg, self.settings).model_dump()
         now = utcnow()
         stop = conn.execute(SQL.active_stop, {"f": p.facility_id}).first()
         rows: list[dict[str, Any]] = [
@@ -213,30 +201,17 @@ class FigureWriter:
             "at": now, "actor": p.actor, "f": p.facility_id,
             "detail": {"seq": reg.seq, "version": version, **p.update_in.model_dump(mode="json")},
         })
-        raw = {
-            "facility_id": p.facility_id,
-            "version": version,
-            "stop": None if stop is None else {
-                "reason": stop.reason, "since": iso(stop.since),
-                "until": iso(stop.until) if stop.until else None,
-                "until_ts": stop.until.timestamp() if stop.until else None,
-            },
-            "categories": {
-                f.category: {
-                    "available": f.available, "staffed": f.staffed,
-                    "updated_at": iso(f.updated_at), "ts": f.updated_at.timestamp(),
-                    "stale": bool(f.stale),
-                }
-                for f in conn.execute(SQL.figures, {"f": p.facility_id})
-                if f.category in offered
-            },
-        }
+        raw = facility_raw(
+            facility_id=p.facility_id,
+            version=version,
+            offered=offered,
+            figures=conn.execute(SQL.figures, {"f": p.facility_id}),
+            stop=stop,
+        )
         staged.region, staged.seq = fac.region, reg.seq
         staged.entry = rules_mod.render(raw, rules, now)
         staged.raw = orjson.dumps(raw)
-        staged.message = orjson.dumps(
-            {"type": "facility", "region": fac.region, "seq": reg.seq, "facility": staged.entry}
-        )
+        staged.message = facility_message(fac.region, reg.seq, staged.entry)
 
 
 class SQL:

@@ -189,18 +189,14 @@ def serve(
     setup.migrate(settings.resolved_database_url)
 
     async def prepare() -> None:
-        from capacity.availability.service import load_all
         from capacity.availability.store import CapacityStore
         from capacity.storage.redis import create_client
 
         db = Database(settings.resolved_database_url)
-        client = create_client(os.environ["CAPACITY_REDIS_URL"] if embedded else settings.redis_url)  # type: ignore[arg-type]
+        client = create_client(os.environ["CAPACITY_REDIS_URL"])
         store = CapacityStore(client, replay=settings.stream_replay)
         try:
-            await setup.seed(db=db, demo_users=settings.development)
-            await load_all(db=db, store=store, settings=settings)
-            if settings.development and settings.demo_data:
-                await setup.demo_figures(db=db, store=store, settings=settings)
+            await setup.prepare(db=db, store=store, settings=settings)
         finally:
             await client.aclose()
             await db.dispose()

@@ -63,14 +63,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db = Database(settings.resolved_database_url)
     if settings.auto_setup:
         await asyncio.to_thread(setup.migrate, settings.resolved_database_url)
-        await setup.seed(db=db, demo_users=settings.development)
     client = create_client(redis_url)
     store = CapacityStore(client, replay=settings.stream_replay)
     app.state.db, app.state.store, app.state.redis, app.state.embedded = db, store, client, embedded
     try:
-        await load_all(db=db, store=store, settings=settings)
-        if settings.auto_setup and settings.development and settings.demo_data:
-            await setup.demo_figures(db=db, store=store, settings=settings)
+        if settings.auto_setup:
+            await setup.prepare(db=db, store=store, settings=settings)
+        else:
+            await load_all(db=db, store=store, settings=settings)
     except (*REDIS_DOWN,) as exc:
         log.error("Redis unreachable at start (%s); the watcher will load it when it is back", exc)
     watcher = asyncio.create_task(_watch_redis(app), name="redis-watcher")

@@ -11,7 +11,7 @@ from alembic.config import Config
 
 from capacity.auth.service import ensure_demo_users
 from capacity.availability.models import CapacityUpdate, FigureIn
-from capacity.availability.service import update_capacity
+from capacity.availability.service import load_all, update_capacity
 from capacity.availability.store import CapacityStore
 from capacity.facilities import service as facilities
 from capacity.facilities.models import Category
@@ -45,6 +45,14 @@ async def seed(*, db: Database, demo_users: bool) -> tuple[int, int, int]:
     return regions, facs, users
 
 
+async def prepare(*, db: Database, store: CapacityStore, settings: Settings) -> None:
+    """Seed, build the live picture from SQL, and in development add demo figures."""
+    await seed(db=db, demo_users=settings.development)
+    await load_all(db=db, store=store, settings=settings)
+    if settings.development and settings.demo_data:
+        await demo_figures(db=db, store=store, settings=settings)
+
+
 async def demo_figures(*, db: Database, store: CapacityStore, settings: Settings) -> int:
     """Plausible figures for every facility that never reported (development demo data)."""
     from sqlmodel import select
@@ -60,11 +68,8 @@ async def demo_figures(*, db: Database, store: CapacityStore, settings: Settings
         for category in facility.categories:
             staffed = {"delivery_room": 8, "maternity_bed": 20, "nicu": 16}.get(category, 6)
             staffed = rng.randint(staffed // 2, staffed)
-            figures[Category(category)] = FigureIn(
-                available=rng.choice([0, 0, 1, 1, 2, 3, rng.randint(0, staffed)]) if staffed else 0,
-                staffed=staffed,
-            )
-            figures[Category(category)].available = min(figures[Category(category)].available, staffed)
+            available = rng.choice([0, 0, 1, 1, 2, 3, rng.randint(0, staffed)])
+            figures[Category(category)] = FigureIn(available=min(available, staffed), staffed=staffed)
         await update_capacity(
             db=db, store=store, settings=settings, facility_id=facility.id,
             update_in=CapacityUpdate(categories=figures), actor="system:demo",

@@ -220,15 +220,15 @@ async def ensure_demo_users(*, session: AsyncSession) -> int:
     regions = list((await session.exec(select(Region.id).order_by(Region.id))).all())
     facilities = list((await session.exec(select(Facility.id).order_by(Facility.id))).all())
     existing = set((await session.exec(select(User.username))).all())
+    missing = [a for a in demo_usernames(regions, facilities) if a.username not in existing]
+    if not missing:  # the usual case at every start after the first: no hashing at all
+        return 0
     demo_hash = hash_password("demo")  # one hash for all: hashing ninety times costs seconds
-    made = 0
-    for account in demo_usernames(regions, facilities):
-        if account.username not in existing:
-            await create_user(
-                session=session, user_in=account, actor="system:demo", password_hash=demo_hash
-            )
-            made += 1
-    return made
+    for account in missing:
+        await create_user(
+            session=session, user_in=account, actor="system:demo", password_hash=demo_hash
+        )
+    return len(missing)
 
 
 # ---- who may do what -----------------------------------------------------------------------

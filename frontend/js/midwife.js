@@ -112,13 +112,19 @@ function loadCached() {
   for (const e of c.facilities) st.entries[e.facility_id] = e;
 }
 
+// Bursts of changes are written once (debounced); a snapshot, and whatever is pending when the
+// page goes away, is written at once, so a reload or lost signal never loses the last picture.
+function writeCache() {
+  clearTimeout(saveCache.t);
+  if (!st || st.seq == null) return;
+  store.set('pic.' + st.region, { seq: st.seq, at: st.confirmedAt, facilities: Object.values(st.entries) });
+}
+
 function saveCache() {
   clearTimeout(saveCache.t);
-  saveCache.t = setTimeout(() => {
-    if (!st) return;
-    store.set('pic.' + st.region, { seq: st.seq, at: st.confirmedAt, facilities: Object.values(st.entries) });
-  }, 300);
+  saveCache.t = setTimeout(writeCache, 300);
 }
+addEventListener('pagehide', writeCache);
 
 function startLive() {
   const region = st.region;
@@ -128,7 +134,7 @@ function startLive() {
       st.entries = {};
       for (const e of pic.facilities) st.entries[e.facility_id] = e;
       st.seq = pic.seq; st.confirmedAt = new Date().toISOString();
-      saveCache(); render();
+      writeCache(); render();
     },
     onFacility: (entry, seq) => {
       if (!st || st.region !== region) return;

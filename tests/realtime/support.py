@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +10,8 @@ import httpx
 import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection
+
+from tests import servers
 
 REGION = "zuidwest"
 ERASMUS = "erasmus-mc-rotterdam"
@@ -24,73 +21,15 @@ UMCG = "universitair-medisch-centrum-groningen"
 SECRET = "test-secret-key-for-the-live-stream-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``uvicorn capacity.main:create_app --factory`` in a child process on a loopback port."""
+class Server(servers.Server):
+    """The live-stream tests' server: a fixed secret, pings every second, no frontend."""
 
     def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.env = {
-            **os.environ,
-            "CAPACITY_DATABASE_URL": database_url,
-            "CAPACITY_REDIS_URL": redis_url,
-            "CAPACITY_DATA_DIR": str(data_dir),
-            "CAPACITY_SECRET_KEY": SECRET,
-            "CAPACITY_AUTO_SETUP": "false",
-            "CAPACITY_DEMO_DATA": "false",
-            "CAPACITY_EXPIRY_INTERVAL_SECONDS": "3600",
-            "CAPACITY_WS_PING_SECONDS": "1",
-            "CAPACITY_FRONTEND_DIR": str(data_dir / "no-frontend"),
-            **{f"CAPACITY_{k.upper()}": v for k, v in extra.items()},
-        }
-        self.log = data_dir / f"server-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 30.0) -> Server:
-        return self.launch().wait(timeout)
-
-    def launch(self) -> Server:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable, "-m", "uvicorn", "capacity.main:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(self.port),
-                    "--ws-per-message-deflate", "false", "--log-level", "warning",
-                ],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def wait(self, timeout: float = 30.0) -> Server:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self.process = None
+        super().__init__(
+            database_url=database_url, redis_url=redis_url, data_dir=data_dir,
+            secret_key=SECRET, ws_ping_seconds="1",
+            frontend_dir=str(data_dir / "no-frontend"), **extra,
+        )
 
 
 async def token(server: Server, username: str) -> str:

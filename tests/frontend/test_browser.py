@@ -8,12 +8,7 @@ Screenshots at 390x844 land in tests/artifacts/ for reviewers.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +18,7 @@ import pytest
 import redis
 
 from capacity.storage.redis import EmbeddedValkey
+from tests import servers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium missing: make browser")
@@ -40,47 +36,13 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1,
          "locale": "nl-NL", "timezone_id": "Europe/Amsterdam"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`capacity.main:create_app --factory` under uvicorn, on its own port."""
+class Server(servers.Server):
+    """The service with the real frontend, and helpers to act through its API as a user."""
 
     def __init__(self, db_url: str, redis_url: str, data_dir: Path):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "CAPACITY_DATABASE_URL": db_url, "CAPACITY_REDIS_URL": redis_url,
-                    "CAPACITY_DATA_DIR": str(data_dir), "CAPACITY_AUTO_SETUP": "false",
-                    "CAPACITY_DEMO_DATA": "false", "CAPACITY_EXPIRY_INTERVAL_SECONDS": "3600"}
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(database_url=db_url, redis_url=redis_url, data_dir=data_dir)
+        self.base = self.url
         self.tokens: dict[str, str] = {}
-
-    def start(self) -> Server:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "capacity.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
     def headers(self, user: str) -> dict[str, str]:
         if user not in self.tokens:

@@ -39,7 +39,11 @@ def service(workers: int = 1, env: dict[str, str] | None = None) -> Iterator[tup
         log = open(Path(data) / "serve.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "capacity"), "serve", "--workers", str(workers)],
-            env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:

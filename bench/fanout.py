@@ -84,14 +84,23 @@ async def drive(
     return accepted
 
 
-def summarise(name: str, clients: int, recorders: list[Recorder], accepted: dict[int, float],
-              cpu: float, rss_per_client: float, seconds: float) -> dict[str, Any]:
+def summarise(
+    name: str,
+    clients: int,
+    recorders: list[Recorder],
+    accepted: dict[int, float],
+    cpu: float,
+    rss_per_client: float,
+    seconds: float,
+) -> dict[str, Any]:
     latencies = [
         max(0.0, t - accepted[v]) for r in recorders for v, t in r.arrivals if v in accepted
     ]
     expected = clients * len(accepted)
     return {
-        "server": name, "clients": clients, "changes": len(accepted),
+        "server": name,
+        "clients": clients,
+        "changes": len(accepted),
         "delivered": f"{len(latencies)}/{expected} ({100 * len(latencies) / max(expected, 1):.1f}%)",
         "msg/s": round(len(latencies) / seconds),
         "p50 ms": round(1000 * percentile(latencies, 0.50), 1),
@@ -102,8 +111,9 @@ def summarise(name: str, clients: int, recorders: list[Recorder], accepted: dict
     }
 
 
-async def run_capacity(processes: int, clients: int, rate: float, seconds: float,
-                       redis_url: str) -> dict[str, Any]:
+async def run_capacity(
+    processes: int, clients: int, rate: float, seconds: float, redis_url: str
+) -> dict[str, Any]:
     env = {"CAPACITY_REDIS_URL": redis_url, "CAPACITY_WS_PING_SECONDS": "25"}
     with service(workers=processes, env=env) as (url, pid):
         time.sleep(1.0)  # let the workers finish starting
@@ -114,10 +124,12 @@ async def run_capacity(processes: int, clients: int, rate: float, seconds: float
         recorders = [Recorder() for _ in range(clients)]
         sockets = []
         for i in range(0, clients, 50):
-            sockets += await asyncio.gather(*(
-                websockets.connect(ws_url, compression=None, open_timeout=60, max_queue=None)
-                for _ in range(i, min(i + 50, clients))
-            ))
+            sockets += await asyncio.gather(
+                *(
+                    websockets.connect(ws_url, compression=None, open_timeout=60, max_queue=None)
+                    for _ in range(i, min(i + 50, clients))
+                )
+            )
         for ws in sockets:
             await ws.recv()  # the snapshot
         _, rss1 = usage(procs)
@@ -129,13 +141,17 @@ async def run_capacity(processes: int, clients: int, rate: float, seconds: float
                     if m["type"] == "facility":
                         rec.arrivals.append((m["facility"]["version"], time.monotonic()))
 
-        listeners = [asyncio.create_task(listen(ws, r)) for ws, r in zip(sockets, recorders, strict=True)]
+        listeners = [
+            asyncio.create_task(listen(ws, r)) for ws, r in zip(sockets, recorders, strict=True)
+        ]
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             headers = {"Authorization": f"Bearer {admin}"}
 
             async def put(i: int) -> int:
                 body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
-                r = await http.put(f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers)
+                r = await http.put(
+                    f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers
+                )
                 r.raise_for_status()
                 return int(r.json()["version"])
 
@@ -146,17 +162,35 @@ async def run_capacity(processes: int, clients: int, rate: float, seconds: float
         for task in listeners:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        return summarise(f"capacity x{processes}", clients, recorders, accepted, cpu1 - cpu0,
-                         (rss1 - rss0) / clients, seconds)
+        return summarise(
+            f"capacity x{processes}",
+            clients,
+            recorders,
+            accepted,
+            cpu1 - cpu0,
+            (rss1 - rss0) / clients,
+            seconds,
+        )
 
 
-async def run_peer(processes: int, clients: int, rate: float, seconds: float,
-                   redis_url: str) -> dict[str, Any]:
+async def run_peer(
+    processes: int, clients: int, rate: float, seconds: float, redis_url: str
+) -> dict[str, Any]:
     ports = [free_port() for _ in range(processes)]
     log = tempfile.TemporaryFile()
     servers = [
-        subprocess.Popen([sys.executable, str(ROOT / "bench/peers/sio_server.py"), "--port",
-                          str(p), "--redis", redis_url], stdout=log, stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench/peers/sio_server.py"),
+                "--port",
+                str(p),
+                "--redis",
+                redis_url,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         for p in ports
     ]
     try:
@@ -177,23 +211,32 @@ async def run_peer(processes: int, clients: int, rate: float, seconds: float,
             async def on_facility(data: Any) -> None:
                 rec.arrivals.append((data["facility"]["version"], time.monotonic()))
 
-            await sio.connect(f"http://127.0.0.1:{ports[i % processes]}?region={REGION}",
-                              transports=["websocket"], wait_timeout=60)
+            await sio.connect(
+                f"http://127.0.0.1:{ports[i % processes]}?region={REGION}",
+                transports=["websocket"],
+                wait_timeout=60,
+            )
             return sio
 
         for i in range(0, clients, 50):
-            sios += await asyncio.gather(*(
-                join(j, recorders[j]) for j in range(i, min(i + 50, clients))
-            ))
+            sios += await asyncio.gather(
+                *(join(j, recorders[j]) for j in range(i, min(i + 50, clients)))
+            )
         await asyncio.sleep(1.0)
         _, rss1 = usage(procs)
         async with httpx.AsyncClient(timeout=30) as http:
 
             async def put(i: int) -> int:
-                message = {"type": "facility", "region": REGION, "seq": i,
-                           "facility": {"facility_id": FACILITY, "version": i}}
-                r = await http.post(f"http://127.0.0.1:{ports[i % processes]}/change/{REGION}",
-                                    content=orjson.dumps(message))
+                message = {
+                    "type": "facility",
+                    "region": REGION,
+                    "seq": i,
+                    "facility": {"facility_id": FACILITY, "version": i},
+                }
+                r = await http.post(
+                    f"http://127.0.0.1:{ports[i % processes]}/change/{REGION}",
+                    content=orjson.dumps(message),
+                )
                 r.raise_for_status()
                 return i
 
@@ -202,8 +245,15 @@ async def run_peer(processes: int, clients: int, rate: float, seconds: float,
             await asyncio.sleep(3.0)
             cpu1, _ = usage(procs)
         await asyncio.gather(*(s.disconnect() for s in sios), return_exceptions=True)
-        return summarise(f"python-socketio x{processes}", clients, recorders, accepted,
-                         cpu1 - cpu0, (rss1 - rss0) / clients, seconds)
+        return summarise(
+            f"python-socketio x{processes}",
+            clients,
+            recorders,
+            accepted,
+            cpu1 - cpu0,
+            (rss1 - rss0) / clients,
+            seconds,
+        )
     finally:
         for s in servers:
             s.terminate()

@@ -35,8 +35,14 @@ def make_keys(url: str) -> dict[str, tuple[str, list[str]]]:
 
 
 async def writer(
-    session: aiohttp.ClientSession, url: str, keys: dict[str, tuple[str, list[str]]],
-    stop_at: float, warm_until: float, latencies: list[float], errors: dict[str, int], seed: int,
+    session: aiohttp.ClientSession,
+    url: str,
+    keys: dict[str, tuple[str, list[str]]],
+    stop_at: float,
+    warm_until: float,
+    latencies: list[float],
+    errors: dict[str, int],
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     ids = list(keys)
@@ -47,12 +53,16 @@ async def writer(
         body = {"categories": {}}
         for category in chosen:
             staffed = rng.randint(2, 20)
-            body["categories"][category] = {"available": rng.randint(0, staffed), "staffed": staffed}
+            body["categories"][category] = {
+                "available": rng.randint(0, staffed),
+                "staffed": staffed,
+            }
         started = time.monotonic()
         try:
             async with session.put(
                 f"{url}/api/v1/facilities/{facility}/capacity",
-                data=json.dumps(body), headers={"X-API-Key": key, "Content-Type": "application/json"},
+                data=json.dumps(body),
+                headers={"X-API-Key": key, "Content-Type": "application/json"},
             ) as response:
                 await response.read()
                 status = response.status

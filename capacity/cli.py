@@ -86,9 +86,13 @@ def users_add(
     async def work(db: Database) -> Any:
         async with db.session() as session:
             user = await auth.create_user(
-                session=session, actor="cli",
+                session=session,
+                actor="cli",
                 user_in=UserCreate(
-                    username=username, password=password, role=role, facility_id=facility,
+                    username=username,
+                    password=password,
+                    role=role,
+                    facility_id=facility,
                     region_id=region,
                 ),
             )
@@ -179,7 +183,9 @@ def serve(
 
     from capacity.storage.redis import EmbeddedValkey
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings()
     workers = workers or settings.workers
     embedded = None
@@ -208,12 +214,19 @@ def serve(
     if settings.development:
         typer.echo(
             "  demo accounts, password 'demo': midwife, admin, analyst, analyst-<region>, "
-            "staff-<facility>\n  (all of them: `capacity demo-users`), e.g. staff-erasmus-mc-rotterdam\n"
+            "staff-<facility>\n"
+            "  (all of them: `capacity demo-users`), e.g. staff-erasmus-mc-rotterdam\n"
         )
     try:
         uvicorn.run(
-            "capacity.main:create_app", factory=True, host=settings.host, port=settings.port,
-            workers=workers, log_level="info", proxy_headers=True, ws_per_message_deflate=False,
+            "capacity.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=True,
+            ws_per_message_deflate=False,
         )
     finally:
         if embedded is not None:

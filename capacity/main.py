@@ -81,9 +81,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await hub.start()
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        jobs.run_locked, "interval", seconds=settings.expiry_interval_seconds,
-        kwargs={"db": db, "store": store, "settings": settings}, id="expire",
-        max_instances=1, coalesce=True,
+        jobs.run_locked,
+        "interval",
+        seconds=settings.expiry_interval_seconds,
+        kwargs={"db": db, "store": store, "settings": settings},
+        id="expire",
+        max_instances=1,
+        coalesce=True,
     )
     reporting_jobs.schedule(scheduler, db=db, store=store, settings=settings)
     scheduler.start()
@@ -113,8 +117,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     for router in (
-        auth.router, facilities.router, capacity.router, refusals.router, admin.router,
-        health.router, ws.router,
+        auth.router,
+        facilities.router,
+        capacity.router,
+        refusals.router,
+        admin.router,
+        health.router,
+        ws.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

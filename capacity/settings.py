@@ -34,11 +34,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     stream_replay: int = Field(1000, ge=10, description="Changes kept per region for resume")
     demo_data: bool = True
-    auto_setup: bool = Field(True, description="Migrate and seed at start (the serve command does it once)")
+    auto_setup: bool = Field(
+        True, description="Migrate and seed at start (the serve command does it once)"
+    )
     expiry_interval_seconds: int = Field(30, ge=1, le=3600)
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
     workers: int = Field(1, ge=1, le=64)
-    ws_ping_seconds: float = Field(25.0, gt=0, le=30, description="Live stream: ping when idle this long")
+    ws_ping_seconds: float = Field(
+        25.0, gt=0, le=30, description="Live stream: ping when idle this long"
+    )
     ws_queue_limit: int = Field(2000, ge=8, description="Live stream: messages buffered per client")
 
     @model_validator(mode="after")

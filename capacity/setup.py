@@ -61,7 +61,9 @@ async def demo_figures(*, db: Database, store: CapacityStore, settings: Settings
 
     async with db.session() as session:
         reported = set((await session.exec(select(CapacityFigure.facility_id))).all())
-        todo = [f for f in await facilities.list_facilities(session=session) if f.id not in reported]
+        todo = [
+            f for f in await facilities.list_facilities(session=session) if f.id not in reported
+        ]
     rng = random.Random(2024)
     for facility in todo:
         figures = {}
@@ -69,9 +71,15 @@ async def demo_figures(*, db: Database, store: CapacityStore, settings: Settings
             staffed = {"delivery_room": 8, "maternity_bed": 20, "nicu": 16}.get(category, 6)
             staffed = rng.randint(staffed // 2, staffed)
             available = rng.choice([0, 0, 1, 1, 2, 3, rng.randint(0, staffed)])
-            figures[Category(category)] = FigureIn(available=min(available, staffed), staffed=staffed)
+            figures[Category(category)] = FigureIn(
+                available=min(available, staffed), staffed=staffed
+            )
         await update_capacity(
-            db=db, store=store, settings=settings, facility_id=facility.id,
-            update_in=CapacityUpdate(categories=figures), actor="system:demo",
+            db=db,
+            store=store,
+            settings=settings,
+            facility_id=facility.id,
+            update_in=CapacityUpdate(categories=figures),
+            actor="system:demo",
         )
     return len(todo)

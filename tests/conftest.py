@@ -107,9 +107,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 
 
 @pytest.fixture
-def settings(
-    databases: Databases, valkey: EmbeddedValkey, tmp_path: Path
-) -> Settings:
+def settings(databases: Databases, valkey: EmbeddedValkey, tmp_path: Path) -> Settings:
     """Settings of a fresh service: its own database copy, an emptied Redis, no demo figures."""
     redis.Redis.from_url(valkey.url).flushall()
     return Settings(

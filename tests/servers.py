@@ -52,11 +52,24 @@ class Server:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "uvicorn", "capacity.main:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(self.port),
-                    "--ws-per-message-deflate", "false", "--log-level", "warning",
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "capacity.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--ws-per-message-deflate",
+                    "false",
+                    "--log-level",
+                    "warning",
                 ],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
             )
         return self
 

@@ -11,7 +11,15 @@ from capacity.api.deps import AdminDep, DbDep, SessionDep
 from capacity.api.responses import ERRORS
 from capacity.audit.models import AuditEvent, AuditEventPublic
 from capacity.auth import service
-from capacity.auth.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, User, UserCreate, UserPublic
+from capacity.auth.models import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    User,
+    UserCreate,
+    UserPublic,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERRORS)
 
@@ -38,7 +46,9 @@ async def create_key(
     """A new API key for a facility's system; the key is in this answer only."""
     async with db.session() as session:
         created = await service.create_api_key(
-            session=session, facility_id=facility_id, actor=admin.actor,
+            session=session,
+            facility_id=facility_id,
+            actor=admin.actor,
             label=key_in.label if key_in else None,
         )
         await session.commit()

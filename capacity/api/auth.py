@@ -16,7 +16,9 @@ from capacity.auth.service import AuthError, authenticate, create_token
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=Token, responses={401: {"description": "Wrong name or password"}})
+@router.post(
+    "/token", response_model=Token, responses={401: {"description": "Wrong name or password"}}
+)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -28,9 +30,12 @@ async def token(
     async with db.session() as session:
         user = await authenticate(session=session, username=form.username, password=form.password)
         audit.record(
-            session=session, actor=f"user:{form.username[:60]}",
-            action="login.ok" if user else "login.failed", entity="user",
-            entity_id=form.username[:80], detail={"address": address},
+            session=session,
+            actor=f"user:{form.username[:60]}",
+            action="login.ok" if user else "login.failed",
+            entity="user",
+            entity_id=form.username[:80],
+            detail={"address": address},
         )
         await session.commit()
     if user is None:
@@ -41,6 +46,10 @@ async def token(
         lifetime=timedelta(minutes=settings.token_lifetime_minutes),
     )
     return Token(
-        access_token=access, expires_in=expires, role=user.role, username=user.username,
-        facility_id=user.facility_id, region_id=user.region_id,
+        access_token=access,
+        expires_in=expires,
+        role=user.role,
+        username=user.username,
+        facility_id=user.facility_id,
+        region_id=user.region_id,
     )

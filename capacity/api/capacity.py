@@ -22,7 +22,9 @@ from capacity.facilities import service as facilities
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
 
-ENTRY: dict[int | str, dict[str, Any]] = {200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}}
+ENTRY: dict[int | str, dict[str, Any]] = {
+    200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}
+}
 
 
 @router.get(
@@ -31,7 +33,11 @@ ENTRY: dict[int | str, dict[str, Any]] = {200: {"model": FacilityCapacity, "desc
     responses={200: {"model": RegionCapacity, "description": "The regional picture"}},
 )
 async def region_capacity(
-    region: str, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    region: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Every facility of the region with its figures, colours, freshness and stop."""
@@ -49,8 +55,12 @@ async def _check_write(principal: PrincipalDep, session: SessionDep, facility_id
 
 @router.put("/facilities/{facility_id}/capacity", response_class=JSONBytes, responses=ENTRY)
 async def put_capacity(
-    facility_id: str, update_in: CapacityUpdate, principal: PrincipalDep, db: DbDep,
-    store: StoreDep, settings: SettingsDep,
+    facility_id: str,
+    update_in: CapacityUpdate,
+    principal: PrincipalDep,
+    db: DbDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> Any:
     """Set absolute figures for some categories; categories not named stay as they are."""
     # The hot path of hospitals' systems: the permission check needs no query, and the writer
@@ -58,7 +68,11 @@ async def put_capacity(
     if not may_write_facility(principal, facility_id):
         raise PermissionError(f"you may not change the figures of {facility_id!r}")
     entry = await service.update_capacity(
-        db=db, store=store, settings=settings, facility_id=facility_id, update_in=update_in,
+        db=db,
+        store=store,
+        settings=settings,
+        facility_id=facility_id,
+        update_in=update_in,
         actor=principal.actor,
     )
     return JSONBytes(entry)
@@ -66,13 +80,22 @@ async def put_capacity(
 
 @router.put("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def put_stop(
-    facility_id: str, stop_in: StopIn, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    facility_id: str,
+    stop_in: StopIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+    db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Declare a stop (volmelding) with a reason and an optional expected end."""
     await _check_write(principal, session, facility_id)
     entry = await service.declare_stop(
-        db=db, store=store, settings=settings, facility_id=facility_id, stop_in=stop_in,
+        db=db,
+        store=store,
+        settings=settings,
+        facility_id=facility_id,
+        stop_in=stop_in,
         actor=principal.actor,
     )
     return JSONBytes(entry)
@@ -80,7 +103,11 @@ async def put_stop(
 
 @router.delete("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def delete_stop(
-    facility_id: str, principal: PrincipalDep, session: SessionDep, db: DbDep, store: StoreDep,
+    facility_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Lift the stop; lifting when none is in force changes nothing and answers the same."""
@@ -91,5 +118,7 @@ async def delete_stop(
     if entry is None:
         facility = await facilities.get_facility(session=session, facility_id=facility_id)
         assert facility is not None
-        entry = await service.facility_entry(db=db, store=store, settings=settings, facility=facility)
+        entry = await service.facility_entry(
+            db=db, store=store, settings=settings, facility=facility
+        )
     return JSONBytes(entry)

@@ -68,9 +68,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise PermissionError(
-                f"this needs the role {' or '.join(r.value for r in roles)}"
-            )
+            raise PermissionError(f"this needs the role {' or '.join(r.value for r in roles)}")
         return principal
 
     return Depends(check)

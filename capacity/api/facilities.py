@@ -40,11 +40,15 @@ async def list_facilities(
     _no_keys(principal)
     if region is not None and await service.get_region(session=session, region_id=region) is None:
         raise LookupError(f"unknown region {region!r}")
-    return [service.to_public(f) for f in await service.list_facilities(session=session, region=region)]
+    return [
+        service.to_public(f) for f in await service.list_facilities(session=session, region=region)
+    ]
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityPublic)
-async def get_facility(facility_id: str, principal: PrincipalDep, session: SessionDep) -> FacilityPublic:
+async def get_facility(
+    facility_id: str, principal: PrincipalDep, session: SessionDep
+) -> FacilityPublic:
     """One facility."""
     _no_keys(principal)
     facility = await service.get_facility(session=session, facility_id=facility_id)
@@ -71,7 +75,11 @@ async def create_facility(
 
 @router.patch("/facilities/{facility_id}", response_model=FacilityPublic)
 async def update_facility(
-    facility_id: str, facility_in: FacilityUpdate, admin: AdminDep, db: DbDep, store: StoreDep,
+    facility_id: str,
+    facility_in: FacilityUpdate,
+    admin: AdminDep,
+    db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
 ) -> FacilityPublic:
     """Change a facility's name, ward phone, coordinates or categories offered (admin)."""

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
 
 from capacity.storage.types import UTCDateTime
-from sqlmodel import Field, SQLModel
 
 
 class AuditEvent(SQLModel, table=True):

@@ -42,8 +42,12 @@ async def expire_due(
         stale, ended = await service.due_for_expiry(session=session, settings=settings, now=now)
     for facility_id in ended:
         await service.end_stop(
-            db=db, store=store, settings=settings, facility_id=facility_id,
-            actor="system:scheduler", expired=True,
+            db=db,
+            store=store,
+            settings=settings,
+            facility_id=facility_id,
+            actor="system:scheduler",
+            expired=True,
         )
     for facility_id in stale:
         await service.mark_stale(
@@ -98,6 +102,7 @@ async def run_locked(
     if result.stale or result.stops_ended:
         log.info(
             "expiry: %d facilities stale, %d stops ended",
-            len(result.stale), len(result.stops_ended),
+            len(result.stale),
+            len(result.stops_ended),
         )
     return result

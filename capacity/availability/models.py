@@ -11,7 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field as PydField, StrictInt
+from pydantic import AwareDatetime, StrictInt
+from pydantic import Field as PydField
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
@@ -154,4 +155,3 @@ class Thresholds(SQLModel):
     green_min: int
     orange_min: int
     freshness_limit_minutes: int
-

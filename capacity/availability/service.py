@@ -152,7 +152,11 @@ async def _bump(session: AsyncSession, facility: Facility) -> tuple[int, int]:
 
 
 async def rebuild_region(
-    *, session: AsyncSession, store: CapacityStore, settings: Settings, region_id: str,
+    *,
+    session: AsyncSession,
+    store: CapacityStore,
+    settings: Settings,
+    region_id: str,
     redis_seq: int = -1,
 ) -> int:
     """Write the region's whole picture from SQL into Redis under a seq newer than both sides.
@@ -176,7 +180,10 @@ async def rebuild_region(
     )
     if not result.applied:  # Redis went past us in the meantime (another process): go above it
         return await rebuild_region(
-            session=session, store=store, settings=settings, region_id=region_id,
+            session=session,
+            store=store,
+            settings=settings,
+            region_id=region_id,
             redis_seq=result.current,
         )
     region.seq = seq
@@ -185,8 +192,13 @@ async def rebuild_region(
 
 
 async def _publish(
-    *, session: AsyncSession, store: CapacityStore, settings: Settings, facility: Facility,
-    seq: int, now: datetime,
+    *,
+    session: AsyncSession,
+    store: CapacityStore,
+    settings: Settings,
+    facility: Facility,
+    seq: int,
+    now: datetime,
 ) -> dict[str, Any]:
     """Apply the facility's new state to Redis (lock still held); returns its public entry."""
     region = await session.get(Region, facility.region)
@@ -197,16 +209,24 @@ async def _publish(
     await session.flush()
     try:
         result = await store.apply(
-            region=facility.region, seq=seq, facility_id=facility.id,
-            raw=orjson.dumps(raw), message=message,
+            region=facility.region,
+            seq=seq,
+            facility_id=facility.id,
+            raw=orjson.dumps(raw),
+            message=message,
         )
         if not result.applied:
             log.warning(
                 "Redis holds seq %s for %s, SQL gave %s: rebuilding the region",
-                result.current, facility.region, seq,
+                result.current,
+                facility.region,
+                seq,
             )
             await rebuild_region(
-                session=session, store=store, settings=settings, region_id=facility.region,
+                session=session,
+                store=store,
+                settings=settings,
+                region_id=facility.region,
                 redis_seq=result.current,
             )
     except REDIS_DOWN as exc:
@@ -224,7 +244,10 @@ async def repair_region(
     try:
         async with db.write_session() as session:
             await rebuild_region(
-                session=session, store=store, settings=settings, region_id=region,
+                session=session,
+                store=store,
+                settings=settings,
+                region_id=region,
                 redis_seq=max(await store.current_seq(region) or 0, 0),
             )
             await session.commit()
@@ -252,8 +275,13 @@ async def _facility_for_write(session: AsyncSession, facility_id: str) -> Facili
 
 
 async def update_capacity(
-    *, db: Database, store: CapacityStore, settings: Settings, facility_id: str,
-    update_in: CapacityUpdate, actor: str,
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    facility_id: str,
+    update_in: CapacityUpdate,
+    actor: str,
 ) -> dict[str, Any]:
     """Accept absolute figures for some categories; the others are left as they are.
 
@@ -277,7 +305,12 @@ def figure_writer(*, db: Database, store: CapacityStore, settings: Settings) -> 
 
 
 async def declare_stop(
-    *, db: Database, store: CapacityStore, settings: Settings, facility_id: str, stop_in: StopIn,
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    facility_id: str,
+    stop_in: StopIn,
     actor: str,
 ) -> dict[str, Any]:
     """Declare a stop (volmelding), or change the reason or end of the one in force."""
@@ -292,30 +325,50 @@ async def declare_stop(
         seq, version = await _bump(session, facility)
         stop = await _active_stop(session, facility.id)
         if stop is None:
-            stop = Stop(facility_id=facility.id, reason=stop_in.reason, since=now, declared_by=actor)
+            stop = Stop(
+                facility_id=facility.id, reason=stop_in.reason, since=now, declared_by=actor
+            )
         stop.reason, stop.until = stop_in.reason, stop_in.until
         session.add(stop)
         session.add(
             CapacityChange(
-                at=now, region=facility.region, facility_id=facility.id, seq=seq, version=version,
-                kind=ChangeKind.stop_declared, stop_reason=stop_in.reason,
-                stop_until=stop_in.until, status=Status.stop, actor=actor,
+                at=now,
+                region=facility.region,
+                facility_id=facility.id,
+                seq=seq,
+                version=version,
+                kind=ChangeKind.stop_declared,
+                stop_reason=stop_in.reason,
+                stop_until=stop_in.until,
+                status=Status.stop,
+                actor=actor,
             )
         )
         audit.record(
-            session=session, actor=actor, action="stop.declare", entity="facility",
-            entity_id=facility.id, at=now,
+            session=session,
+            actor=actor,
+            action="stop.declare",
+            entity="facility",
+            entity_id=facility.id,
+            at=now,
             detail={"seq": seq, "version": version, **stop_in.model_dump(mode="json")},
         )
         entry = await _publish(
             session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
         )
-        await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
+        await _commit(
+            session=session, db=db, store=store, settings=settings, region=facility.region
+        )
         return entry
 
 
 async def end_stop(
-    *, db: Database, store: CapacityStore, settings: Settings, facility_id: str, actor: str,
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    facility_id: str,
+    actor: str,
     expired: bool = False,
 ) -> dict[str, Any] | None:
     """Lift the stop in force; None when there was none (nothing changes then)."""
@@ -331,24 +384,41 @@ async def end_stop(
         kind = ChangeKind.stop_expired if expired else ChangeKind.stop_lifted
         session.add(
             CapacityChange(
-                at=now, region=facility.region, facility_id=facility.id, seq=seq, version=version,
-                kind=kind, stop_reason=stop.reason, actor=actor,
+                at=now,
+                region=facility.region,
+                facility_id=facility.id,
+                seq=seq,
+                version=version,
+                kind=kind,
+                stop_reason=stop.reason,
+                actor=actor,
             )
         )
         audit.record(
-            session=session, actor=actor, action=f"stop.{'expire' if expired else 'lift'}",
-            entity="facility", entity_id=facility.id, at=now,
+            session=session,
+            actor=actor,
+            action=f"stop.{'expire' if expired else 'lift'}",
+            entity="facility",
+            entity_id=facility.id,
+            at=now,
             detail={"seq": seq, "version": version, "stop_id": stop.id},
         )
         entry = await _publish(
             session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
         )
-        await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
+        await _commit(
+            session=session, db=db, store=store, settings=settings, region=facility.region
+        )
         return entry
 
 
 async def mark_stale(
-    *, db: Database, store: CapacityStore, settings: Settings, facility_id: str, now: datetime,
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    facility_id: str,
+    now: datetime,
 ) -> dict[str, Any] | None:
     """Record that the facility's figures passed their region's freshness limit (scheduler)."""
     async with db.write_session() as session:
@@ -357,7 +427,8 @@ async def mark_stale(
         assert region is not None
         limit = timedelta(minutes=rules_json(region, settings)["freshness_limit_minutes"])
         due = [
-            f for f in await _figures(session, facility.id)
+            f
+            for f in await _figures(session, facility.id)
             if not f.stale and f.updated_at <= now - limit
         ]
         if not due:
@@ -368,21 +439,34 @@ async def mark_stale(
             session.add(figure)
             session.add(
                 CapacityChange(
-                    at=now, region=facility.region, facility_id=facility.id, seq=seq,
-                    version=version, kind=ChangeKind.stale, category=figure.category,
-                    available=figure.available, staffed=figure.staffed, status=Status.unknown,
+                    at=now,
+                    region=facility.region,
+                    facility_id=facility.id,
+                    seq=seq,
+                    version=version,
+                    kind=ChangeKind.stale,
+                    category=figure.category,
+                    available=figure.available,
+                    staffed=figure.staffed,
+                    status=Status.unknown,
                     actor="system:scheduler",
                 )
             )
         audit.record(
-            session=session, actor="system:scheduler", action="capacity.stale", entity="facility",
-            entity_id=facility.id, at=now,
+            session=session,
+            actor="system:scheduler",
+            action="capacity.stale",
+            entity="facility",
+            entity_id=facility.id,
+            at=now,
             detail={"seq": seq, "version": version, "categories": [f.category for f in due]},
         )
         entry = await _publish(
             session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
         )
-        await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
+        await _commit(
+            session=session, db=db, store=store, settings=settings, region=facility.region
+        )
         return entry
 
 
@@ -411,7 +495,10 @@ async def load_all(*, db: Database, store: CapacityStore, settings: Settings) ->
             continue
         async with db.write_session() as session:
             await rebuild_region(
-                session=session, store=store, settings=settings, region_id=region.id,
+                session=session,
+                store=store,
+                settings=settings,
+                region_id=region.id,
                 redis_seq=-1 if redis_seq is None else redis_seq,
             )
             await session.commit()
@@ -421,7 +508,11 @@ async def load_all(*, db: Database, store: CapacityStore, settings: Settings) ->
 
 
 async def region_capacity(
-    *, db: Database, store: CapacityStore, settings: Settings, region_id: str,
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    region_id: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The regional picture of the contract, served from Redis."""
@@ -440,8 +531,7 @@ async def region_capacity(
         "seq": state.seq,
         "generated_at": iso(now),
         "facilities": [
-            rules_mod.render(raw, state.rules, now)
-            for _, raw in sorted(state.facilities.items())
+            rules_mod.render(raw, state.rules, now) for _, raw in sorted(state.facilities.items())
         ],
     }
 
@@ -450,16 +540,18 @@ async def facility_entry(
     *, db: Database, store: CapacityStore, settings: Settings, facility: Facility
 ) -> dict[str, Any]:
     """One facility's current entry (used when a request changed nothing)."""
-    picture = await region_capacity(db=db, store=store, settings=settings, region_id=facility.region)
+    picture = await region_capacity(
+        db=db, store=store, settings=settings, region_id=facility.region
+    )
     for entry in picture["facilities"]:
         if entry["facility_id"] == facility.id:
             return dict(entry)
     raise LookupError(facility.id)
 
 
-async def due_for_expiry(*, session: AsyncSession, settings: Settings, now: datetime) -> tuple[
-    list[str], list[str]
-]:
+async def due_for_expiry(
+    *, session: AsyncSession, settings: Settings, now: datetime
+) -> tuple[list[str], list[str]]:
     """Facilities with a figure past its freshness limit, and with a stop past its ``until``."""
     regions = {r.id: r for r in (await session.exec(select(Region))).all()}
     facilities = {f.id: f for f in (await session.exec(select(Facility))).all()}

@@ -130,9 +130,7 @@ class CapacityStore:
         )
         if seq is None or rules is None:
             return None
-        facilities = {
-            flat[i].decode(): orjson.loads(flat[i + 1]) for i in range(0, len(flat), 2)
-        }
+        facilities = {flat[i].decode(): orjson.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
         return RegionState(seq=int(seq), facilities=facilities, rules=orjson.loads(rules))
 
     async def current_seq(self, region: str) -> int | None:

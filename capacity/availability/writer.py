@@ -70,7 +70,9 @@ class FigureWriter:
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
 
-    async def submit(self, *, facility_id: str, update_in: CapacityUpdate, actor: str) -> dict[str, Any]:
+    async def submit(
+        self, *, facility_id: str, update_in: CapacityUpdate, actor: str
+    ) -> dict[str, Any]:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(), name="capacity-figure-writer")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -168,7 +170,9 @@ class FigureWriter:
         p = staged.pending
         if fac is None or not fac.active:
             raise LookupError(f"unknown facility {p.facility_id!r}")
-        offered = set(fac.categories if isinstance(fac.categories, list) else orjson.loads(fac.categories))
+        offered = set(
+            fac.categories if isinstance(fac.categories, list) else orjson.loads(fac.categories)
+        )
         for category, figure in p.update_in.categories.items():
             if category.value not in offered:
                 raise InputError(
@@ -187,20 +191,49 @@ class FigureWriter:
         now = utcnow()
         stop = conn.execute(SQL.active_stop, {"f": p.facility_id}).first()
         rows: list[dict[str, Any]] = [
-            {"f": p.facility_id, "c": c.value, "a": f.available, "s": f.staffed, "u": now, "by": p.actor}
+            {
+                "f": p.facility_id,
+                "c": c.value,
+                "a": f.available,
+                "s": f.staffed,
+                "u": now,
+                "by": p.actor,
+            }
             for c, f in p.update_in.categories.items()
         ]
         conn.execute(SQL.upsert_figure, rows)
-        conn.execute(SQL.insert_change, [
-            {"at": now, "region": fac.region, "f": p.facility_id, "seq": reg.seq, "version": version,
-             "kind": ChangeKind.figures.name, "c": r["c"], "a": r["a"], "s": r["s"], "actor": p.actor,
-             "status": (Status.stop if stop else rules_mod.colour(r["a"], rules)).name}
-            for r in rows
-        ])
-        conn.execute(SQL.insert_audit, {
-            "at": now, "actor": p.actor, "f": p.facility_id,
-            "detail": {"seq": reg.seq, "version": version, **p.update_in.model_dump(mode="json")},
-        })
+        conn.execute(
+            SQL.insert_change,
+            [
+                {
+                    "at": now,
+                    "region": fac.region,
+                    "f": p.facility_id,
+                    "seq": reg.seq,
+                    "version": version,
+                    "kind": ChangeKind.figures.name,
+                    "c": r["c"],
+                    "a": r["a"],
+                    "s": r["s"],
+                    "actor": p.actor,
+                    "status": (Status.stop if stop else rules_mod.colour(r["a"], rules)).name,
+                }
+                for r in rows
+            ],
+        )
+        conn.execute(
+            SQL.insert_audit,
+            {
+                "at": now,
+                "actor": p.actor,
+                "f": p.facility_id,
+                "detail": {
+                    "seq": reg.seq,
+                    "version": version,
+                    **p.update_in.model_dump(mode="json"),
+                },
+            },
+        )
         raw = facility_raw(
             facility_id=p.facility_id,
             version=version,
@@ -217,14 +250,18 @@ class FigureWriter:
 class SQL:
     """Statements built once: plain SQL that SQLite and PostgreSQL both speak, with typed binds."""
 
-    facilities = text(
-        "SELECT id, region, categories, active FROM facility WHERE id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True)).columns(categories=JSON())
+    facilities = (
+        text("SELECT id, region, categories, active FROM facility WHERE id IN :ids")
+        .bindparams(bindparam("ids", expanding=True))
+        .columns(categories=JSON())
+    )
     bump_region = text(
         "UPDATE region SET seq = seq + 1 WHERE id = :r "
         "RETURNING seq, green_min, orange_min, freshness_limit_minutes"
     )
-    bump_facility = text("UPDATE facility SET version = version + 1 WHERE id = :f RETURNING version")
+    bump_facility = text(
+        "UPDATE facility SET version = version + 1 WHERE id = :f RETURNING version"
+    )
     active_stop = text(
         "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
         "ORDER BY id DESC LIMIT 1"

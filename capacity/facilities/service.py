@@ -47,14 +47,24 @@ async def seed(*, session: AsyncSession) -> tuple[int, int]:
         kind = FacilityKind(f["kind"])
         session.add(
             Facility(
-                id=f["id"], name=f["name"], kind=kind, region=f["region"], city=f["city"],
-                lat=f["lat"], lon=f["lon"], has_nicu=bool(f["has_nicu"]), phone=f.get("phone"),
+                id=f["id"],
+                name=f["name"],
+                kind=kind,
+                region=f["region"],
+                city=f["city"],
+                lat=f["lat"],
+                lon=f["lon"],
+                has_nicu=bool(f["has_nicu"]),
+                phone=f.get("phone"),
                 categories=[c.value for c in default_categories(kind, bool(f["has_nicu"]))],
             )
         )
     if new_regions or new_facilities:
         audit.record(
-            session=session, actor="system:seed", action="reference.seed", entity="facility",
+            session=session,
+            actor="system:seed",
+            action="reference.seed",
+            entity="facility",
             detail={"regions": len(new_regions), "facilities": len(new_facilities)},
         )
     await session.flush()
@@ -110,8 +120,12 @@ async def create_facility(
     )
     session.add(facility)
     audit.record(
-        session=session, actor=actor, action="facility.create", entity="facility",
-        entity_id=facility.id, detail=facility_in.model_dump(mode="json"),
+        session=session,
+        actor=actor,
+        action="facility.create",
+        entity="facility",
+        entity_id=facility.id,
+        detail=facility_in.model_dump(mode="json"),
     )
     await session.flush()
     return facility
@@ -126,8 +140,12 @@ async def update_facility(
         setattr(facility, field, value)
     session.add(facility)
     audit.record(
-        session=session, actor=actor, action="facility.update", entity="facility",
-        entity_id=facility.id, detail=changes,
+        session=session,
+        actor=actor,
+        action="facility.update",
+        entity="facility",
+        entity_id=facility.id,
+        detail=changes,
     )
     await session.flush()
     return facility

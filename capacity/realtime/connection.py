@@ -39,7 +39,13 @@ class Connection:
     """A subscriber of the hub; ``run`` is the writer and lasts as long as the socket."""
 
     def __init__(
-        self, websocket: WebSocket, *, region: str, hub: Hub, db: Database, store: CapacityStore,
+        self,
+        websocket: WebSocket,
+        *,
+        region: str,
+        hub: Hub,
+        db: Database,
+        store: CapacityStore,
         settings: Settings,
     ):
         self.websocket = websocket
@@ -116,7 +122,7 @@ class Connection:
     async def _replay(self, since: int) -> bool:
         """Send every change after ``since`` from the stream; False when only a snapshot will do."""
         try:
-            entries: list[Any] = await self.store.redis.xrange(
+            entries: Any = await self.store.redis.xrange(
                 keys.region_stream(self.region), min=f"{since + 1}-0", max="+"
             )
             current = await self.store.current_seq(self.region)

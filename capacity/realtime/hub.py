@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
@@ -116,7 +116,7 @@ class Hub:
             del self.feeds[region]
 
     async def _tail(self, region: str) -> int:
-        last = await self.redis.xrevrange(keys.region_stream(region), count=1)
+        last: Any = await self.redis.xrevrange(keys.region_stream(region), count=1)
         return entry_seq(last[0][0]) if last else 0
 
     async def _read(self, feed: Feed) -> None:
@@ -128,7 +128,7 @@ class Hub:
                 if reconnected:
                     await self._after_reconnect(feed)
                     reconnected = False
-                reply = await self.redis.xread(
+                reply: Any = await self.redis.xread(
                     {stream: f"{feed.last_seq}-0"}, count=self.batch, block=BLOCK_MS
                 )
                 backoff = 0.1

@@ -58,7 +58,11 @@ async def region_stream(websocket: WebSocket, region: str) -> None:
         code = messages.CLOSE_UNAVAILABLE
     if code is None:
         connection = Connection(
-            websocket, region=region, hub=state.hub, db=state.db, store=state.store,
+            websocket,
+            region=region,
+            hub=state.hub,
+            db=state.db,
+            store=state.store,
             settings=state.settings,
         )
         writer = asyncio.create_task(connection.run(_since(websocket)))

@@ -40,8 +40,13 @@ def shown(picture: dict[str, Any], facility_id: str, category: str) -> dict[str,
     stop = (entry or {}).get("stop")
     if figure is None:
         status = Status.stop if stop else Status.unknown
-        return {"shown_status": status, "shown_stale": False, "shown_available": None,
-                "shown_staffed": None, "shown_stop_reason": stop["reason"] if stop else None}
+        return {
+            "shown_status": status,
+            "shown_stale": False,
+            "shown_available": None,
+            "shown_staffed": None,
+            "shown_stop_reason": stop["reason"] if stop else None,
+        }
     return {
         "shown_status": Status(figure["status"]),
         "shown_stale": bool(figure["stale"]),
@@ -68,15 +73,19 @@ async def check_create(
         raise InputError("occurred_at", "occurred_at lies more than 7 days back")
     facility = await _facility(session, refusal_in.facility_id, "facility_id")
     if refusal_in.category.value not in facility.categories:
-        raise InputError(
-            "category", f"{facility.id} does not offer {refusal_in.category.value}"
-        )
+        raise InputError("category", f"{facility.id} does not offer {refusal_in.category.value}")
     return facility
 
 
 async def record_refusal(
-    *, session: AsyncSession, refusal_in: RefusalCreate, facility: Facility,
-    picture: dict[str, Any], account_id: int, actor: str, now: datetime,
+    *,
+    session: AsyncSession,
+    refusal_in: RefusalCreate,
+    facility: Facility,
+    picture: dict[str, Any],
+    account_id: int,
+    actor: str,
+    now: datetime,
 ) -> Refusal:
     """Store a refusal stamped with its region and what the picture showed; flushes, no commit."""
     refusal = Refusal(
@@ -90,15 +99,25 @@ async def record_refusal(
     session.add(refusal)
     await session.flush()
     audit.record(
-        session=session, actor=actor, action="refusal.create", entity="refusal",
-        entity_id=str(refusal.id), at=now, detail=public(refusal),
+        session=session,
+        actor=actor,
+        action="refusal.create",
+        entity="refusal",
+        entity_id=str(refusal.id),
+        at=now,
+        detail=public(refusal),
     )
     return refusal
 
 
 async def set_outcome(
-    *, session: AsyncSession, refusal_id: int, update_in: RefusalUpdate, account_id: int,
-    actor: str, now: datetime | None = None,
+    *,
+    session: AsyncSession,
+    refusal_id: int,
+    update_in: RefusalUpdate,
+    account_id: int,
+    actor: str,
+    now: datetime | None = None,
 ) -> Refusal:
     """The recording midwife adds the outcome, within 24 hours of recording."""
     now = now or datetime.now(UTC)
@@ -114,8 +133,8 @@ async def set_outcome(
         placed = await _facility(session, update_in.placed_facility_id, "placed_facility_id")
         if update_in.outcome is Outcome.placed and placed.region != refusal.region:
             raise InputError(
-                "outcome", f"{placed.id} lies outside region {refusal.region}: "
-                "use placed_outside_region"
+                "outcome",
+                f"{placed.id} lies outside region {refusal.region}: use placed_outside_region",
             )
         if update_in.outcome is Outcome.placed_outside_region and placed.region == refusal.region:
             raise InputError("placed_facility_id", f"{placed.id} lies inside {refusal.region}")
@@ -132,7 +151,12 @@ async def set_outcome(
     session.add(refusal)
     await session.flush()
     audit.record(
-        session=session, actor=actor, action="refusal.outcome", entity="refusal",
-        entity_id=str(refusal.id), at=now, detail=update_in.model_dump(mode="json"),
+        session=session,
+        actor=actor,
+        action="refusal.outcome",
+        entity="refusal",
+        entity_id=str(refusal.id),
+        at=now,
+        detail=update_in.model_dump(mode="json"),
     )
     return refusal

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.availability import rules
@@ -163,7 +164,8 @@ async def capacity_over_time(
     if region_row is None:
         raise LookupError(f"unknown region {region!r}")
     thresholds = rules.thresholds(region_row, settings)
-    facilities = (await session.exec(select(Facility).where(Facility.region == region))).all()  # type: ignore[call-overload]
+    query = select(Facility).where(col(Facility.region) == region)
+    facilities = (await session.exec(query)).all()  # type: ignore[call-overload]
     offered = {f.id: list(f.categories) for (f,) in facilities}
     t_start = _midnight(start)
     t_end = min(_midnight(end + timedelta(days=1)), now or datetime.now(UTC))

@@ -19,11 +19,19 @@ from capacity.auth.service import InputError
 from capacity.facilities.models import Region
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
-from capacity.reporting.service import refusal_stats
+from capacity.reporting.service import GroupBy, refusal_stats
 from capacity.settings import Settings
 
 SMALL = 5
-GROUPINGS = ["facility", "reason", "request_type", "category", "week", "weekday", "hour"]
+GROUPINGS: list[GroupBy] = [
+    "facility",
+    "reason",
+    "request_type",
+    "category",
+    "week",
+    "weekday",
+    "hour",
+]
 COUNTS = {
     "total",
     "shown_available",
@@ -90,7 +98,7 @@ async def build(
     for group_by in GROUPINGS:
         stats = await refusal_stats(
             session=session, region=region, start=start, end=end, group_by=group_by
-        )  # type: ignore[arg-type]
+        )
         groups[group_by] = [suppress(g) for g in stats["groups"]]
     capacity = await history.capacity_over_time(
         session=session,

@@ -28,7 +28,7 @@ def region_channel(region: str) -> str:
 
 
 def loaded_marker() -> str:
-    """Set once the live picture has been built from SQL; its absence means Redis came back empty."""
+    """Set once the live picture is built from SQL; its absence means Redis came back empty."""
     return f"{PREFIX}:loaded"
 
 

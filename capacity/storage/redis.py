@@ -99,7 +99,7 @@ class EmbeddedValkey:
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -110,7 +110,7 @@ class EmbeddedValkey:
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("embedded Valkey did not answer within %.0f s" % timeout)
+        raise RuntimeError(f"embedded Valkey did not answer within {timeout:.0f} s")
 
     def _pings(self) -> bool:
         try:

@@ -21,19 +21,33 @@ from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium missing: make browser")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="chromium missing: make browser"
+)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 REGION = "zuidwest"
 ERASMUS = "erasmus-mc-rotterdam"
 MAASSTAD = "maasstad-ziekenhuis-rotterdam"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1,
-         "geolocation": {"latitude": 51.92, "longitude": 4.48}, "permissions": ["geolocation"],
-         "locale": "nl-NL", "timezone_id": "Europe/Amsterdam"}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 1,
+    "geolocation": {"latitude": 51.92, "longitude": 4.48},
+    "permissions": ["geolocation"],
+    "locale": "nl-NL",
+    "timezone_id": "Europe/Amsterdam",
+}
 
 
 class Server(servers.Server):
@@ -46,7 +60,9 @@ class Server(servers.Server):
 
     def headers(self, user: str) -> dict[str, str]:
         if user not in self.tokens:
-            r = httpx.post(self.base + "/api/v1/auth/token", data={"username": user, "password": "demo"})
+            r = httpx.post(
+                self.base + "/api/v1/auth/token", data={"username": user, "password": "demo"}
+            )
             r.raise_for_status()
             self.tokens[user] = r.json()["access_token"]
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -56,7 +72,9 @@ class Server(servers.Server):
 
     def figures(self, facility: str, **cats: tuple[int, int]) -> None:
         body = {"categories": {c: {"available": a, "staffed": s} for c, (a, s) in cats.items()}}
-        r = self.call("PUT", f"/api/v1/facilities/{facility}/capacity", f"staff-{facility}", json=body)
+        r = self.call(
+            "PUT", f"/api/v1/facilities/{facility}/capacity", f"staff-{facility}", json=body
+        )
         assert r.status_code == 200, r.text
 
     def has_path(self, path: str) -> bool:
@@ -72,8 +90,9 @@ def own_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedVal
 
 def _seed_region(server: Server) -> None:
     """Every facility of the region reports, so the picture looks like a real night."""
-    facilities = httpx.get(server.base + f"/api/v1/facilities?region={REGION}",
-                           headers=server.headers("admin")).json()
+    facilities = httpx.get(
+        server.base + f"/api/v1/facilities?region={REGION}", headers=server.headers("admin")
+    ).json()
     for i, f in enumerate(facilities):
         cats = {c: ((i + j) % 4, 6) for j, c in enumerate(f["categories"])}
         server.figures(f["id"], **cats)
@@ -142,7 +161,9 @@ def test_midwife_sees_staff_change_without_reload(server: Server, context) -> No
     assert card(page, ERASMUS).get_attribute("data-status") == "ok"
     sync_api.expect(page.locator("#announce")).to_contain_text("Verloskamer nu 3 vrij")
     # the standing agreements and the distance note are on screen
-    sync_api.expect(page.locator("#rules")).to_contain_text("Acuut: altijd naar het dichtstbijzijnde ziekenhuis")
+    sync_api.expect(page.locator("#rules")).to_contain_text(
+        "Acuut: altijd naar het dichtstbijzijnde ziekenhuis"
+    )
     sync_api.expect(page.locator("#rules")).to_contain_text("U mag altijd bellen")
     sync_api.expect(page.locator("#dnote")).to_contain_text("hemelsbreed")
     sync_api.expect(card(page, ERASMUS).locator(".where")).to_contain_text("min rijden")
@@ -176,8 +197,12 @@ def test_stale_figure_shows_unknown_never_green(server: Server, own_valkey, cont
 
 def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-untyped-def]
     until = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
-    r = server.call("PUT", f"/api/v1/facilities/{ERASMUS}/stop", f"staff-{ERASMUS}",
-                    json={"reason": "staff", "until": until})
+    r = server.call(
+        "PUT",
+        f"/api/v1/facilities/{ERASMUS}/stop",
+        f"staff-{ERASMUS}",
+        json={"reason": "staff", "until": until},
+    )
     assert r.status_code == 200, r.text
     try:
         page = sign_in(context.new_page(), server, "midwife")
@@ -185,7 +210,9 @@ def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-
         sync_api.expect(banner).to_contain_text("STOP")
         sync_api.expect(banner).to_contain_text("geen personeel")
         sync_api.expect(banner).to_contain_text("tot")
-        sync_api.expect(card(page, ERASMUS).locator(".cat[data-cat=delivery_room]")).to_have_attribute("data-status", "stop")
+        sync_api.expect(
+            card(page, ERASMUS).locator(".cat[data-cat=delivery_room]")
+        ).to_have_attribute("data-status", "stop")
         card(page, ERASMUS).scroll_into_view_if_needed()
         shot(page, "midwife-stop")
     finally:
@@ -195,7 +222,11 @@ def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-
 def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
     ctx = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
     try:
-        for user, tab in (("midwife", None), (f"staff-{ERASMUS}", "#/staff"), ("analyst", "#/analyst")):
+        for user, tab in (
+            ("midwife", None),
+            (f"staff-{ERASMUS}", "#/staff"),
+            ("analyst", "#/analyst"),
+        ):
             page = sign_in(ctx.new_page(), server, user)
             page.wait_for_selector(".card, .stepcat, .filters")
             if tab:
@@ -218,7 +249,9 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
         badge = card(page, ERASMUS).locator(".cat[data-cat=delivery_room] .badge")
         sync_api.expect(badge).to_contain_text("2 vrij")
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        page.wait_for_function("navigator.serviceWorker.controller !== null || !!location.reload()", timeout=8000)
+        page.wait_for_function(
+            "navigator.serviceWorker.controller !== null || !!location.reload()", timeout=8000
+        )
         sync_api.expect(badge).to_contain_text("2 vrij")
         srv.stop()
         page.reload()
@@ -236,7 +269,9 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
 # ---- hospital staff ------------------------------------------------------------------------
 
 
-def test_staff_screen_rejects_available_above_staffed_beside_the_field(server: Server, context) -> None:  # type: ignore[no-untyped-def]
+def test_staff_screen_rejects_available_above_staffed_beside_the_field(
+    server: Server, context
+) -> None:  # type: ignore[no-untyped-def]
     server.figures(ERASMUS, delivery_room=(2, 3))
     page = sign_in(context.new_page(), server, f"staff-{ERASMUS}")
     page.wait_for_selector(".stepcat[data-cat=delivery_room]")
@@ -248,7 +283,9 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(server: S
     page.click("#save")
     err = page.locator("#err-delivery_room-available")
     sync_api.expect(err).to_contain_text("may not exceed staffed")
-    sync_api.expect(page.locator("#delivery_room-available")).to_have_attribute("aria-invalid", "true")
+    sync_api.expect(page.locator("#delivery_room-available")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     err.scroll_into_view_if_needed()
     shot(page, "staff-error")
     figures = server.call("GET", f"/api/v1/regions/{REGION}/capacity", "midwife").json()
@@ -261,7 +298,10 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(server: S
     sync_api.expect(page.locator("#last-change")).to_contain_text(f"staff-{ERASMUS}")
     entry = server.call("GET", f"/api/v1/regions/{REGION}/capacity", "midwife").json()
     entry = next(f for f in entry["facilities"] if f["facility_id"] == ERASMUS)
-    assert (entry["categories"]["delivery_room"]["available"], entry["categories"]["delivery_room"]["staffed"]) == (3, 4)
+    assert (
+        entry["categories"]["delivery_room"]["available"],
+        entry["categories"]["delivery_room"]["staffed"],
+    ) == (3, 4)
     # declare a stop and lift it again
     page.select_option("#stop-reason", "beds")
     page.get_by_role("button", name="Stop melden").click()
@@ -280,10 +320,10 @@ def test_refusal_in_three_taps_appears_in_analyst_chart(server: Server, browser,
     page = sign_in(context.new_page(), server, "midwife")
     c = card(page, ERASMUS)
     sync_api.expect(c.locator(".cat[data-cat=delivery_room] .badge")).to_contain_text("2 vrij")
-    c.get_by_role("button", name="Weigering melden").click()              # tap 1
+    c.get_by_role("button", name="Weigering melden").click()  # tap 1
     page.locator("#refusal label.opt", has_text="Geen verpleging").click()  # tap 2
     shot(page, "midwife-refusal")
-    page.locator("#refusal-save").click()                                  # tap 3
+    page.locator("#refusal-save").click()  # tap 3
     sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
     page.click("a[href='#/mine']")
     sync_api.expect(page.locator(".mine .card")).to_contain_text("Erasmus MC")

@@ -4,9 +4,20 @@ import gzip
 from pathlib import Path
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
-MIDWIFE_PAGE = ["index.html", "css/app.css", "js/app.js", "js/i18n.js", "js/api.js", "js/live.js",
-                "js/geo.js", "js/midwife.js", "js/refusal.js", "manifest.webmanifest", "img/icon.svg",
-                "sw.js"]
+MIDWIFE_PAGE = [
+    "index.html",
+    "css/app.css",
+    "js/app.js",
+    "js/i18n.js",
+    "js/api.js",
+    "js/live.js",
+    "js/geo.js",
+    "js/midwife.js",
+    "js/refusal.js",
+    "manifest.webmanifest",
+    "img/icon.svg",
+    "sw.js",
+]
 
 
 def test_midwife_page_under_60_kb_gzipped() -> None:

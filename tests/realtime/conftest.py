@@ -22,8 +22,11 @@ def server(
 ) -> Iterator[Server]:
     redis.Redis.from_url(valkey.url).flushall()
     running = Server(
-        database_url=databases.fresh(), redis_url=valkey.url,
-        data_dir=tmp_path_factory.mktemp("server"), stream_replay="10", ws_queue_limit="32",
+        database_url=databases.fresh(),
+        redis_url=valkey.url,
+        data_dir=tmp_path_factory.mktemp("server"),
+        stream_replay="10",
+        ws_queue_limit="32",
     ).start()
     yield running
     running.stop()

@@ -26,9 +26,13 @@ class Server(servers.Server):
 
     def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
         super().__init__(
-            database_url=database_url, redis_url=redis_url, data_dir=data_dir,
-            secret_key=SECRET, ws_ping_seconds="1",
-            frontend_dir=str(data_dir / "no-frontend"), **extra,
+            database_url=database_url,
+            redis_url=redis_url,
+            data_dir=data_dir,
+            secret_key=SECRET,
+            ws_ping_seconds="1",
+            frontend_dir=str(data_dir / "no-frontend"),
+            **extra,
         )
 
 
@@ -92,6 +96,5 @@ class Picture:
 def figures(picture: dict[str, Any]) -> dict[str, Any]:
     """The comparable part of a picture: facility -> (version, categories, stop)."""
     return {
-        f["facility_id"]: (f["version"], f["categories"], f["stop"])
-        for f in picture["facilities"]
+        f["facility_id"]: (f["version"], f["categories"], f["stop"]) for f in picture["facilities"]
     }

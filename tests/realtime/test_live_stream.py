@@ -83,9 +83,11 @@ async def test_picture_matches_rest_after_changes(server: Server) -> None:
         picture.apply(orjson.loads(await ws.recv()))
         for i in range(5):
             await put_figures(http, admin, ERASMUS, i)
-        rest = (await http.get(
-            f"/api/v1/regions/{REGION}/capacity", headers={"Authorization": f"Bearer {midwife}"}
-        )).json()
+        rest = (
+            await http.get(
+                f"/api/v1/regions/{REGION}/capacity", headers={"Authorization": f"Bearer {midwife}"}
+            )
+        ).json()
         await picture.follow(ws, rest["seq"])
         assert figures({"facilities": list(picture.facilities.values())}) == figures(rest)
 
@@ -223,8 +225,10 @@ async def test_a_figure_turning_stale_arrives_as_a_message(server: Server) -> No
     midwife, admin = await token(server, "midwife"), await token(server, "admin")
     env = server.env
     settings = Settings(
-        database_url=env["CAPACITY_DATABASE_URL"], redis_url=env["CAPACITY_REDIS_URL"],
-        data_dir=Path(env["CAPACITY_DATA_DIR"]), auto_setup=False,
+        database_url=env["CAPACITY_DATABASE_URL"],
+        redis_url=env["CAPACITY_REDIS_URL"],
+        data_dir=Path(env["CAPACITY_DATA_DIR"]),
+        auto_setup=False,
     )
     db, client = Database(settings.resolved_database_url), create_client(env["CAPACITY_REDIS_URL"])
     try:

@@ -175,6 +175,50 @@ def report(
 
 
 @app.command()
+def scheduler() -> None:
+    """Run only the scheduled jobs (staleness, stop expiry, overdue reporters, monthly report).
+
+    For deployments whose app instances run with CAPACITY_SCHEDULER=false. Two schedulers may
+    run at once (for availability): a Redis lock per job lets only one of them run each job.
+    """
+    import signal
+
+    from capacity.availability import jobs
+    from capacity.availability.store import CapacityStore
+    from capacity.storage.redis import create_client
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    if settings.redis_url is None:
+        typer.echo(
+            "error: CAPACITY_REDIS_URL is required (the Redis the app instances use)", err=True
+        )
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url)
+        client = create_client(settings.redis_url or "")
+        store = CapacityStore(client, replay=settings.stream_replay)
+        runner = jobs.scheduler(db=db, store=store, settings=settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        runner.start()
+        typer.echo(f"capacity scheduler: jobs every {settings.expiry_interval_seconds} s")
+        try:
+            await stop.wait()
+        finally:
+            runner.shutdown(wait=False)
+            await client.aclose()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
 def serve(
     workers: int = typer.Option(None, help="server processes (default CAPACITY_WORKERS or 1)"),
 ) -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         True, description="Migrate and seed at start (the serve command does it once)"
     )
     expiry_interval_seconds: int = Field(30, ge=1, le=3600)
+    scheduler: bool = Field(
+        True, description="Run the scheduled jobs in this process (false: `capacity scheduler`)"
+    )
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
     workers: int = Field(1, ge=1, le=64)
     ws_ping_seconds: float = Field(

@@ -1,7 +1,8 @@
 """Time-driven changes: figures turning stale and stops reaching their end; overdue reporters.
 
-Every process schedules the job, but a run happens only in the process that takes the Redis
-lock for it, so two processes (or two schedulers) never both run it.
+The jobs run in the app process (``CAPACITY_SCHEDULER=true``, the default) or in a process of
+their own (``capacity scheduler``). Wherever they are scheduled, a run happens only in the process
+that takes the Redis lock for it, so two processes (or two schedulers) never both run it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
@@ -17,6 +19,7 @@ from capacity.availability import rules, service
 from capacity.availability.models import CapacityFigure
 from capacity.availability.store import CapacityStore
 from capacity.facilities.models import Facility, Region
+from capacity.reporting import jobs as reporting_jobs
 from capacity.settings import Settings
 from capacity.storage import keys
 from capacity.storage.db import Database
@@ -24,6 +27,9 @@ from capacity.storage.locks import job_lock
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
+
+# Short, and renewed while a run lasts: a scheduler killed mid-run holds the job up this long.
+LOCK_SECONDS = 10
 
 
 @dataclass(slots=True)
@@ -88,7 +94,7 @@ async def record_overdue(
 
 
 async def run_locked(
-    *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 55
+    *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = LOCK_SECONDS
 ) -> ExpiryResult | None:
     """Run ``expire_due`` if this process takes the lock; None if another process holds it."""
     try:
@@ -106,3 +112,19 @@ async def run_locked(
             len(result.stops_ended),
         )
     return result
+
+
+def scheduler(*, db: Database, store: CapacityStore, settings: Settings) -> AsyncIOScheduler:
+    """Every scheduled job: staleness, stop expiry and overdue reporters; the monthly report."""
+    made = AsyncIOScheduler(timezone="UTC")
+    made.add_job(
+        run_locked,
+        "interval",
+        seconds=settings.expiry_interval_seconds,
+        kwargs={"db": db, "store": store, "settings": settings},
+        id="expire",
+        max_instances=1,
+        coalesce=True,
+    )
+    reporting_jobs.schedule(made, db=db, store=store, settings=settings)
+    return made

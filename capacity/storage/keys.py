@@ -32,6 +32,11 @@ def loaded_marker() -> str:
     return f"{PREFIX}:loaded"
 
 
+def auth_generation() -> str:
+    """Counter raised on every revocation of a key or account: processes drop cached access."""
+    return f"{PREFIX}:auth:gen"
+
+
 def scheduler_lock(job: str) -> str:
     """Lock held by the one process that runs a scheduled job."""
     return f"{PREFIX}:lock:{job}"
@@ -45,3 +50,13 @@ def login_attempts(scope: str, ident: str) -> str:
 def overdue_reporters(region: str) -> str:
     """Set of facilities in the region with no fresh figure (for reminders)."""
     return f"{PREFIX}:{{{region}}}:overdue"
+
+
+def job_running(job: str) -> str:
+    """Marker of the run of a scheduled job in progress (expires with its lock)."""
+    return f"{PREFIX}:job:{job}:running"
+
+
+def job_runs(job: str) -> str:
+    """Hash of a scheduled job's counters: ``runs`` and ``overlaps`` (must stay absent)."""
+    return f"{PREFIX}:job:{job}:runs"

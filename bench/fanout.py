@@ -1,12 +1,13 @@
-# ruff: noqa: E501, ASYNC251, ASYNC220, SIM115
+# ruff: noqa: SIM115, ASYNC110
 """Fan-out of the live stream: N websocket clients, K changes/s through the public PUT.
 
-Starts its own Valkey and the service (`capacity serve --workers P`, P = 1 then 2 processes on
-one port), connects N clients to ``/ws/regions/zuidwest`` spread by the kernel over the
-processes, PUTs K changes per second for D seconds as ``admin``, and measures for every client
-and change the time from the PUT's response (accepted) to the message's arrival. The peer,
-python-socketio with its Redis manager (bench/peers/sio_server.py, P processes on their own
-ports), runs the same workload. Loopback only; everything it starts is stopped at the end.
+Starts its own Valkey and the service (`capacity serve --workers P`, one port), spreads N
+clients over W client processes (a minimal websocket client on a raw asyncio protocol, so the
+load generator costs little CPU), PUTs K changes per second as ``admin`` and measures, for every
+client and change, the time from the change being *accepted* (the ``at`` field the server puts
+in each message) to its arrival. The peer, python-socketio with its Redis manager
+(bench/peers/sio_server.py, P processes), runs the same workload through the same client.
+Loopback only; everything it starts is stopped at the end.
 
     .venv/bin/python -m bench.fanout --clients 1000 5000 --processes 1 2 --rate 10 --seconds 10
 """
@@ -16,33 +17,314 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing as mp
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import psutil
-import socketio
-import websockets
 
-from bench._service import ROOT, free_port, percentile, service, token
+from bench._service import ROOT, free_port, service, token
 from capacity.storage.redis import EmbeddedValkey
 
 FACILITY = "erasmus-mc-rotterdam"
 REGION = "zuidwest"
+RESOLUTION = 10_000  # latency histogram buckets per second (0.1 ms)
+CAP = 10 * RESOLUTION  # everything above 10 s lands in the last bucket
+HANDSHAKE = (
+    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
 
 
 def raise_file_limit() -> int:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+# --- the load client: runs in W worker processes -------------------------------------------
+
+
+class Tally:
+    """What one worker saw: latency histograms per minute, counts, close codes."""
+
+    def __init__(self) -> None:
+        self.since_seq = 1 << 62  # count facility messages above this seq only
+        self.t0 = 0.0
+        self.minutes: dict[int, list[int]] = {}
+        self.delivered = 0
+        self.snapshots = 0
+        self.closes: dict[int, int] = {}
+        self.at: dict[int, float] = {}  # seq -> accepted time, parsed once per worker
+
+    def message(self, payload: bytes, now: float) -> None:
+        i = payload.find(b'"seq":')
+        if i < 0:
+            if b'"type":"snapshot"' in payload[:40]:
+                self.snapshots += 1
+            return
+        if b'"type":"snapshot"' in payload[:40]:
+            self.snapshots += 1
+            return
+        end = payload.find(b",", i)
+        seq = int(payload[i + 6 : end])
+        if seq <= self.since_seq:
+            return
+        at = self.at.get(seq)
+        if at is None:
+            j = payload.find(b'"at":"', end) + 6
+            at = self.at[seq] = datetime.fromisoformat(
+                payload[j : payload.find(b'"', j)].decode()
+            ).timestamp()
+        self.delivered += 1
+        hist = self.minutes.get(int((now - self.t0) // 60))
+        if hist is None:
+            hist = self.minutes[int((now - self.t0) // 60)] = [0] * (CAP + 1)
+        hist[min(CAP, int((now - at) * RESOLUTION))] += 1
+
+
+class Client(asyncio.Protocol):
+    """A websocket client that only reads: parses unmasked server frames in place."""
+
+    def __init__(self, tally: Tally, request: bytes, socketio: bool):
+        self.tally, self.request, self.socketio = tally, request, socketio
+        self.buffer = b""
+        self.upgraded = False
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
+        elif self.transport is not None:
+            self.tally.closes[1006] = self.tally.closes.get(1006, 0) + 1
+        self.transport = None
+
+    def send_text(self, text: bytes) -> None:
+        # Clients must mask; a zero mask key leaves the payload as it is.
+        assert len(text) < 126 and self.transport is not None
+        self.transport.write(bytes((0x81, 0x80 | len(text))) + b"\0\0\0\0" + text)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buf = self.buffer + data if self.buffer else data
+        if not self.upgraded:
+            head = buf.find(b"\r\n\r\n")
+            if head < 0:
+                self.buffer = buf
+                return
+            if not buf.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(ConnectionError(buf[:60].decode(errors="replace")))
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            self.upgraded = True
+            self.opened.set_result(None)
+            buf = buf[head + 4 :]
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            opcode, length = buf[pos] & 0x0F, buf[pos + 1] & 0x7F
+            start = pos + 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 4]), pos + 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, start = int.from_bytes(buf[pos + 2 : pos + 10]), pos + 10
+            if size - start < length:
+                break
+            payload = buf[start : start + length]
+            pos = start + length
+            if opcode == 1:
+                if self.socketio:
+                    self._socketio(payload, now)
+                else:
+                    self.tally.message(payload, now)
+            elif opcode == 9:  # ping -> pong
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload)  # type: ignore[union-attr]
+            elif opcode == 8:
+                code = int.from_bytes(payload[:2]) if len(payload) >= 2 else 1005
+                self.tally.closes[code] = self.tally.closes.get(code, 0) + 1
+                transport, self.transport = self.transport, None
+                if transport is not None:
+                    transport.close()
+                return
+        self.buffer = buf[pos:]
+
+    def _socketio(self, payload: bytes, now: float) -> None:
+        if payload[:1] == b"4":  # a socket.io packet: 40 = connected, 42 = event
+            if payload[:2] == b"40":
+                self.tally.snapshots += 1
+            else:
+                self.tally.message(payload, now)
+        elif payload == b"2":  # engine.io ping
+            self.send_text(b"3")
+        elif payload[:1] == b"0":  # engine.io open: join the default namespace
+            self.send_text(b"40")
+
+
+async def _connect(
+    tally: Tally, port: int, path: str, socketio: bool, clients: list[Client]
+) -> None:
+    loop = asyncio.get_running_loop()
+    request = HANDSHAKE.format(path=path, port=port).encode()
+    for attempt in range(5):
+        client = Client(tally, request, socketio)
+        try:
+            await loop.create_connection(lambda c=client: c, "127.0.0.1", port)  # type: ignore[misc]
+            await asyncio.wait_for(client.opened, 60)
+            clients.append(client)
+            return
+        except (OSError, TimeoutError, ConnectionError):
+            await asyncio.sleep(0.2 * (attempt + 1))
+    tally.closes[-1] = tally.closes.get(-1, 0) + 1  # could not connect
+
+
+async def _gated(gate: asyncio.Semaphore, *args: Any) -> None:
+    async with gate:
+        await _connect(*args)
+
+
+async def _worker(pipe: Any) -> None:
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    clients: list[Client] = []
+    while True:
+        command, arg = await loop.run_in_executor(None, pipe.recv)
+        if command == "connect":
+            targets, socketio = arg
+            gate = asyncio.Semaphore(64)
+            await asyncio.gather(
+                *(_gated(gate, tally, port, path, socketio, clients) for port, path in targets)
+            )
+            deadline = time.monotonic() + 60
+            while tally.snapshots < len(clients) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            pipe.send((len(clients), tally.snapshots, dict(tally.closes)))
+        elif command == "measure":
+            tally.since_seq, tally.t0 = arg
+            tally.delivered, tally.minutes, tally.closes = 0, {}, {}
+            pipe.send(None)
+        elif command == "report":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            minutes = {m: {i: n for i, n in enumerate(h) if n} for m, h in tally.minutes.items()}
+            pipe.send(
+                (tally.delivered, minutes, dict(tally.closes), usage.ru_utime + usage.ru_stime)
+            )
+        elif command == "close":
+            for client in clients:
+                if client.transport is not None:
+                    client.transport, transport = None, client.transport
+                    transport.close()
+            pipe.send(None)
+            return
+
+
+def worker_main(pipe: Any) -> None:
+    raise_file_limit()
+    try:
+        import uvloop
+
+        uvloop.run(_worker(pipe))
+    except ImportError:
+        asyncio.run(_worker(pipe))
+
+
+class Clients:
+    """W worker processes holding N websocket clients between them."""
+
+    def __init__(self, workers: int):
+        ctx = mp.get_context("spawn")
+        self.pipes = []
+        self.procs = []
+        for _ in range(workers):
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(target=worker_main, args=(theirs,), daemon=True)
+            proc.start()
+            self.pipes.append(ours)
+            self.procs.append(proc)
+
+    async def ask(self, command: str, args: list[Any]) -> list[Any]:
+        for pipe, arg in zip(self.pipes, args, strict=True):
+            pipe.send((command, arg))
+        return [await asyncio.to_thread(pipe.recv) for pipe in self.pipes]
+
+    async def connect(self, targets: list[tuple[int, str]], socketio: bool = False) -> int:
+        shares = [(targets[i :: len(self.pipes)], socketio) for i in range(len(self.pipes))]
+        replies = await self.ask("connect", shares)
+        connected = sum(r[0] for r in replies)
+        snapshots = sum(r[1] for r in replies)
+        closes = merge_counts(r[2] for r in replies)
+        print(
+            f"  connected {connected}/{len(targets)}, first messages {snapshots}, closes {closes}",
+            flush=True,
+        )
+        return connected
+
+    async def measure(self, since_seq: int, t0: float) -> None:
+        await self.ask("measure", [(since_seq, t0)] * len(self.pipes))
+
+    async def report(self) -> tuple[int, dict[int, dict[int, int]], dict[int, int], float]:
+        replies = await self.ask("report", [None] * len(self.pipes))
+        minutes: dict[int, dict[int, int]] = {}
+        for _, worker_minutes, _, _ in replies:
+            for m, hist in worker_minutes.items():
+                into = minutes.setdefault(m, {})
+                for bucket, n in hist.items():
+                    into[bucket] = into.get(bucket, 0) + n
+        return (
+            sum(r[0] for r in replies),
+            minutes,
+            merge_counts(r[2] for r in replies),
+            sum(r[3] for r in replies),
+        )
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ask("close", [None] * len(self.pipes)), 30)
+        for proc in self.procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+
+
+def merge_counts(counts: Any) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for c in counts:
+        for k, n in c.items():
+            total[k] = total.get(k, 0) + n
+    return total
+
+
+def quantile(hist: dict[int, int], q: float) -> float:
+    """The q-quantile in ms of a histogram of 0.1 ms buckets."""
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    rank, seen = q * total, 0
+    for bucket in sorted(hist):
+        seen += hist[bucket]
+        if seen >= rank:
+            return bucket * 1000 / RESOLUTION
+    return max(hist) * 1000 / RESOLUTION
+
+
+# --- the driver ------------------------------------------------------------------------------
 
 
 def server_processes(pid: int) -> list[psutil.Process]:
@@ -62,132 +344,44 @@ def usage(procs: list[psutil.Process]) -> tuple[float, float]:
     return cpu, rss
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[int, float]] = []  # (version, monotonic) of every delivery
-
-
 async def drive(
-    put: Callable[[int], Awaitable[int]], rate: float, seconds: float
-) -> dict[int, float]:
-    """Call ``put`` K times a second; returns version -> time the PUT was sent.
-
-    Measured from the send, not the response: the message often reaches clients before the
-    response reaches the caller, so this is the honest upper bound of "accepted to arrival".
-    """
-    accepted: dict[int, float] = {}
+    put: Callable[[int], Awaitable[bool]], rate: float, seconds: float
+) -> tuple[int, int]:
+    """Call ``put`` K times a second, never more than 32 at once; (accepted, failed)."""
     start = time.monotonic()
+    gate = asyncio.Semaphore(32)
+    results: list[bool] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            results.append(await put(i))
+
+    tasks = []
     for i in range(int(rate * seconds)):
         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-        sent = time.monotonic()
-        accepted[await put(i)] = sent
-    return accepted
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return sum(results), len(results) - sum(results)
 
 
-def summarise(
-    name: str,
-    clients: int,
-    recorders: list[Recorder],
-    accepted: dict[int, float],
-    cpu: float,
-    rss_per_client: float,
-    seconds: float,
-) -> dict[str, Any]:
-    latencies = [
-        max(0.0, t - accepted[v]) for r in recorders for v, t in r.arrivals if v in accepted
-    ]
-    expected = clients * len(accepted)
-    return {
-        "server": name,
-        "clients": clients,
-        "changes": len(accepted),
-        "delivered": f"{len(latencies)}/{expected} ({100 * len(latencies) / max(expected, 1):.1f}%)",
-        "msg/s": round(len(latencies) / seconds),
-        "p50 ms": round(1000 * percentile(latencies, 0.50), 1),
-        "p99 ms": round(1000 * percentile(latencies, 0.99), 1),
-        "max ms": round(1000 * max(latencies, default=float("nan")), 1),
-        "CPU us/msg": round(1e6 * cpu / max(len(latencies), 1), 1),
-        "KB/client": round(rss_per_client / 1024, 1),
-    }
-
-
-async def run_capacity(
-    processes: int, clients: int, rate: float, seconds: float, redis_url: str
-) -> dict[str, Any]:
-    env = {"CAPACITY_REDIS_URL": redis_url, "CAPACITY_WS_PING_SECONDS": "25"}
+@contextlib.contextmanager
+def capacity_server(
+    processes: int, redis_url: str, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[psutil.Process]]]:
+    env = {"CAPACITY_REDIS_URL": redis_url, "CAPACITY_WS_PING_SECONDS": "25", **(extra or {})}
     with service(workers=processes, env=env) as (url, pid):
         time.sleep(1.0)  # let the workers finish starting
-        procs = server_processes(pid)
-        midwife, admin = token(url, "midwife"), token(url, "admin")
-        ws_url = url.replace("http://", "ws://") + f"/ws/regions/{REGION}?token={midwife}"
-        _, rss0 = usage(procs)
-        recorders = [Recorder() for _ in range(clients)]
-        sockets = []
-        for i in range(0, clients, 50):
-            sockets += await asyncio.gather(
-                *(
-                    websockets.connect(ws_url, compression=None, open_timeout=60, max_queue=None)
-                    for _ in range(i, min(i + 50, clients))
-                )
-            )
-        for ws in sockets:
-            await ws.recv()  # the snapshot
-        _, rss1 = usage(procs)
-
-        async def listen(ws: Any, rec: Recorder) -> None:
-            with contextlib.suppress(websockets.ConnectionClosed):
-                async for raw in ws:
-                    m = orjson.loads(raw)
-                    if m["type"] == "facility":
-                        rec.arrivals.append((m["facility"]["version"], time.monotonic()))
-
-        listeners = [
-            asyncio.create_task(listen(ws, r)) for ws, r in zip(sockets, recorders, strict=True)
-        ]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            headers = {"Authorization": f"Bearer {admin}"}
-
-            async def put(i: int) -> int:
-                body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
-                r = await http.put(
-                    f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers
-                )
-                r.raise_for_status()
-                return int(r.json()["version"])
-
-            cpu0, _ = usage(procs)
-            accepted = await drive(put, rate, seconds)
-            await asyncio.sleep(3.0)  # let the last changes arrive
-            cpu1, _ = usage(procs)
-        for task in listeners:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        return summarise(
-            f"capacity x{processes}",
-            clients,
-            recorders,
-            accepted,
-            cpu1 - cpu0,
-            (rss1 - rss0) / clients,
-            seconds,
-        )
+        yield url, server_processes(pid)
 
 
-async def run_peer(
-    processes: int, clients: int, rate: float, seconds: float, redis_url: str
-) -> dict[str, Any]:
+@contextlib.contextmanager
+def peer_server(processes: int, redis_url: str) -> Iterator[tuple[list[int], list[psutil.Process]]]:
     ports = [free_port() for _ in range(processes)]
     log = tempfile.TemporaryFile()
+    script = str(ROOT / "bench/peers/sio_server.py")
     servers = [
         subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench/peers/sio_server.py"),
-                "--port",
-                str(p),
-                "--redis",
-                redis_url,
-            ],
+            [sys.executable, script, "--port", str(p), "--redis", redis_url],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -196,64 +390,11 @@ async def run_peer(
     try:
         for p in ports:
             for _ in range(100):
-                with contextlib.suppress(OSError), socketio_probe(p):
+                with contextlib.suppress(httpx.HTTPError):
+                    httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1)
                     break
                 time.sleep(0.1)
-        procs = [psutil.Process(s.pid) for s in servers]
-        _, rss0 = usage(procs)
-        recorders = [Recorder() for _ in range(clients)]
-        sios = []
-
-        async def join(i: int, rec: Recorder) -> socketio.AsyncClient:
-            sio = socketio.AsyncClient(reconnection=False)
-
-            @sio.on("facility")
-            async def on_facility(data: Any) -> None:
-                rec.arrivals.append((data["facility"]["version"], time.monotonic()))
-
-            await sio.connect(
-                f"http://127.0.0.1:{ports[i % processes]}?region={REGION}",
-                transports=["websocket"],
-                wait_timeout=60,
-            )
-            return sio
-
-        for i in range(0, clients, 50):
-            sios += await asyncio.gather(
-                *(join(j, recorders[j]) for j in range(i, min(i + 50, clients)))
-            )
-        await asyncio.sleep(1.0)
-        _, rss1 = usage(procs)
-        async with httpx.AsyncClient(timeout=30) as http:
-
-            async def put(i: int) -> int:
-                message = {
-                    "type": "facility",
-                    "region": REGION,
-                    "seq": i,
-                    "facility": {"facility_id": FACILITY, "version": i},
-                }
-                r = await http.post(
-                    f"http://127.0.0.1:{ports[i % processes]}/change/{REGION}",
-                    content=orjson.dumps(message),
-                )
-                r.raise_for_status()
-                return i
-
-            cpu0, _ = usage(procs)
-            accepted = await drive(put, rate, seconds)
-            await asyncio.sleep(3.0)
-            cpu1, _ = usage(procs)
-        await asyncio.gather(*(s.disconnect() for s in sios), return_exceptions=True)
-        return summarise(
-            f"python-socketio x{processes}",
-            clients,
-            recorders,
-            accepted,
-            cpu1 - cpu0,
-            (rss1 - rss0) / clients,
-            seconds,
-        )
+        yield ports, [psutil.Process(s.pid) for s in servers]
     finally:
         for s in servers:
             s.terminate()
@@ -261,12 +402,125 @@ async def run_peer(
             s.wait(10)
 
 
-@contextlib.contextmanager
-def socketio_probe(port: int) -> Any:
-    import socket
+async def region_seq(url: str, bearer: str) -> int:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        r = await http.get(
+            f"/api/v1/regions/{REGION}/capacity", headers={"Authorization": f"Bearer {bearer}"}
+        )
+        r.raise_for_status()
+        return int(r.json()["seq"])
 
-    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-        yield sock
+
+def capacity_put(http: httpx.AsyncClient, admin: str) -> Callable[[int], Awaitable[bool]]:
+    headers = {"Authorization": f"Bearer {admin}"}
+
+    async def put(i: int) -> bool:
+        body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
+        with contextlib.suppress(httpx.HTTPError):
+            r = await http.put(
+                f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers
+            )
+            return r.status_code == 200
+        return False
+
+    return put
+
+
+async def measured(
+    name: str,
+    clients: Clients,
+    procs: list[psutil.Process],
+    n: int,
+    put: Callable[[int], Awaitable[bool]],
+    since_seq: int,
+    args: argparse.Namespace,
+    rss0: float,
+) -> dict[str, Any]:
+    _, rss1 = usage(procs)
+    await clients.measure(since_seq, time.time())
+    cpu0, _ = usage(procs)
+    _, _, _, driver0 = await clients.report()
+    t0 = time.monotonic()
+    accepted, failed = await drive(put, args.rate, args.seconds)
+    await asyncio.sleep(2.0)  # let the last changes arrive
+    elapsed = time.monotonic() - t0 - 2.0
+    cpu1, _ = usage(procs)
+    delivered, minutes, closes, driver1 = await clients.report()
+    hist = merge_counts(minutes.values())
+    expected = n * accepted
+    return {
+        "server": name,
+        "clients": n,
+        "changes": f"{accepted} (+{failed} failed)" if failed else accepted,
+        "delivered": f"{delivered}/{expected} ({100 * delivered / max(expected, 1):.1f}%)",
+        "msg/s": round(delivered / elapsed),
+        "p50 ms": round(quantile(hist, 0.50), 1),
+        "p99 ms": round(quantile(hist, 0.99), 1),
+        "max ms": round(quantile(hist, 1.0), 1),
+        "server CPU": f"{100 * (cpu1 - cpu0) / elapsed:.0f}%",
+        "CPU us/msg": round(1e6 * (cpu1 - cpu0) / max(delivered, 1), 1),
+        "KB/client": round((rss1 - rss0) / max(n, 1) / 1024, 1),
+        "client CPU": f"{100 * (driver1 - driver0) / elapsed:.0f}%",
+        "closes": closes or "-",
+    }
+
+
+async def run_capacity(
+    processes: int, n: int, args: argparse.Namespace, redis_url: str
+) -> dict[str, Any]:
+    with capacity_server(processes, redis_url) as (url, procs):
+        midwife, admin = token(url, "midwife"), token(url, "admin")
+        port = int(url.rsplit(":", 1)[1])
+        _, rss0 = usage(procs)
+        clients = Clients(args.workers)
+        try:
+            await clients.connect([(port, f"/ws/regions/{REGION}?token={midwife}")] * n)
+            since = await region_seq(url, admin)
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                return await measured(
+                    f"capacity x{processes}",
+                    clients,
+                    procs,
+                    n,
+                    capacity_put(http, admin),
+                    since,
+                    args,
+                    rss0,
+                )
+        finally:
+            await clients.close()
+
+
+async def run_peer(
+    processes: int, n: int, args: argparse.Namespace, redis_url: str
+) -> dict[str, Any]:
+    with peer_server(processes, redis_url) as (ports, procs):
+        _, rss0 = usage(procs)
+        clients = Clients(args.workers)
+        try:
+            path = f"/socket.io/?EIO=4&transport=websocket&region={REGION}"
+            await clients.connect([(ports[i % processes], path) for i in range(n)], socketio=True)
+            async with httpx.AsyncClient(timeout=30) as http:
+
+                async def put(i: int) -> bool:
+                    body = {
+                        "type": "facility",
+                        "region": REGION,
+                        "seq": i + 1,
+                        "facility": {"facility_id": FACILITY, "version": i + 1},
+                    }
+                    with contextlib.suppress(httpx.HTTPError):
+                        r = await http.post(
+                            f"http://127.0.0.1:{ports[i % processes]}/change/{REGION}", json=body
+                        )
+                        return r.status_code == 200
+                    return False
+
+                return await measured(
+                    f"python-socketio x{processes}", clients, procs, n, put, 0, args, rss0
+                )
+        finally:
+            await clients.close()
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -278,15 +532,16 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     limit = raise_file_limit()
-    print(f"file limit {limit}; {os.cpu_count()} CPUs", flush=True)
+    print(f"file limit {limit}; {os.cpu_count()} CPUs; {args.workers} client processes", flush=True)
     with tempfile.TemporaryDirectory(prefix="fanout-valkey-") as data:
         valkey = EmbeddedValkey(Path(data), appendonly=False).start()
         try:
             rows = []
-            for clients in args.clients:
+            for n in args.clients:
                 for processes in args.processes:
-                    for runner in (run_capacity, run_peer) if not args.no_peer else (run_capacity,):
-                        row = await runner(processes, clients, args.rate, args.seconds, valkey.url)
+                    runners = (run_capacity,) if args.no_peer else (run_capacity, run_peer)
+                    for runner in runners:
+                        row = await runner(processes, n, args, valkey.url)
                         print(row, flush=True)
                         rows.append(row)
             print(table(rows))
@@ -294,16 +549,21 @@ async def main(args: argparse.Namespace) -> None:
             valkey.stop()
 
 
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    p.add_argument("--clients", type=int, nargs="+", default=[1000, 5000])
+    p.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--rate", type=float, default=10.0, help="changes per second")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--workers", type=int, default=2, help="client processes")
+    p.add_argument("--no-peer", action="store_true", help="skip python-socketio")
+    return p
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[1000, 5000])
-    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rate", type=float, default=10.0, help="changes per second")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--no-peer", action="store_true", help="skip python-socketio")
     try:
         import uvloop
 
-        uvloop.run(main(parser.parse_args()))
+        uvloop.run(main(parser().parse_args()))
     except ImportError:
-        asyncio.run(main(parser.parse_args()))
+        asyncio.run(main(parser().parse_args()))

@@ -10,6 +10,7 @@ Clients connect with ``?region=...`` and join that room.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 import orjson
 import socketio
@@ -31,10 +32,17 @@ def make_app(redis_url: str) -> web.Application:
 
     async def change(request: web.Request) -> web.Response:
         message = orjson.loads(await request.read())
+        # Stamped on acceptance, before ``facility``, as capacity's own messages are.
+        message = {**message, "at": datetime.now(UTC).isoformat()}
+        message["facility"] = message.pop("facility")
         await sio.emit("facility", message, room=request.match_info["region"])
         return web.Response(text="ok")
 
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
     app.router.add_post("/change/{region}", change)
+    app.router.add_get("/healthz", healthz)
     return app
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from capacity.availability.service import Unavailable, region_capacity
 from capacity.availability.store import CapacityStore
+from capacity.observability.metrics import WS_CLIENTS
 from capacity.realtime import messages
 from capacity.realtime.hub import Hub
 from capacity.realtime.messages import CONTROL, Item
@@ -77,11 +79,13 @@ class Connection:
             await self.hub.subscribe(self.region, self)
         except REDIS_DOWN as exc:
             raise Closed(messages.CLOSE_UNAVAILABLE) from exc
+        WS_CLIENTS.inc()
         try:
             if since is None or not await self._replay(since):
                 await self._send_snapshot()
             await self._write()
         finally:
+            WS_CLIENTS.dec()
             self.hub.unsubscribe(self.region, self)
 
     async def _write(self) -> None:
@@ -109,14 +113,19 @@ class Connection:
             self.last_sent = loop.time()
 
     async def _send_snapshot(self) -> None:
-        try:
-            picture = await region_capacity(
+        def build() -> Awaitable[dict[str, Any]]:
+            return region_capacity(
                 db=self.db, store=self.store, settings=self.settings, region_id=self.region
+            )
+
+        try:
+            snap = await self.hub.snapshots.get(
+                self.region, at_least=self.hub.position(self.region), build=build
             )
         except Unavailable as exc:
             raise Closed(messages.CLOSE_UNAVAILABLE) from exc
-        self.seq = int(picture["seq"])
-        await self.websocket.send_text(messages.snapshot(picture))
+        self.seq = snap.seq
+        await self.websocket.send_text(snap.text)
         self.last_sent = asyncio.get_running_loop().time()
 
     async def _replay(self, since: int) -> bool:

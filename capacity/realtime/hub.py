@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-from capacity.realtime.messages import PING_ITEM, RESYNC_ITEM, Item, entry_seq
+from capacity.observability.metrics import FANOUT_LAG, REDIS_RECONNECTS
+from capacity.realtime.messages import PING_ITEM, RESYNC_ITEM, Item, accepted_at, entry_seq
+from capacity.realtime.snapshots import SnapshotCache
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
 
@@ -65,6 +68,7 @@ class Hub:
         self.batch = max(1, min(BATCH, queue_limit // 2))
         self.feeds: dict[str, Feed] = {}
         self.regions: set[str] = set()  # known region ids, so admission needs no query per client
+        self.snapshots = SnapshotCache()
         self._pinger: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -105,6 +109,11 @@ class Hub:
             await asyncio.shield(feed.ready)
         feed.subscribers.add(sub)
 
+    def position(self, region: str) -> int:
+        """The last seq this process's feed of ``region`` handed to its subscribers."""
+        feed = self.feeds.get(region)
+        return feed.last_seq if feed is not None else 0
+
     def unsubscribe(self, region: str, sub: Subscriber) -> None:
         feed = self.feeds.get(region)
         if feed is None:
@@ -133,6 +142,7 @@ class Hub:
                 )
                 backoff = 0.1
             except REDIS_DOWN as exc:
+                REDIS_RECONNECTS.labels(component="hub").inc()
                 log.warning(
                     "hub %s: Redis unreachable (%s); retry in %.1f s", feed.region, exc, backoff
                 )
@@ -151,15 +161,21 @@ class Hub:
         if tail < feed.last_seq:
             log.warning("hub %s: stream went back to %s; resync", feed.region, tail)
             feed.last_seq = tail
+            self.snapshots.forget(feed.region)
             feed.broadcast(RESYNC_ITEM)
 
     def _dispatch(self, feed: Feed, seq: int, fields: dict[bytes, bytes]) -> None:
         gap = seq != feed.last_seq + 1
         feed.last_seq = seq
         if gap or fields.get(b"t") != b"facility":
+            self.snapshots.forget(feed.region)
             feed.broadcast((seq, None))  # reset, or entries we never saw: a fresh snapshot
         else:
-            feed.broadcast((seq, fields[b"m"].decode()))
+            message = fields[b"m"]
+            feed.broadcast((seq, message.decode()))
+            at = accepted_at(message)
+            if at is not None:  # once per change and process, not per client
+                FANOUT_LAG.observe(max(0.0, time.time() - at))
 
     async def _ping_idle(self) -> None:
         """Send a ping to every client that was sent nothing for half the ping interval."""

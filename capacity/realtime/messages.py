@@ -6,6 +6,7 @@ change and the same string object goes to every client of the region.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -39,3 +40,16 @@ def entry_seq(entry_id: bytes | str) -> int:
     """The region ``seq`` of a stream entry id ``<seq>-0``."""
     raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return int(raw.split("-", 1)[0])
+
+
+def accepted_at(message: bytes) -> float | None:
+    """The epoch time in a ``facility`` message's ``at`` field, read without decoding it all."""
+    start = message.find(b'"at":"')
+    if start < 0:
+        return None
+    start += 6
+    end = message.find(b'"', start)
+    try:
+        return datetime.fromisoformat(message[start:end].decode()).timestamp()
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocketState
 
 from capacity.auth.service import AuthError, decode_token, may_read_region
 from capacity.facilities.models import Region
+from capacity.observability.metrics import WS_CLOSED
 from capacity.realtime import messages
 from capacity.realtime.connection import Closed, Connection, drain_receive
 
@@ -81,5 +82,6 @@ async def region_stream(websocket: WebSocket, region: str) -> None:
         except Exception:  # the socket broke under the writer: nothing left to tell the client
             log.debug("live stream writer ended", exc_info=True)
     if code is not None and websocket.application_state is WebSocketState.CONNECTED:
+        WS_CLOSED.labels(code=str(code)).inc()
         with contextlib.suppress(Exception):
             await websocket.close(code)

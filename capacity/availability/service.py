@@ -118,8 +118,12 @@ async def load_raw(session: AsyncSession, facility: Facility) -> dict[str, Any]:
 
 
 def facility_message(region: str, seq: int, entry: dict[str, Any]) -> bytes:
-    """The live stream's ``facility`` message, encoded once for every client."""
-    return orjson.dumps({"type": "facility", "region": region, "seq": seq, "facility": entry})
+    """The live stream's ``facility`` message, encoded once for every client.
+
+    ``at`` is when the change was accepted: the hub measures its fan-out lag from it.
+    """
+    message = {"type": "facility", "region": region, "seq": seq, "at": iso(utcnow())}
+    return orjson.dumps({**message, "facility": entry})
 
 
 def rules_json(region: Region, settings: Settings) -> dict[str, Any]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
-from capacity.api.deps import AdminDep, DbDep, SessionDep
+from capacity.api.deps import AdminDep, DbDep, SessionDep, get_access
 from capacity.api.responses import ERRORS
 from capacity.audit.models import AuditEvent, AuditEventPublic
 from capacity.auth import service
+from capacity.auth.access import announce_revocation
 from capacity.auth.models import (
     ApiKey,
     ApiKeyCreate,
@@ -19,6 +20,7 @@ from capacity.auth.models import (
     User,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERRORS)
@@ -36,6 +38,20 @@ async def create_user(user_in: UserCreate, admin: AdminDep, db: DbDep) -> User:
     async with db.session() as session:
         user = await service.create_user(session=session, user_in=user_in, actor=admin.actor)
         await session.commit()
+    return user
+
+
+@router.patch("/users/{username}", response_model=UserPublic)
+async def update_user(
+    username: str, user_in: UserUpdate, admin: AdminDep, db: DbDep, request: Request
+) -> User:
+    """Deactivate or reactivate an account; a deactivated one loses access at once."""
+    async with db.session() as session:
+        user = await service.set_user_active(
+            session=session, username=username, active=user_in.active, actor=admin.actor
+        )
+        await session.commit()
+    await announce_revocation(get_access(request).redis)
     return user
 
 
@@ -67,11 +83,12 @@ async def list_keys(
 
 
 @router.delete("/keys/{key_id}", response_model=ApiKeyPublic)
-async def revoke_key(key_id: int, admin: AdminDep, db: DbDep) -> ApiKey:
+async def revoke_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) -> ApiKey:
     """Revoke a key at once."""
     async with db.session() as session:
         key = await service.revoke_api_key(session=session, key_id=key_id, actor=admin.actor)
         await session.commit()
+    await announce_revocation(get_access(request).redis)
     return key
 
 

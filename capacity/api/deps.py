@@ -9,8 +9,9 @@ from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from capacity.auth.access import AccessCache
 from capacity.auth.models import Principal, Role
-from capacity.auth.service import AuthError, decode_token, may_read_region, principal_for_key
+from capacity.auth.service import AuthError, may_read_region
 from capacity.availability.store import CapacityStore
 from capacity.facilities import service as facilities
 from capacity.settings import Settings
@@ -45,18 +46,32 @@ async def get_session(db: DbDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def get_access(request: Request) -> AccessCache:
+    """The process's access cache, made on first use from the lifespan's database and Redis."""
+    state = request.app.state
+    access: AccessCache | None = getattr(state, "access", None)
+    if access is None or access.db is not state.db:
+        access = AccessCache(
+            db=state.db, redis=state.redis, secret=state.settings.resolved_secret_key
+        )
+        state.access = access
+    return access
+
+
 async def get_principal(
-    settings: SettingsDep,
-    db: DbDep,
+    request: Request,
     token: Annotated[str | None, Depends(oauth2)],
     api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
 ) -> Principal:
-    """The caller, from a bearer token or a facility's API key; 401 otherwise."""
+    """The caller, from a bearer token or a facility's API key; 401 otherwise.
+
+    Answered from the process's cache, which forgets everything when any process revokes a key
+    or deactivates an account (``capacity.auth.access``).
+    """
     if token:
-        return decode_token(token, secret=settings.resolved_secret_key)
+        return await get_access(request).for_token(token)
     if api_key:
-        async with db.session() as session:
-            return await principal_for_key(session=session, key=api_key)
+        return await get_access(request).for_key(api_key)
     raise AuthError("credentials required: a bearer token or an X-API-Key")
 
 

@@ -41,6 +41,12 @@ class UserCreate(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
 
+class UserUpdate(SQLModel):
+    active: bool = Field(description="false takes the account's access away at once")
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
 class UserPublic(SQLModel):
     id: int
     username: str
@@ -104,6 +110,7 @@ class Principal:
     role: Role | None  # None for an API key
     facility_id: str | None = None
     region_id: str | None = None
+    expires: float = float("inf")  # a token's expiry (POSIX seconds); keys do not expire
 
     @property
     def actor(self) -> str:

@@ -88,6 +88,7 @@ def decode_token(token: str, *, secret: str) -> Principal:
             role=Role(claims["role"]),
             facility_id=claims.get("fac"),
             region_id=claims.get("reg"),
+            expires=float(claims["exp"]),
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired; sign in again") from exc
@@ -107,21 +108,6 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
 def hash_key(key: str) -> str:
     # Keys are 256 random bits, so a fast hash is as safe as a slow one and keeps pushes cheap.
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-async def principal_for_key(*, session: AsyncSession, key: str) -> Principal:
-    """The facility principal of a live API key; AuthError for an unknown or revoked key."""
-    if not key.startswith(KEY_PREFIX) or len(key) > 100:
-        raise AuthError("invalid API key")
-    row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))).first()
-    if row is None:
-        raise AuthError("invalid API key")
-    if row.revoked_at is not None:
-        raise AuthError("API key revoked")
-    assert row.id is not None
-    return Principal(
-        kind="key", id=row.id, name=f"{row.id}", role=None, facility_id=row.facility_id
-    )
 
 
 async def create_api_key(
@@ -169,6 +155,27 @@ async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
             detail={"facility_id": row.facility_id},
         )
     return row
+
+
+async def set_user_active(
+    *, session: AsyncSession, username: str, active: bool, actor: str
+) -> User:
+    """Deactivate (or reactivate) an account; the caller announces it after the commit."""
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    if user is None:
+        raise LookupError(f"unknown user {username!r}")
+    if user.active != active:
+        user.active = active
+        session.add(user)
+        audit.record(
+            session=session,
+            actor=actor,
+            action="user.activate" if active else "user.deactivate",
+            entity="user",
+            entity_id=user.username,
+            detail={"active": active},
+        )
+    return user
 
 
 async def create_user(

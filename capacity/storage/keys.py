@@ -32,6 +32,11 @@ def loaded_marker() -> str:
     return f"{PREFIX}:loaded"
 
 
+def auth_generation() -> str:
+    """Counter raised on every revocation of a key or account: processes drop cached access."""
+    return f"{PREFIX}:auth:gen"
+
+
 def scheduler_lock(job: str) -> str:
     """Lock held by the one process that runs a scheduled job."""
     return f"{PREFIX}:lock:{job}"

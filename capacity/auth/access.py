@@ -1,0 +1,117 @@
+"""Who is calling, answered from memory on the hot path and forgotten at once on a revocation.
+
+Resolving an API key or checking that a token's account is still active costs an SQL round trip;
+hospitals' systems push figures many times a second, so each process keeps the answers. Every
+revocation (a key revoked, an account deactivated) raises a generation counter in Redis after
+its transaction committed; each request reads that counter first (one Redis GET) and a process
+that sees a new value drops everything it knew. So a revoked key or a deactivated account gets
+401 on its very next request, whichever process serves it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlmodel import select
+
+from capacity.auth.models import ApiKey, Principal, User
+from capacity.auth.service import KEY_PREFIX, AuthError, decode_token, hash_key
+from capacity.storage import keys
+from capacity.storage.db import Database
+from capacity.storage.redis import REDIS_DOWN
+
+MAX_ENTRIES = 20_000  # a flood of forged tokens must not grow memory without bound
+_UNKNOWN = b"redis unreachable"
+
+
+async def announce_revocation(redis: aioredis.Redis) -> None:
+    """Tell every process to forget what it knew of keys and accounts (after the commit)."""
+    await redis.incr(keys.auth_generation())
+
+
+class AccessCache:
+    """One per process: key hash -> principal, token -> principal, account id -> active."""
+
+    def __init__(self, *, db: Database, redis: aioredis.Redis, secret: str):
+        self.db, self.redis, self.secret = db, redis, secret
+        self.generation: bytes | str | None = None
+        self.by_key: dict[str, Principal | AuthError] = {}
+        self.by_token: dict[str, Principal] = {}
+        self.active: dict[int, bool] = {}
+
+    async def _current(self) -> bool:
+        """Drop everything if another process revoked something; False when Redis is down."""
+        try:
+            generation = await self.redis.get(keys.auth_generation())
+        except REDIS_DOWN:
+            # A revocation made meanwhile could not be announced: trust nothing cached so far.
+            generation, down = _UNKNOWN, True
+        else:
+            down = False
+        if generation != self.generation:
+            self.by_key.clear()
+            self.by_token.clear()
+            self.active.clear()
+            self.generation = generation
+        return not down
+
+    def _remember(
+        self, cache: dict[Any, Any], ident: object, value: object, generation: bytes | str | None
+    ) -> None:
+        # Only an answer read under the generation still in force may be kept.
+        if generation != self.generation:
+            return
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        cache[ident] = value
+
+    async def for_key(self, key: str) -> Principal:
+        """The facility principal of a live API key; AuthError for an unknown or revoked key."""
+        if not key.startswith(KEY_PREFIX) or len(key) > 100:
+            raise AuthError("invalid API key")
+        digest = hash_key(key)
+        cached = await self._current()
+        generation = self.generation
+        known = self.by_key.get(digest) if cached else None
+        if known is None:
+            async with self.db.session() as session:
+                row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest))).first()
+            if row is None:
+                raise AuthError("invalid API key")  # not kept: the key may be created later
+            assert row.id is not None
+            known = (
+                AuthError("API key revoked")
+                if row.revoked_at is not None
+                else Principal(
+                    kind="key", id=row.id, name=f"{row.id}", role=None, facility_id=row.facility_id
+                )
+            )
+            if cached:
+                self._remember(self.by_key, digest, known, generation)
+        if isinstance(known, AuthError):
+            raise AuthError(str(known))
+        return known
+
+    async def for_token(self, token: str) -> Principal:
+        """The principal of a valid token whose account is still active; AuthError otherwise."""
+        cached = await self._current()
+        generation = self.generation
+        principal = self.by_token.get(token) if cached else None
+        if principal is None or principal.expires <= datetime.now(UTC).timestamp():
+            principal = decode_token(token, secret=self.secret)
+            if cached:
+                self._remember(self.by_token, token, principal, generation)
+        active = self.active.get(principal.id) if cached else None
+        if active is None:
+            async with self.db.session() as session:
+                found = (
+                    await session.exec(select(User.active).where(User.id == principal.id))
+                ).first()
+            active = bool(found)
+            if cached:
+                self._remember(self.active, principal.id, active, generation)
+        if not active:
+            raise AuthError("account deactivated")
+        return principal

@@ -13,11 +13,25 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity import __version__, setup
-from capacity.api import admin, auth, capacity, errors, facilities, health, refusals
+from capacity.api import (
+    admin,
+    auth,
+    capacity,
+    errors,
+    facilities,
+    health,
+    metrics,
+    refusals,
+    security,
+)
 from capacity.api.limits import BodyLimit
+from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
 from capacity.availability.service import Unavailable, load_all
 from capacity.availability.store import CapacityStore
+from capacity.observability import logs
+from capacity.observability.http import RequestContext
+from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.realtime import ws
 from capacity.realtime.hub import Hub
 from capacity.settings import Settings
@@ -35,16 +49,23 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
     """
     state = app.state
     run_id: bytes | None = None
+    down = False
     while True:
         await asyncio.sleep(interval)
         try:
             now_id = (await state.redis.info("server")).get("run_id")
+            if down:
+                REDIS_RECONNECTS.labels("watcher").inc()
+                down = False
             restarted = run_id is not None and now_id != run_id
             if restarted or not await state.store.loaded():
                 log.warning("Redis restarted or holds no live picture: rebuilding from SQL")
                 await load_all(db=state.db, store=state.store, settings=state.settings)
             run_id = now_id
-        except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
+        except REDIS_DOWN as exc:
+            down = True
+            log.debug("watcher: %s", exc)
+        except (SQLAlchemyError, Unavailable) as exc:
             log.debug("watcher: %s", exc)
         except Exception:  # the watcher must outlive any single failure
             log.exception("watcher failed; retrying")
@@ -64,6 +85,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = create_client(redis_url)
     store = CapacityStore(client, replay=settings.stream_replay)
     app.state.db, app.state.store, app.state.redis, app.state.embedded = db, store, client, embedded
+    app.state.login_limiter = LoginLimiter(
+        client,
+        per_account=settings.login_account_failures,
+        per_address=settings.login_address_failures,
+        window_seconds=settings.login_window_seconds,
+    )
     try:
         if settings.auto_setup:
             await setup.prepare(db=db, store=store, settings=settings)
@@ -101,6 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.configure(json_lines=settings.resolved_log_format == "json")
     app = FastAPI(
         title="capacity",
         version=__version__,
@@ -116,10 +144,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refusals.router,
         admin.router,
         health.router,
+        metrics.router,
         ws.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    security.install(app, settings)
+    app.add_middleware(RequestContext)  # outermost: counts and times every answer
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

@@ -17,6 +17,11 @@ class Mode(StrEnum):
     production = "production"
 
 
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CAPACITY_", env_file=None, extra="ignore")
 
@@ -47,6 +52,25 @@ class Settings(BaseSettings):
         25.0, gt=0, le=30, description="Live stream: ping when idle this long"
     )
     ws_queue_limit: int = Field(2000, ge=8, description="Live stream: messages buffered per client")
+    login_account_failures: int = Field(
+        5, ge=1, description="Failed logins per account within the window before 429"
+    )
+    login_address_failures: int = Field(
+        20, ge=1, description="Failed logins per client address within the window before 429"
+    )
+    login_window_seconds: int = Field(15 * 60, ge=1, le=24 * 3600)
+    key_rotation_grace_minutes: int = Field(
+        0, ge=0, le=7 * 24 * 60, description="Default time the old key keeps working on rotation"
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed by CORS; empty closes CORS"
+    )
+    metrics_token: str | None = Field(
+        None, min_length=16, description="Bearer token for /metrics from non-loopback clients"
+    )
+    log_format: LogFormat | None = Field(
+        None, description="json or text; default json in production, text in development"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -67,6 +91,16 @@ class Settings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.mode is Mode.development
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def resolved_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.text if self.development else LogFormat.json
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -31,3 +31,28 @@ REDIS_RECONNECTS = Counter(
     ["component"],
     registry=REGISTRY,
 )
+HTTP_REQUESTS = Counter(
+    "capacity_http_requests_total",
+    "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "capacity_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template",
+    ["route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+STALE_FIGURES = Gauge(
+    "capacity_stale_figures",
+    "Category figures older than the region's freshness limit (refreshed at scrape time)",
+    ["region"],
+    registry=REGISTRY,
+)
+LOGIN_LOCKOUTS = Counter(
+    "capacity_login_lockouts_total",
+    "Logins refused with 429 because an account or address hit its failure limit",
+    ["scope"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,105 @@
+"""Logging: JSON lines in production, readable text in development, never a secret in either.
+
+Every record passes ``Redact`` on its way out, whichever logger wrote it (our own, uvicorn's
+access log, a library's): ``token=`` query values (the websocket URL), bearer tokens, API keys
+and passwords are replaced by ``[redacted]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+MARK = "_capacity_handler"
+
+_SECRETS = [
+    # ?token=... / &access_token=... / password=... in URLs, forms and messages
+    (
+        re.compile(r"(?i)\b((?:access_)?token|password|api_key|key|secret)=([^&\s\"']+)"),
+        r"\1=[redacted]",
+    ),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1[redacted]"),
+    (re.compile(r"\bcap_[A-Za-z0-9_-]{8,}"), "cap_[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
+]
+
+
+def redact(text: str) -> str:
+    """The text with every token, key and password value replaced."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redact(logging.Filter):
+    """Rewrites each record's final message (and exception text) without its secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id (when known)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [{request_id}]" if request_id else line
+
+
+def configure(*, json_lines: bool) -> None:
+    """One stderr handler on the root logger; uvicorn's loggers hand their records to it.
+
+    Idempotent: a second call (another app in the same process) replaces our handler only.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, MARK, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, MARK, True)
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    handler.addFilter(Redact())
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):  # uvicorn's own plain handlers would print secrets
+            logger.removeHandler(old)
+        logger.propagate = True
+    # Libraries that could print request lines or URLs go through the same filter via root.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ import typer
 from capacity import setup
 from capacity.auth import service as auth
 from capacity.auth.models import Role, UserCreate
+from capacity.observability import logs
 from capacity.settings import Settings
 from capacity.storage.db import Database
 
@@ -187,10 +187,8 @@ def scheduler() -> None:
     from capacity.availability.store import CapacityStore
     from capacity.storage.redis import create_client
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = Settings()
+    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
     if settings.redis_url is None:
         typer.echo(
             "error: CAPACITY_REDIS_URL is required (the Redis the app instances use)", err=True
@@ -227,10 +225,8 @@ def serve(
 
     from capacity.storage.redis import EmbeddedValkey
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = Settings()
+    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
     workers = workers or settings.workers
     embedded = None
     if settings.redis_url is None:
@@ -271,6 +267,7 @@ def serve(
             log_level="info",
             proxy_headers=True,
             ws_per_message_deflate=False,
+            ws="capacity.realtime.transport:FrameWebSocketProtocol",  # pre-built frames
         )
     finally:
         if embedded is not None:

@@ -61,6 +61,8 @@ class Server:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    "--ws",
+                    "capacity.realtime.transport:FrameWebSocketProtocol",
                     "--ws-per-message-deflate",
                     "false",
                     "--log-level",

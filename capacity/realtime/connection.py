@@ -21,6 +21,7 @@ from capacity.observability.metrics import WS_CLIENTS
 from capacity.realtime import messages
 from capacity.realtime.hub import Hub
 from capacity.realtime.messages import CONTROL, Item
+from capacity.realtime.transport import frames_of, payload_text
 from capacity.settings import Settings
 from capacity.storage import keys
 from capacity.storage.db import Database
@@ -59,10 +60,23 @@ class Connection:
         self.seq = 0  # the last seq this client has been sent (snapshot, replay or change)
         self.last_sent = asyncio.get_running_loop().time()
         self._wakeup: asyncio.Future[None] | None = None
+        self.frames = frames_of(websocket.scope)
+        self.live = False  # the writer is idle and the buffer empty: push may write directly
 
     def push(self, item: Item) -> bool:
+        """Queue an item, or with ``Frames`` and nothing queued write it at once (no await)."""
         if self.overflowed:
             return False
+        seq, data = item
+        if self.live and data is not None and self.frames is not None and self.frames.writable():
+            # ``live``: the writer is idle with an empty buffer, so this keeps the order.
+            if seq == CONTROL or seq > self.seq:
+                self.frames.write(data)
+                if seq != CONTROL:
+                    self.seq = seq
+                self.last_sent = self.hub.now
+            return True
+        self.live = False
         if len(self.buffer) >= self.limit:
             self.overflowed = True  # stop buffering; the writer closes with CLOSE_TOO_SLOW
             self.buffer.clear()
@@ -89,28 +103,64 @@ class Connection:
             self.hub.unsubscribe(self.region, self)
 
     async def _write(self) -> None:
-        send = self.websocket.send
         buffer = self.buffer
         loop = asyncio.get_running_loop()
         while True:
             if not buffer:
                 if self.overflowed:
                     raise Closed(messages.CLOSE_TOO_SLOW)
+                self.live = self.frames is not None
                 self._wakeup = loop.create_future()
                 await self._wakeup
                 self._wakeup = None
+                self.live = False
                 continue
-            seq, text = buffer.popleft()
-            if text is None:  # resync: a reset at ``seq``, or (CONTROL) Redis went back
+            if self.frames is not None:
+                if not await self._write_frames():
+                    return  # the client went away
+            else:
+                await self._send_next()
+
+    async def _write_frames(self) -> bool:
+        """Everything queued, as one write of whole frames once the socket takes more."""
+        frames, buffer = self.frames, self.buffer
+        assert frames is not None
+        await frames.drained()
+        if frames.closed:
+            return False
+        chunks: list[bytes] = []
+        while buffer:
+            seq, data = buffer.popleft()
+            if data is None:  # resync: a reset at ``seq``, or (CONTROL) Redis went back
                 if seq == CONTROL or seq > self.seq:
+                    if chunks:
+                        frames.write(b"".join(chunks))
+                        chunks.clear()
                     await self._send_snapshot()
                 continue
             if seq != CONTROL:
                 if seq <= self.seq:
                     continue  # the snapshot or replay already covered it
                 self.seq = seq
-            await send({"type": "websocket.send", "text": text})
-            self.last_sent = loop.time()
+            chunks.append(data)
+        if chunks:
+            frames.write(b"".join(chunks))
+            self.last_sent = asyncio.get_running_loop().time()
+        return True
+
+    async def _send_next(self) -> None:
+        """ASGI fallback (another server than ours): one ``send`` per message."""
+        seq, data = self.buffer.popleft()
+        if data is None:
+            if seq == CONTROL or seq > self.seq:
+                await self._send_snapshot()
+            return
+        if seq != CONTROL:
+            if seq <= self.seq:
+                return
+            self.seq = seq
+        await self.websocket.send({"type": "websocket.send", "text": payload_text(data)})
+        self.last_sent = asyncio.get_running_loop().time()
 
     async def _send_snapshot(self) -> None:
         def build() -> Awaitable[dict[str, Any]]:

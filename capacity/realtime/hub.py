@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 from capacity.observability.metrics import FANOUT_LAG, REDIS_RECONNECTS
 from capacity.realtime.messages import PING_ITEM, RESYNC_ITEM, Item, accepted_at, entry_seq
 from capacity.realtime.snapshots import SnapshotCache
+from capacity.realtime.transport import frame
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
 
@@ -69,6 +70,7 @@ class Hub:
         self.feeds: dict[str, Feed] = {}
         self.regions: set[str] = set()  # known region ids, so admission needs no query per client
         self.snapshots = SnapshotCache()
+        self.now = 0.0  # loop time of the last broadcast: what direct writes count as sent
         self._pinger: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -172,7 +174,8 @@ class Hub:
             feed.broadcast((seq, None))  # reset, or entries we never saw: a fresh snapshot
         else:
             message = fields[b"m"]
-            feed.broadcast((seq, message.decode()))
+            self.now = asyncio.get_running_loop().time()
+            feed.broadcast((seq, frame(message)))
             at = accepted_at(message)
             if at is not None:  # once per change and process, not per client
                 FANOUT_LAG.observe(max(0.0, time.time() - at))
@@ -183,7 +186,8 @@ class Hub:
         half = self.ping_seconds / 2
         while True:
             await asyncio.sleep(half)
-            idle_before = loop.time() - half
+            self.now = loop.time()
+            idle_before = self.now - half
             for feed in list(self.feeds.values()):
                 for sub in list(feed.subscribers):
                     if sub.last_sent <= idle_before and not sub.push(PING_ITEM):

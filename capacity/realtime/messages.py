@@ -1,7 +1,7 @@
 """What the live stream sends, and the close codes it uses (see docs/live-stream.md).
 
-Messages travel through the hub as ``Item`` tuples ``(seq, text)``: the text is encoded once per
-change and the same string object goes to every client of the region.
+Messages travel through the hub as ``Item`` tuples ``(seq, frame)``: the frame is built once per
+change and the same bytes go to every client of the region.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+
+from capacity.realtime.transport import frame
 
 # Close codes (4000-4999 are ours; the last three digits follow HTTP where one fits).
 CLOSE_BAD_TOKEN = 4401  # missing, forged or expired token
@@ -22,13 +24,14 @@ CLOSE_GOING_AWAY = 1001  # the server shuts down
 # ``seq`` of an item that is sent whatever the client has seen (pings).
 CONTROL = -1
 
-# (seq, text). Text None asks for a fresh snapshot: when the client has not seen ``seq`` yet
-# (a reset entry, or a gap), or always when ``seq`` is CONTROL (Redis's stream went back).
-Item = tuple[int, "str | None"]
+# (seq, frame): the message as a whole websocket text frame, built once (see transport.frame).
+# Frame None asks for a fresh snapshot: when the client has not seen ``seq`` yet (a reset
+# entry, or a gap), or always when ``seq`` is CONTROL (Redis's stream went back).
+Item = tuple[int, "bytes | None"]
 RESYNC_ITEM: Item = (CONTROL, None)
 
-PING = '{"type":"ping"}'
-PING_ITEM: Item = (CONTROL, PING)
+PING = b'{"type":"ping"}'
+PING_ITEM: Item = (CONTROL, frame(PING))
 
 
 def snapshot(picture: dict[str, Any]) -> str:

@@ -81,10 +81,19 @@ export class Live {
 
   async refetch() {
     try {
-      const pic = await api(`/api/v1/regions/${encodeURIComponent(this.region)}/capacity`);
+      const res = await api(`/api/v1/regions/${encodeURIComponent(this.region)}/capacity`, { raw: true });
+      const pic = await res.json();
       if (this.closed) return;
+      // The service worker's last good copy (the network failed): a picture of that time, not live.
+      const storedAt = res.headers.get('X-Cap-Stored-At');
+      if (storedAt) {
+        this.onSnapshot(pic, storedAt);
+        if (!this.ws || this.ws.readyState !== 1) this.setState('offline');
+        return;
+      }
+      if (this.seq != null && pic.seq < this.seq) return;  // the stream is already further
       this.seq = pic.seq;
-      this.onSnapshot(pic);
+      this.onSnapshot(pic, null);
       if (!this.ws || this.ws.readyState !== 1) this.setState('poll');
     } catch (e) {
       if (!this.closed && (!this.ws || this.ws.readyState !== 1)) this.setState('offline');

@@ -129,11 +129,13 @@ addEventListener('pagehide', writeCache);
 function startLive() {
   const region = st.region;
   st.live = new Live(region, {
-    onSnapshot: pic => {
+    onSnapshot: (pic, storedAt) => {
       if (!st || st.region !== region) return;
+      // An offline copy from the service worker only fills in when the page has nothing newer.
+      if (storedAt && st.seq != null && pic.seq <= st.seq) return;
       st.entries = {};
       for (const e of pic.facilities) st.entries[e.facility_id] = e;
-      st.seq = pic.seq; st.confirmedAt = new Date().toISOString();
+      st.seq = pic.seq; st.confirmedAt = storedAt || new Date().toISOString();
       writeCache(); render();
     },
     onFacility: (entry, seq) => {
@@ -152,8 +154,9 @@ function startLive() {
     },
   });
   st.live.start(st.seq);
-  // The first picture by plain GET too: the page is useful before the stream answers.
-  if (st.seq == null) st.live.refetch();
+  // The first picture by plain GET too: the page is useful before the stream answers, and the
+  // service worker keeps that answer as the last picture for a start without a connection.
+  st.live.refetch();
 }
 
 function tell(before, after) {

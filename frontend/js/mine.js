@@ -1,76 +1,119 @@
-// "Mijn meldingen": the refusals recorded on this device, with their outcome (within 24 h).
+// "Mijn meldingen": her refusals of the last 7 days, from the service (GET /api/v1/refusals/mine),
+// else the list kept on this device. The outcome form only while the service still accepts it.
 import { t, esc, clock, ago } from './i18n.js';
 import { api, store } from './api.js';
 
 const OUTCOMES = ['placed', 'placed_outside_region', 'home_birth', 'birth_en_route', 'unknown'];
-let root = null, ctx = null;
+let root = null, ctx = null, items = [], facilities = [], fromServer = false;
 
 export async function mount(r, c) {
   root = r; ctx = c;
-  await merge();
+  facilities = store.get('facilities') || [];
+  if (!facilities.length) {
+    try { facilities = await api('/api/v1/facilities'); store.set('facilities', facilities); } catch { /* names then ids */ }
+  }
+  await load();
   render();
 }
 export function unmount() { root = null; }
 export function relabel() { render(); }
 
-// If the service lists a midwife's own refusals, take those too (the list on this device is the fallback).
-async function merge() {
+async function load() {
   try {
-    const server = await api('/api/v1/refusals/mine');
-    const items = Array.isArray(server) ? server : server.items || [];
-    const local = store.get('mine') || [];
-    const byId = Object.fromEntries(local.map(x => [x.id, x]));
-    const facilities = Object.fromEntries((store.get('facilities') || []).map(f => [f.id, f.name]));
-    for (const s of items) byId[s.id] = { ...byId[s.id], ...s, facility_name: facilities[s.facility_id] || s.facility_id };
-    store.set('mine', Object.values(byId).sort((a, b) => b.occurred_at.localeCompare(a.occurred_at)).slice(0, 50));
-  } catch { /* endpoint missing or offline: the device's own list */ }
+    const res = await api('/api/v1/refusals/mine?days=7');
+    items = Array.isArray(res) ? res : res.items || [];
+    fromServer = true;
+    store.set('mine', items.slice(0, 50));
+  } catch {
+    items = store.get('mine') || [];  // offline, or an older service without the list
+    fromServer = false;
+  }
+  items.sort((a, b) => b.occurred_at.localeCompare(a.occurred_at));
+}
+
+// The service says until when (outcome_editable_until); without it, the contract's 24 hours.
+function editable(m) {
+  const until = m.outcome_editable_until ? Date.parse(m.outcome_editable_until) : Date.parse(m.occurred_at) + 24 * 3600e3;
+  return Date.now() < until;
+}
+
+function name(id) {
+  const f = facilities.find(x => x.id === id);
+  return f ? f.name : id;
 }
 
 function render() {
   if (!root) return;
-  const mine = store.get('mine') || [];
-  const facilities = store.get('facilities') || [];
-  root.innerHTML = `<div class="pad"><h1>${esc(t('mine_title'))}</h1><p class="muted">${esc(t('mine_note'))}</p>
-    ${mine.length ? '' : `<p>${esc(t('mine_empty'))}</p>`}
-    <ul class="mine">${mine.map(m => item(m, facilities)).join('')}</ul></div>`;
+  root.innerHTML = `<div class="pad"><h1>${esc(t('mine_title'))}</h1><p class="muted">${esc(fromServer ? t('mine_days') : t('mine_note'))}</p>
+    ${items.length ? '' : `<p>${esc(t('mine_empty'))}</p>`}
+    <ul class="mine">${items.map(item).join('')}</ul></div>`;
   root.querySelectorAll('form.outcome').forEach(f => f.addEventListener('submit', submit));
 }
 
-function item(m, facilities) {
-  const late = Date.now() - Date.parse(m.occurred_at) > 24 * 3600e3;
-  const opts = OUTCOMES.map(o => `<label class="opt"><input type="radio" name="outcome" value="${o}"${m.outcome === o ? ' checked' : ''}${late ? ' disabled' : ''}><span>${esc(t('o_' + o))}</span></label>`).join('');
-  return `<li class="card"><div class="head"><h2>${esc(m.facility_name || m.facility_id)}</h2>
+function item(m) {
+  const head = `<div class="head"><h2>${esc(m.facility_name || name(m.facility_id))}</h2>
     <p class="where">${esc(clock(m.occurred_at))} (${esc(ago(m.occurred_at))}) · ${esc(t('r_' + m.reason))} · ${esc(t('cat_' + m.category))}</p>
-    ${m.shown_status ? `<p class="where">${esc(t('shown_was', { status: t('st_' + m.shown_status) }))}</p>` : ''}</div>
-    <form class="outcome" data-id="${esc(m.id)}"><fieldset><legend>${esc(t('outcome'))}</legend>${opts}</fieldset>
-      <label class="field"><span>${esc(t('placed_at'))}</span><select name="placed"${late ? ' disabled' : ''}><option value=""></option>
+    ${m.shown_status ? `<p class="where">${esc(t('shown_was', { status: t('st_' + m.shown_status) }))}</p>` : ''}</div>`;
+  if (!editable(m)) {
+    return `<li class="card" data-id="${esc(m.id)}" data-editable="false">${head}
+      <p>${esc(t('outcome'))}: ${esc(summary(m))}</p><p class="muted">${esc(t('too_late'))}</p></li>`;
+  }
+  const id = esc(m.id);
+  const opts = OUTCOMES.map(o => `<label class="opt"><input type="radio" name="outcome" value="${o}"${m.outcome === o ? ' checked' : ''}><span>${esc(t('o_' + o))}</span></label>`).join('');
+  const until = m.outcome_editable_until ? `<p class="muted">${esc(t('editable_until', { time: clock(m.outcome_editable_until) }))}</p>` : '';
+  return `<li class="card" data-id="${id}" data-editable="true">${head}
+    <form class="outcome" data-id="${id}" novalidate><fieldset><legend>${esc(t('outcome'))}</legend>${opts}</fieldset>
+      <p class="error" data-err="outcome" role="alert"></p>
+      <label class="field"><span>${esc(t('placed_at'))}</span><select name="placed" data-loc="placed_facility_id"><option value=""></option>
         ${facilities.map(f => `<option value="${esc(f.id)}"${f.id === m.placed_facility_id ? ' selected' : ''}>${esc(f.name)} (${esc(f.city)})</option>`).join('')}</select></label>
-      <div class="row"><label class="field"><span>${esc(t('calls'))}</span><input name="calls" type="number" min="0" max="99" inputmode="numeric" value="${m.calls_until_placement ?? ''}"${late ? ' disabled' : ''}></label>
-      <label class="field"><span>${esc(t('minutes'))}</span><input name="minutes" type="number" min="0" max="1440" inputmode="numeric" value="${m.minutes_until_placement ?? ''}"${late ? ' disabled' : ''}></label></div>
-      <p class="error" role="alert"></p>
-      ${late ? `<p class="muted">${esc(t('too_late'))}</p>` : `<button class="btn primary" type="submit">${esc(t('save'))}</button>`}
+      <p class="error" data-err="placed_facility_id" role="alert"></p>
+      <div class="row"><label class="field"><span>${esc(t('calls'))}</span><input name="calls" type="number" min="0" max="99" inputmode="numeric" data-loc="calls_until_placement" value="${m.calls_until_placement ?? ''}"></label>
+      <label class="field"><span>${esc(t('minutes'))}</span><input name="minutes" type="number" min="0" max="1440" inputmode="numeric" data-loc="minutes_until_placement" value="${m.minutes_until_placement ?? ''}"></label></div>
+      <p class="error" data-err="calls_until_placement" role="alert"></p><p class="error" data-err="minutes_until_placement" role="alert"></p>
+      ${until}<p class="error" data-err="" role="alert"></p>
+      <button class="btn primary" type="submit">${esc(t('save'))}</button>
     </form></li>`;
 }
+
+function summary(m) {
+  if (!m.outcome) return t('not_given');
+  const parts = [t('o_' + m.outcome)];
+  if (m.placed_facility_id) parts.push(name(m.placed_facility_id));
+  if (m.calls_until_placement != null) parts.push(`${t('calls')}: ${m.calls_until_placement}`);
+  if (m.minutes_until_placement != null) parts.push(`${t('minutes')}: ${m.minutes_until_placement}`);
+  return parts.join(' · ');
+}
+
+const num = v => (v === '' ? null : /^\d+$/.test(v) ? Number(v) : v);
 
 async function submit(ev) {
   ev.preventDefault();
   const form = ev.target;
-  const err = form.querySelector('.error');
-  err.textContent = '';
+  form.querySelectorAll('.error').forEach(el => { el.textContent = ''; });
+  form.querySelectorAll('[aria-invalid]').forEach(el => el.removeAttribute('aria-invalid'));
   const body = {
     outcome: form.outcome.value || 'unknown',
     placed_facility_id: form.placed.value || null,
-    calls_until_placement: form.calls.value === '' ? null : Number(form.calls.value),
-    minutes_until_placement: form.minutes.value === '' ? null : Number(form.minutes.value),
+    calls_until_placement: num(form.calls.value),
+    minutes_until_placement: num(form.minutes.value),
   };
   try {
-    await api(`/api/v1/refusals/${encodeURIComponent(form.dataset.id)}`, { method: 'PATCH', body });
-    const mine = store.get('mine') || [];
-    const m = mine.find(x => String(x.id) === form.dataset.id);
-    if (m) Object.assign(m, body);
-    store.set('mine', mine);
+    const saved = await api(`/api/v1/refusals/${encodeURIComponent(form.dataset.id)}`, { method: 'PATCH', body });
+    const m = items.find(x => String(x.id) === form.dataset.id);
+    if (m) Object.assign(m, body, saved || {});
+    store.set('mine', items.slice(0, 50));
     ctx.toast(t('outcome_saved'));
   } catch (e) {
-    err.textContent = e.offline ? t('offline_save') : t('error', { msg: e.message });
+    // A 422 names its field: the message goes beside it; anything else under the form.
+    let placed = false;
+    for (const [key, msg] of Object.entries(e.fields || {})) {
+      const el = form.querySelector(`[data-err="${CSS.escape(key)}"]`);
+      if (!el) continue;
+      el.textContent = msg;
+      const input = form.querySelector(`[data-loc="${CSS.escape(key)}"]`);
+      if (input) input.setAttribute('aria-invalid', 'true');
+      placed = true;
+    }
+    if (!placed) form.querySelector('[data-err=""]').textContent = e.offline ? t('offline_save') : t('error', { msg: e.message });
   }
 }

@@ -3,7 +3,7 @@ import { t, esc } from './i18n.js';
 import { api, store } from './api.js';
 
 const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
-const TYPES = ['medical', 'non_medical', 'acute', 'antenatal_transfer', 'neonatal_transfer'];
+const TYPES = ['non_medical', 'medical', 'acute', 'antenatal_transfer', 'neonatal_transfer'];
 const BANDS = ['<24', '24-27', '28-31', '32-33', '34-36', '>=37'];
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 
@@ -27,16 +27,17 @@ export function openRefusal(f, entry, ctx) {
   dlg.id = 'refusal';
   dlg.className = 'sheet';
   const cats = CATS.filter(c => f.categories.includes(c));
-  const lastType = localStorage.getItem('cap.rtype') || 'medical';
-  const defaultReason = entry && entry.stop ? null : null;
+  // No default request type: an unchosen type is sent as null, so the statistics are not biased.
+  // Her previous choice is preselected, but named in the summary line she sees before saving.
+  const lastType = TYPES.includes(localStorage.getItem('cap.rtype')) ? localStorage.getItem('cap.rtype') : '';
   dlg.innerHTML = `<form method="dialog" class="pad" novalidate>
     <h2 id="refusal-title">${esc(t('refusal_title', { name: f.name }))}</h2>
     <fieldset class="reasons"><legend>${esc(t('reason_q'))}</legend>
-      ${radios('reason', REASONS, r => t('r_' + r), defaultReason)}</fieldset>
-    <details class="more"><summary>${esc(t('optional'))}: ${esc(t('category_q'))}, ${esc(t('request_type_q'))}, ${esc(t('ga_q'))}</summary>
+      ${radios('reason', REASONS, r => t('r_' + r), null)}</fieldset>
+    <details class="more"><summary>${esc(t('optional'))}: <span id="refusal-choice"></span></summary>
       <fieldset class="small"><legend>${esc(t('category_q'))}</legend>${radios('category', cats, c => t('cat_' + c), 'delivery_room')}</fieldset>
-      <fieldset class="small"><legend>${esc(t('request_type_q'))}</legend>${radios('request_type', TYPES, r => t('rt_' + r), lastType)}</fieldset>
-      <fieldset class="small"><legend>${esc(t('ga_q'))}</legend>${radios('band', BANDS, b => b.replace('>=', '≥'), null)}</fieldset>
+      <fieldset class="small"><legend>${esc(t('request_type_q'))}</legend>${radios('request_type', ['', ...TYPES], r => t(r ? 'rt_' + r : 'not_given'), lastType)}</fieldset>
+      <fieldset class="small"><legend>${esc(t('ga_q'))}</legend>${radios('band', ['', ...BANDS], b => b ? b.replace('>=', '≥') : t('not_given'), '')}</fieldset>
     </details>
     <p class="error" role="alert" id="refusal-error"></p>
     <div class="row">
@@ -44,11 +45,19 @@ export function openRefusal(f, entry, ctx) {
       <button type="submit" class="btn primary big" id="refusal-save" disabled>${esc(t('save'))}</button>
     </div>
   </form>`;
+  const form = dlg.querySelector('form');
+  const choice = () => {
+    const rt = form.request_type.value;
+    const parts = [t('cat_' + (form.category.value || 'delivery_room'))];
+    parts.push(`${t('request_type_q')}: ${rt ? t('rt_' + rt) + (rt === lastType ? ` (${t('previous_choice')})` : '') : t('not_given')}`);
+    if (form.band.value) parts.push(`${form.band.value.replace('>=', '≥')} ${t('weeks')}`);
+    dlg.querySelector('#refusal-choice').textContent = parts.join(' · ');
+  };
+  choice();
   dlg.setAttribute('aria-labelledby', 'refusal-title');
   document.body.append(dlg);
-  const form = dlg.querySelector('form');
   const save = dlg.querySelector('#refusal-save');
-  form.addEventListener('change', () => { save.disabled = !form.reason.value; });
+  form.addEventListener('change', () => { save.disabled = !form.reason.value; choice(); });
   dlg.querySelector('#refusal-cancel').addEventListener('click', () => dlg.close());
   dlg.addEventListener('close', () => dlg.remove());
   form.addEventListener('submit', async ev => {
@@ -59,7 +68,7 @@ export function openRefusal(f, entry, ctx) {
       occurred_at: new Date().toISOString(),
       facility_id: f.id,
       category: form.category.value || 'delivery_room',
-      request_type: form.request_type.value || 'medical',
+      request_type: form.request_type.value || null,
       reason: form.reason.value,
       gestational_age_band: form.band.value || null,
       indication: null,
@@ -67,7 +76,8 @@ export function openRefusal(f, entry, ctx) {
     };
     try {
       const rec = await api('/api/v1/refusals', { method: 'POST', body });
-      localStorage.setItem('cap.rtype', body.request_type);
+      if (body.request_type) localStorage.setItem('cap.rtype', body.request_type);
+      else localStorage.removeItem('cap.rtype');
       const mine = store.get('mine') || [];
       mine.unshift({ ...body, id: rec.id, shown_status: rec.shown_status, facility_name: f.name, outcome: null });
       store.set('mine', mine.slice(0, 50));

@@ -30,13 +30,24 @@ async function load() {
   render();
 }
 
+// The author comes from the service (updated_by on the entry or its newest figure); an older
+// service without it: this device's own save, if it is the change shown; else the time alone.
+function author(who) {
+  if (who === 'system') return t('by_system');
+  if (who.startsWith('key:')) return t('by_key');
+  return who;
+}
+
 function lastChange() {
-  const times = Object.values(st.entry.categories).map(c => c.updated_at).sort();
-  const at = times[times.length - 1];
-  if (!at) return t('last_change', { time: t('never') });
-  const mine = store.get('lastsave.' + st.fid);
+  const figs = Object.values(st.entry.categories).sort((a, b) => a.updated_at.localeCompare(b.updated_at));
+  const newest = figs[figs.length - 1];
+  if (!newest) return t('last_change', { time: t('never') });
+  const at = st.entry.updated_at || newest.updated_at;
   const when = `${clock(at)} (${ago(at)})`;
-  if (mine && Math.abs(Date.parse(mine.at) - Date.parse(at)) < 5000) return t('last_change_by', { time: when, who: mine.user });
+  const who = st.entry.updated_by || newest.updated_by;
+  if (who) return t('last_change_by', { time: when, who: author(who) });
+  const mine = store.get('lastsave.' + st.fid);
+  if (mine && mine.at === at) return t('last_change_by', { time: when, who: mine.user });
   return t('last_change', { time: when });
 }
 

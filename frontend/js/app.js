@@ -90,16 +90,19 @@ function renderLogin() {
   });
 }
 
-async function show() {
+// After a screen change, focus goes to the new screen (not left on a removed button), so a
+// keyboard or screen-reader user continues from the top of what is now shown.
+async function show(first = false) {
   const name = route();
   chrome();
   if (current && current.mod.unmount) current.mod.unmount();
   current = null;
-  if (name === 'login') { renderLogin(); return; }
+  if (name === 'login') { renderLogin(); if (!first) view.focus({ preventScroll: true }); return; }
   view.innerHTML = `<p class="muted pad">${esc(t('loading'))}</p>`;
   const mod = await VIEWS[name].load();
   current = { name, mod };
   await mod.mount(view, { session: session.get(), toast, announce });
+  if (!first && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
 }
 
 document.getElementById('lang').addEventListener('click', () => {
@@ -120,4 +123,4 @@ window.addEventListener('hashchange', () => show());
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch(() => { /* not fatal */ });
 }
-show();
+show(true);

@@ -26,8 +26,9 @@ export function hbars(rows, series, { width = 340 } = {}) {
   return out + '</svg>' + (series.length > 1 ? legend(series) : '');
 }
 
+// Swatch colours are classes (.sw0 ...) in app.css: the CSP allows no style attributes.
 export function legend(series) {
-  return `<div class="legend">${series.map((s, j) => `<span><i style="background:${PALETTE[j % PALETTE.length]}"></i>${esc(s)}</span>`).join('')}</div>`;
+  return `<div class="legend">${series.map((s, j) => `<span><i class="sw${j % PALETTE.length}"></i>${esc(s)}</span>`).join('')}</div>`;
 }
 
 // grid[row][col] counts; rows = weekday names, cols = 0..23.

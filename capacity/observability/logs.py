@@ -95,6 +95,9 @@ def configure(*, json_lines: bool) -> None:
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     handler.addFilter(Redact())
     root.addHandler(handler)
+    for other in root.handlers:  # handlers others installed (basicConfig) must not leak either
+        if not any(isinstance(f, Redact) for f in other.filters):
+            other.addFilter(Redact())
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -1,0 +1,94 @@
+"""No token, key or password in the logs of a real server; JSON lines in production mode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import websockets
+
+from capacity.observability.logs import redact
+from capacity.storage.redis import EmbeddedValkey
+from tests import servers
+from tests.conftest import Databases
+
+SECRET = "ops-test-secret-key-0123456789-abcdefghij"
+
+
+class ServeCommand(servers.Server):
+    """``capacity serve`` itself in production mode: the deployment's logging, access log on."""
+
+    def launch(self) -> servers.Server:
+        self.env.update(
+            CAPACITY_MODE="production",
+            CAPACITY_SECRET_KEY=SECRET,
+            CAPACITY_HOST="127.0.0.1",
+            CAPACITY_PORT=str(self.port),
+        )
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "capacity.cli", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=servers.ROOT,
+            )
+        return self
+
+
+@pytest.fixture
+def server(databases: Databases, valkey: EmbeddedValkey, tmp_path: Path) -> Iterator[ServeCommand]:
+    redis.Redis.from_url(valkey.url).flushall()
+    running = ServeCommand(
+        database_url=databases.fresh(), redis_url=valkey.url, data_dir=tmp_path / "srv"
+    )
+    running.start()
+    yield running  # type: ignore[misc]
+    running.stop()
+
+
+async def test_tokens_keys_and_passwords_never_reach_the_log(server: ServeCommand) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        login = await http.post(
+            "/api/v1/auth/token", data={"username": "admin", "password": "demo"}
+        )
+        token = login.json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        key = await http.post("/api/v1/facilities/erasmus-mc-rotterdam/keys", headers=bearer)
+        api_key = key.json()["key"]
+        # secrets in query strings, as a careless client might send them
+        await http.get(f"/api/v1/regions?token={token}&password=hunter2secret", headers=bearer)
+        await http.get("/api/v1/regions", headers={"X-API-Key": api_key})
+    url = f"{server.ws_url}/ws/regions/zuidwest?token={token}"
+    async with websockets.connect(url) as ws:
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+    server.stop()
+
+    text = server.log.read_text()
+    assert token not in text
+    assert token.split(".")[2] not in text  # not even the signature
+    assert api_key not in text
+    assert "hunter2secret" not in text
+    assert "token=[redacted]" in text  # the websocket URL and the query were logged, redacted
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    assert lines, text
+    access = [json.loads(line) for line in lines if "GET /api/v1/regions" in line]
+    assert access, text
+    for entry in access:
+        assert {"time", "level", "logger", "message"} <= entry.keys()
+        assert entry["logger"] == "uvicorn.access"
+
+
+def test_redact_covers_bearer_headers_keys_and_passwords() -> None:
+    assert "abc.def.ghi" not in redact("Authorization: Bearer abc.def.ghi")
+    assert "cap_" + "x" * 20 not in redact("X-API-Key: cap_" + "x" * 20)
+    assert "s3cret" not in redact("username=a&password=s3cret")
+    assert redact("GET /ws/regions/noord?token=e.y.J&since=4") == (
+        "GET /ws/regions/noord?token=[redacted]&since=4"
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.api.deps import DbDep, StoreDep
+from capacity.storage.db import WritesRefused
 from capacity.storage.redis import REDIS_DOWN
 
 router = APIRouter(tags=["health"])
@@ -22,11 +23,13 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Database or Redis unreachable"}})
 async def readyz(db: DbDep, store: StoreDep) -> Any:
-    """The database and Redis are both reachable."""
+    """The database (and it takes writes) and Redis are both reachable; 503 names the part down."""
     checks: dict[str, str] = {}
     try:
         await db.ping()
         checks["database"] = "ok"
+    except WritesRefused as exc:
+        checks["database"] = f"refusing writes: {exc}"
     except (SQLAlchemyError, OSError) as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     try:

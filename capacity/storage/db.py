@@ -8,11 +8,12 @@ in-process lock, so that waiting writers queue instead of polling SQLite's busy 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,10 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+class WritesRefused(Exception):
+    """The database answers reads but cannot take a write (SQLite file locked or read-only)."""
 
 
 class Database:
@@ -75,8 +80,27 @@ class Database:
             yield session
 
     async def ping(self) -> None:
+        """Raise unless the database answers and (SQLite) would take a write now."""
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
+        if self.is_sqlite:
+            await asyncio.to_thread(self._sqlite_write_probe)
+
+    def _sqlite_write_probe(self, wait: float = 2.0) -> None:
+        # In WAL mode readers pass a held write lock, so SELECT 1 alone reports a file that
+        # another process keeps locked (or that turned read-only) as fine.
+        path = make_url(self.url).database
+        if not path or path == ":memory:":
+            return
+        try:
+            conn = sqlite3.connect(path, timeout=wait, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise WritesRefused(str(exc)) from exc
 
     async def dispose(self) -> None:
         for close in self.on_dispose:

@@ -87,6 +87,21 @@ class Connection:
             waiter.set_result(None)
         return not self.overflowed
 
+    def push_batch(self, items: list[Item], blob: bytes | None) -> bool:
+        """Several changes in seq order: one write of ``blob`` when live and none is a repeat."""
+        if (
+            self.live
+            and blob is not None
+            and items[0][0] > self.seq
+            and self.frames is not None
+            and self.frames.writable()
+        ):
+            self.frames.write(blob)
+            self.seq = items[-1][0]
+            self.last_sent = self.hub.now
+            return True
+        return all(self.push(item) for item in items)
+
     async def run(self, since: int | None) -> None:
         """Subscribe, send the snapshot or the replay, then every change until the end."""
         try:

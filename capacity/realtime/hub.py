@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 BLOCK_MS = 2000  # below the client's socket timeout (5 s)
 BATCH = 500
 BACKOFF_CAP = 5.0
+# At most one fan-out per region this often: changes arriving faster go out together, one
+# socket write per client for the lot (the write, a syscall, is most of the cost per client).
+COALESCE = 0.02
 
 
 class Subscriber(Protocol):
@@ -40,6 +43,9 @@ class Subscriber(Protocol):
 
     def push(self, item: Item) -> bool:
         """Queue an item without waiting; False when the subscriber's buffer overflowed."""
+
+    def push_batch(self, items: list[Item], blob: bytes | None) -> bool:
+        """``push`` each item; ``blob`` (their frames joined) may be written in one go instead."""
 
 
 @dataclass(eq=False)
@@ -54,6 +60,15 @@ class Feed:
 
     def broadcast(self, item: Item) -> None:
         dropped = [sub for sub in self.subscribers if not sub.push(item)]
+        for sub in dropped:
+            self.subscribers.discard(sub)
+
+    def broadcast_batch(self, items: list[Item]) -> None:
+        if len(items) == 1:
+            return self.broadcast(items[0])
+        frames = [data for _, data in items if data is not None]
+        blob = b"".join(frames) if len(frames) == len(items) else None
+        dropped = [sub for sub in self.subscribers if not sub.push_batch(items, blob)]
         for sub in dropped:
             self.subscribers.discard(sub)
 
@@ -152,10 +167,16 @@ class Hub:
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 reconnected = True
                 continue
-            for _stream, entries in reply or ():
-                for entry_id, fields in entries:
-                    self._dispatch(feed, entry_seq(entry_id), fields)
-            await asyncio.sleep(0)  # let the writers run between two reads
+            items = [
+                self._item(feed, entry_seq(entry_id), fields)
+                for _stream, entries in reply or ()
+                for entry_id, fields in entries
+            ]
+            if items:
+                loop = asyncio.get_running_loop()
+                self.now = dispatched = loop.time()
+                feed.broadcast_batch(items)
+                await asyncio.sleep(max(0.0, dispatched + COALESCE - loop.time()))
 
     async def _after_reconnect(self, feed: Feed) -> None:
         """Redis is back: if its stream is behind what we delivered, resync from a snapshot."""
@@ -166,19 +187,17 @@ class Hub:
             self.snapshots.forget(feed.region)
             feed.broadcast(RESYNC_ITEM)
 
-    def _dispatch(self, feed: Feed, seq: int, fields: dict[bytes, bytes]) -> None:
+    def _item(self, feed: Feed, seq: int, fields: dict[bytes, bytes]) -> Item:
         gap = seq != feed.last_seq + 1
         feed.last_seq = seq
         if gap or fields.get(b"t") != b"facility":
             self.snapshots.forget(feed.region)
-            feed.broadcast((seq, None))  # reset, or entries we never saw: a fresh snapshot
-        else:
-            message = fields[b"m"]
-            self.now = asyncio.get_running_loop().time()
-            feed.broadcast((seq, frame(message)))
-            at = accepted_at(message)
-            if at is not None:  # once per change and process, not per client
-                FANOUT_LAG.observe(max(0.0, time.time() - at))
+            return (seq, None)  # reset, or entries we never saw: a fresh snapshot
+        message = fields[b"m"]
+        at = accepted_at(message)
+        if at is not None:  # once per change and process, not per client
+            FANOUT_LAG.observe(max(0.0, time.time() - at))
+        return (seq, frame(message))
 
     async def _ping_idle(self) -> None:
         """Send a ping to every client that was sent nothing for half the ping interval."""

@@ -1,9 +1,12 @@
 """Ingest benchmark: N concurrent writers PUT figures for random facilities for a fixed time.
 
-Each writer acts as a hospital system with its facility's API key. Prints accepted updates/s,
-p50/p99/max latency and errors. Starts its own service unless --url is given.
+Each writer acts as a hospital system with its facility's API key, on its own keep-alive
+HTTP/1.1 connection. Prints accepted updates/s, p50/p99/max latency, errors, and the CPU time
+the server and this load generator spent per accepted update (the generator shares the cores,
+so it is a raw asyncio client: aiohttp cost as much CPU per request as the server). Starts its
+own service unless --url is given.
 
-    .venv/bin/python bench/ingest.py --writers 16 --seconds 20
+    .venv/bin/python -m bench.ingest --writers 16 32 --seconds 8
 """
 
 from __future__ import annotations
@@ -11,16 +14,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import resource
+import subprocess
 import time
+from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
 
 from bench._service import percentile, service, token
 
+Keys = dict[str, tuple[str, list[str]]]
 
-def make_keys(url: str) -> dict[str, tuple[str, list[str]]]:
+
+def make_keys(url: str) -> Keys:
     """One API key per facility, created by the demo admin: facility -> (key, categories)."""
     admin = {"Authorization": f"Bearer {token(url, 'admin')}"}
     facilities = httpx.get(f"{url}/api/v1/facilities", headers=admin, timeout=10).json()
@@ -34,64 +42,119 @@ def make_keys(url: str) -> dict[str, tuple[str, list[str]]]:
     return keys
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a process and its children (the server workers)."""
+    if pid is None:
+        return float("nan")
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    total = 0.0
+    for each in [pid, *(int(c) for c in found.stdout.split())]:
+        try:
+            with open(f"/proc/{each}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: PUT with a JSON body, read status and body."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def put(self, path: str, body: bytes, key: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"PUT {path} HTTP/1.1\r\nHost: {self.host}\r\nX-API-Key: {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        close = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def writer(
-    session: aiohttp.ClientSession,
     url: str,
-    keys: dict[str, tuple[str, list[str]]],
+    keys: Keys,
     stop_at: float,
-    warm_until: float,
     latencies: list[float],
     errors: dict[str, int],
     seed: int,
 ) -> None:
     rng = random.Random(seed)
     ids = list(keys)
-    while time.monotonic() < stop_at:
-        facility = rng.choice(ids)
-        key, categories = keys[facility]
-        chosen = rng.sample(categories, k=rng.randint(1, min(2, len(categories))))
-        body = {"categories": {}}
-        for category in chosen:
-            staffed = rng.randint(2, 20)
-            body["categories"][category] = {
-                "available": rng.randint(0, staffed),
-                "staffed": staffed,
-            }
-        started = time.monotonic()
-        try:
-            async with session.put(
-                f"{url}/api/v1/facilities/{facility}/capacity",
-                data=json.dumps(body),
-                headers={"X-API-Key": key, "Content-Type": "application/json"},
-            ) as response:
-                await response.read()
-                status = response.status
-        except aiohttp.ClientError as exc:
-            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-            continue
-        elapsed = time.monotonic() - started
-        if started < warm_until:
-            continue
-        if status == 200:
-            latencies.append(elapsed)
-        else:
-            errors[str(status)] = errors.get(str(status), 0) + 1
+    parts = urlsplit(url)
+    conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+    try:
+        while time.monotonic() < stop_at:
+            facility = rng.choice(ids)
+            key, categories = keys[facility]
+            chosen = rng.sample(categories, k=rng.randint(1, min(2, len(categories))))
+            body: dict[str, dict[str, dict[str, int]]] = {"categories": {}}
+            for category in chosen:
+                staffed = rng.randint(2, 20)
+                body["categories"][category] = {
+                    "available": rng.randint(0, staffed),
+                    "staffed": staffed,
+                }
+            started = time.monotonic()
+            try:
+                status = await conn.put(
+                    f"/api/v1/facilities/{facility}/capacity", json.dumps(body).encode(), key
+                )
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                conn.close()
+                continue
+            if status == 200:
+                latencies.append(time.monotonic() - started)
+            else:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+    finally:
+        conn.close()
 
 
-async def drive(url: str, writers: int, seconds: float, warmup: float) -> dict[str, object]:
-    keys = make_keys(url)
+async def drive(
+    url: str, keys: Keys, writers: int, seconds: float, server_pid: int | None = None
+) -> dict[str, object]:
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    start = time.monotonic()
-    warm_until, stop_at = start + warmup, start + warmup + seconds
-    connector = aiohttp.TCPConnector(limit=writers)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(
-            *(
-                writer(session, url, keys, stop_at, warm_until, latencies, errors, seed)
-                for seed in range(writers)
-            )
-        )
+    server_cpu, own_cpu = cpu_seconds(server_pid), own_cpu_seconds()
+    stop_at = time.monotonic() + seconds
+    await asyncio.gather(
+        *(writer(url, keys, stop_at, latencies, errors, seed) for seed in range(writers))
+    )
+    server_cpu, own_cpu = cpu_seconds(server_pid) - server_cpu, own_cpu_seconds() - own_cpu
+    accepted = max(len(latencies), 1)
     return {
         "writers": writers,
         "seconds": seconds,
@@ -100,6 +163,8 @@ async def drive(url: str, writers: int, seconds: float, warmup: float) -> dict[s
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "max_ms": round(max(latencies, default=float("nan")) * 1000, 2),
         "errors": errors,
+        "server_cpu_ms_per_update": round(server_cpu * 1000 / accepted, 3),
+        "client_cpu_ms_per_update": round(own_cpu * 1000 / accepted, 3),
     }
 
 
@@ -113,16 +178,18 @@ def main() -> None:
     parser.add_argument("--database-url", help="CAPACITY_DATABASE_URL for the started service")
     args = parser.parse_args()
 
-    def run(url: str) -> None:
+    def run(url: str, pid: int | None) -> None:
+        keys = make_keys(url)
+        asyncio.run(drive(url, keys, max(args.writers), args.warmup))
         for n in args.writers:
-            print(json.dumps(asyncio.run(drive(url, n, args.seconds, args.warmup))), flush=True)
+            print(json.dumps(asyncio.run(drive(url, keys, n, args.seconds, pid))), flush=True)
 
     if args.url:
-        run(args.url)
+        run(args.url, None)
         return
     env = {"CAPACITY_DATABASE_URL": args.database_url} if args.database_url else {}
-    with service(workers=args.workers, env=env) as (url, _pid):
-        run(url)
+    with service(workers=args.workers, env=env) as (url, pid):
+        run(url, pid)
 
 
 if __name__ == "__main__":

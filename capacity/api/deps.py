@@ -20,15 +20,17 @@ from capacity.storage.db import Database
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are ``async def``: FastAPI runs a plain ``def`` one on a worker thread, a
+# thread hop per dependency and request on the hot path of hospitals' pushes.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def get_store(request: Request) -> CapacityStore:
+async def get_store(request: Request) -> CapacityStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 

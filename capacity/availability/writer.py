@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import JSON, Connection, String, bindparam, create_engine, event, text
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.auth.service import InputError
@@ -27,7 +30,6 @@ from capacity.availability.store import CapacityStore
 from capacity.settings import Settings
 from capacity.storage.db import Database, sqlite_pragmas
 from capacity.storage.redis import REDIS_DOWN
-from capacity.storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class FigureWriter:
         if db.is_sqlite:
             event.listen(self.engine, "connect", sqlite_pragmas)
             event.listen(self.engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        self.sql = SQL(db.is_sqlite)
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="capacity-writer")
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
@@ -149,30 +152,35 @@ class FigureWriter:
 
     def _stage(self, conn: Connection, batch: list[_Pending]) -> list[_Staged]:
         conn.begin()
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = self.sql
         ids = sorted({p.facility_id for p in batch})
-        facilities = {row.id: row for row in conn.execute(SQL.facilities, {"ids": ids})}
+        cur.execute(sql.facilities(len(ids)), ids)
+        facilities = {row[0]: row for row in cur.fetchall()}
         # Region locks are taken in one global order (by region id) so that two processes'
         # batches never wait on each other in a cycle; within a region the order stays FIFO.
-        ordered = sorted(batch, key=lambda p: getattr(facilities.get(p.facility_id), "region", ""))
+        ordered = sorted(
+            batch, key=lambda p: facilities[p.facility_id][1] if p.facility_id in facilities else ""
+        )
         out = []
         for pending in ordered:
             staged = _Staged(pending)
             try:
-                self._stage_one(conn, staged, facilities.get(pending.facility_id))
+                self._stage_one(cur, staged, facilities.get(pending.facility_id))
             except (InputError, LookupError) as exc:
                 staged.error = exc
             out.append(staged)
+        cur.close()
         return out
 
-    def _stage_one(self, conn: Connection, staged: _Staged, fac: Any) -> None:
+    def _stage_one(self, cur: Any, staged: _Staged, fac: Any) -> None:
         from capacity.availability.service import facility_message, facility_raw, utcnow
 
-        p = staged.pending
-        if fac is None or not fac.active:
+        p, sql = staged.pending, self.sql
+        if fac is None or not fac[3]:
             raise LookupError(f"unknown facility {p.facility_id!r}")
-        offered = set(
-            fac.categories if isinstance(fac.categories, list) else orjson.loads(fac.categories)
-        )
+        region = fac[1]
+        offered = set(fac[2] if isinstance(fac[2], list) else orjson.loads(fac[2]))
         for category, figure in p.update_in.categories.items():
             if category.value not in offered:
                 raise InputError(
@@ -185,31 +193,40 @@ class FigureWriter:
                     f"categories.{category.value}.available",
                     f"available ({figure.available}) may not exceed staffed ({figure.staffed})",
                 )
-        reg = conn.execute(SQL.bump_region, {"r": fac.region}).one()
-        version = conn.execute(SQL.bump_facility, {"f": p.facility_id}).scalar_one()
-        rules = rules_mod.thresholds(reg, self.settings).model_dump()
+        cur.execute(sql.bump_region, {"r": region})
+        seq, green, orange, limit = cur.fetchone()
+        cur.execute(sql.bump_facility, {"f": p.facility_id})
+        version = cur.fetchone()[0]
+        rules = rules_mod.thresholds(_Overrides(green, orange, limit), self.settings).model_dump()
         now = utcnow()
-        stop = conn.execute(SQL.active_stop, {"f": p.facility_id}).first()
-        rows: list[dict[str, Any]] = [
+        at = sql.time(now)
+        cur.execute(sql.active_stop, {"f": p.facility_id})
+        found = cur.fetchone()
+        stop = (
+            None
+            if found is None
+            else _StopRow(found[0], sql.read_time(found[1]), sql.read_time(found[2]))
+        )
+        rows = [
             {
                 "f": p.facility_id,
                 "c": c.value,
                 "a": f.available,
                 "s": f.staffed,
-                "u": now,
+                "u": at,
                 "by": p.actor,
             }
             for c, f in p.update_in.categories.items()
         ]
-        conn.execute(SQL.upsert_figure, rows)
-        conn.execute(
-            SQL.insert_change,
+        cur.executemany(sql.upsert_figure, rows)
+        cur.executemany(
+            sql.insert_change,
             [
                 {
-                    "at": now,
-                    "region": fac.region,
+                    "at": at,
+                    "region": region,
                     "f": p.facility_id,
-                    "seq": reg.seq,
+                    "seq": seq,
                     "version": version,
                     "kind": ChangeKind.figures.name,
                     "c": r["c"],
@@ -221,68 +238,101 @@ class FigureWriter:
                 for r in rows
             ],
         )
-        conn.execute(
-            SQL.insert_audit,
-            {
-                "at": now,
-                "actor": p.actor,
-                "f": p.facility_id,
-                "detail": {
-                    "seq": reg.seq,
-                    "version": version,
-                    **p.update_in.model_dump(mode="json"),
-                },
-            },
+        detail = {"seq": seq, "version": version, **p.update_in.model_dump(mode="json")}
+        cur.execute(
+            sql.insert_audit,
+            {"at": at, "actor": p.actor, "f": p.facility_id, "detail": sql.json(detail)},
         )
+        cur.execute(sql.figures, {"f": p.facility_id})
+        figures = [
+            _FigureRow(c, a, st, sql.read_time(u), st_) for c, a, st, u, st_ in cur.fetchall()
+        ]
         raw = facility_raw(
-            facility_id=p.facility_id,
-            version=version,
-            offered=offered,
-            figures=conn.execute(SQL.figures, {"f": p.facility_id}),
-            stop=stop,
+            facility_id=p.facility_id, version=version, offered=offered, figures=figures, stop=stop
         )
-        staged.region, staged.seq = fac.region, reg.seq
+        staged.region, staged.seq = region, seq
         staged.entry = rules_mod.render(raw, rules, now)
         staged.raw = orjson.dumps(raw)
-        staged.message = facility_message(fac.region, reg.seq, staged.entry)
+        staged.message = facility_message(region, seq, staged.entry)
+
+
+@dataclass(slots=True)
+class _Overrides:
+    green_min: int | None
+    orange_min: int | None
+    freshness_limit_minutes: int | None
+
+
+class _StopRow(NamedTuple):
+    reason: str
+    since: datetime
+    until: datetime | None
+
+
+class _FigureRow(NamedTuple):
+    category: str
+    available: int
+    staffed: int
+    updated_at: datetime
+    stale: bool
 
 
 class SQL:
-    """Statements built once: plain SQL that SQLite and PostgreSQL both speak, with typed binds."""
+    """Plain SQL that SQLite and PostgreSQL both speak, run on the driver's own cursor.
 
-    facilities = (
-        text("SELECT id, region, categories, active FROM facility WHERE id IN :ids")
-        .bindparams(bindparam("ids", expanding=True))
-        .columns(categories=JSON())
-    )
-    bump_region = text(
-        "UPDATE region SET seq = seq + 1 WHERE id = :r "
-        "RETURNING seq, green_min, orange_min, freshness_limit_minutes"
-    )
-    bump_facility = text(
-        "UPDATE facility SET version = version + 1 WHERE id = :f RETURNING version"
-    )
-    active_stop = text(
-        "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
-        "ORDER BY id DESC LIMIT 1"
-    ).columns(reason=String(), since=UTCDateTime(), until=UTCDateTime())
-    upsert_figure = text(
-        "INSERT INTO capacity_figure (facility_id, category, available, staffed, updated_at, "
-        "updated_by, stale) VALUES (:f, :c, :a, :s, :u, :by, false) "
-        "ON CONFLICT (facility_id, category) DO UPDATE SET available = excluded.available, "
-        "staffed = excluded.staffed, updated_at = excluded.updated_at, "
-        "updated_by = excluded.updated_by, stale = false"
-    ).bindparams(bindparam("u", type_=UTCDateTime()))
-    insert_change = text(
-        "INSERT INTO capacity_change (at, region, facility_id, seq, version, kind, category, "
-        "available, staffed, status, actor) "
-        "VALUES (:at, :region, :f, :seq, :version, :kind, :c, :a, :s, :status, :actor)"
-    ).bindparams(bindparam("at", type_=UTCDateTime()))
-    insert_audit = text(
-        "INSERT INTO audit_event (at, actor, action, entity, entity_id, detail) "
-        "VALUES (:at, :actor, 'capacity.update', 'facility', :f, :detail)"
-    ).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("detail", type_=JSON()))
-    figures = text(
-        "SELECT category, available, staffed, updated_at, stale FROM capacity_figure "
-        "WHERE facility_id = :f"
-    ).columns(category=String(), updated_at=UTCDateTime())
+    The hot path skips SQLAlchemy's statement execution (compiling, type processing, result
+    metadata: most of a change's cost in the profile). Times are bound as the dialect stores
+    them: SQLite keeps UTC text without offset (as SQLAlchemy writes it), PostgreSQL timestamptz.
+    """
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+        named = (lambda q: q) if sqlite else (lambda q: re.sub(r":(\w+)", r"%(\1)s", q))
+        self.bump_region = named(
+            "UPDATE region SET seq = seq + 1 WHERE id = :r "
+            "RETURNING seq, green_min, orange_min, freshness_limit_minutes"
+        )
+        self.bump_facility = named(
+            "UPDATE facility SET version = version + 1 WHERE id = :f RETURNING version"
+        )
+        self.active_stop = named(
+            "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
+            "ORDER BY id DESC LIMIT 1"
+        )
+        self.upsert_figure = named(
+            "INSERT INTO capacity_figure (facility_id, category, available, staffed, "
+            "updated_at, updated_by, stale) VALUES (:f, :c, :a, :s, :u, :by, false) "
+            "ON CONFLICT (facility_id, category) DO UPDATE SET available = excluded.available, "
+            "staffed = excluded.staffed, updated_at = excluded.updated_at, "
+            "updated_by = excluded.updated_by, stale = false"
+        )
+        self.insert_change = named(
+            "INSERT INTO capacity_change (at, region, facility_id, seq, version, kind, category, "
+            "available, staffed, status, actor) "
+            "VALUES (:at, :region, :f, :seq, :version, :kind, :c, :a, :s, :status, :actor)"
+        )
+        self.insert_audit = named(
+            "INSERT INTO audit_event (at, actor, action, entity, entity_id, detail) "
+            "VALUES (:at, :actor, 'capacity.update', 'facility', :f, :detail)"
+        )
+        self.figures = named(
+            "SELECT category, available, staffed, updated_at, stale FROM capacity_figure "
+            "WHERE facility_id = :f"
+        )
+
+    def facilities(self, count: int) -> str:
+        marks = ", ".join(["?" if self.sqlite else "%s"] * count)
+        # Only placeholders are put into the text; the ids are bound.
+        return f"SELECT id, region, categories, active FROM facility WHERE id IN ({marks})"  # noqa: S608
+
+    def time(self, moment: datetime) -> Any:
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+    def read_time(self, value: Any) -> Any:
+        if value is None or isinstance(value, datetime):
+            return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def json(self, value: Any) -> Any:
+        return orjson.dumps(value).decode() if self.sqlite else Jsonb(value)

@@ -6,9 +6,12 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from capacity.auth.service import AuthError, InputError
 from capacity.availability.service import Unavailable
@@ -41,6 +44,24 @@ def _input(_: Request, exc: Exception) -> JSONResponse:
             "message": f"{exc.field}: {exc.message}",
         },
         status_code=422,
+    )
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    """A body FastAPI cannot even decode (not UTF-8, not JSON) is bad input too: 422 naming it."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        detail = [{"loc": ["body"], "msg": "not valid JSON (UTF-8)", "type": "json_invalid"}]
+        message = "body: not valid JSON (UTF-8)"
+        return JSONResponse({"detail": detail, "message": message}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
+def _overflow(_: Request, exc: Exception) -> JSONResponse:
+    # An id beyond 64 bits reaches the SQLite driver, which cannot even bind it.
+    detail = [{"loc": ["path"], "msg": "number too large (max 2^63-1)", "type": "too_large"}]
+    return JSONResponse(
+        {"detail": detail, "message": "id: number too large (max 2^63-1)"}, status_code=422
     )
 
 
@@ -77,6 +98,8 @@ def _redis(_: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
     app.add_exception_handler(PermissionError, _plain(403))

@@ -11,6 +11,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Credentials missing, wrong, expired or revoked"},
     403: {"description": "The caller's role or binding does not allow this"},
     404: {"description": "Unknown facility or region"},
+    409: {"description": "The change conflicts with stored data"},
+    413: {"description": "Request body too large"},
     503: {"description": "Database or Redis unreachable; nothing was changed"},
 }
 

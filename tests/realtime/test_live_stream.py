@@ -255,3 +255,27 @@ async def test_a_figure_turning_stale_arrives_as_a_message(server: Server) -> No
     finally:
         await client.aclose()
         await db.dispose()
+
+
+async def test_a_connect_storm_gets_a_snapshot_each_and_then_every_change(server: Server) -> None:
+    midwife, admin = await token(server, "midwife"), await token(server, "admin")
+    sockets = await asyncio.gather(*(connect(server, midwife) for _ in range(300)))
+    try:
+        firsts = [orjson.loads(await ws.recv()) for ws in sockets]
+        assert {m["type"] for m in firsts} == {"snapshot"}  # nobody turned away (1013)
+        assert len({m["seq"] for m in firsts}) == 1
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            before = datetime.now(UTC)
+            entry = await put_figures(http, admin, ERASMUS, 7)
+            after = datetime.now(UTC)
+        for ws in sockets:
+            async with asyncio.timeout(30):
+                message = orjson.loads(await ws.recv())
+                while message["type"] == "ping":
+                    message = orjson.loads(await ws.recv())
+            assert message["type"] == "facility" and message["seq"] == firsts[0]["seq"] + 1
+            assert message["facility"] == entry
+            # It says when it was accepted: fan-out lag is measured from there.
+            assert before <= datetime.fromisoformat(message["at"]) <= after
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))

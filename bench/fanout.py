@@ -416,12 +416,16 @@ def capacity_put(http: httpx.AsyncClient, admin: str) -> Callable[[int], Awaitab
 
     async def put(i: int) -> bool:
         body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
-        with contextlib.suppress(httpx.HTTPError):
+        try:
             r = await http.put(
                 f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers
             )
-            return r.status_code == 200
-        return False
+        except httpx.HTTPError as exc:
+            print(f"  PUT failed: {exc!r}", flush=True)
+            return False
+        if r.status_code != 200:
+            print(f"  PUT failed: {r.status_code} {r.text[:200]}", flush=True)
+        return r.status_code == 200
 
     return put
 

@@ -1,0 +1,358 @@
+"""Every endpoint x every role, with the outcome the contract's role table gives.
+
+The table is checked against the app's routes: an endpoint without a row fails the test, and so
+does a row for an endpoint that no longer exists. Rows send requests that an allowed caller gets
+a 2xx for, so a denial cannot hide behind a validation error. Where docs/CONTRACT.md is silent the
+row says which rule was picked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import orjson
+from fastapi import FastAPI
+
+from tests.conftest import ERASMUS, Login
+
+IKAZIA = "ikazia-ziekenhuis-rotterdam"  # zuidwest, like ERASMUS
+REGION = "zuidwest"  # ERASMUS's region
+ROLES = (
+    "anonymous",
+    "midwife",
+    "staff",  # staff of ERASMUS, the facility every row acts on
+    "other_staff",  # staff of IKAZIA
+    "analyst",  # analyst of zuidwest
+    "other_analyst",  # analyst of noord
+    "admin",
+    "key",  # API key of ERASMUS
+    "revoked_key",
+    "expired",  # an admin's token, signed with the app's secret, exp in the past
+)
+ACCOUNTS = {
+    "midwife": "midwife",
+    "staff": f"staff-{ERASMUS}",
+    "other_staff": f"staff-{IKAZIA}",
+    "analyst": f"analyst-{REGION}",
+    "other_analyst": "analyst-noord",
+    "admin": "admin",
+}
+WS_OPEN = "open"  # the websocket was accepted and sent its snapshot
+
+# Shorthands for a row's outcomes (status code, or websocket close code / WS_OPEN).
+NO_CREDENTIALS = {"anonymous": 401, "revoked_key": 401, "expired": 401}
+PUBLIC = dict.fromkeys(ROLES, 200)
+
+
+def signed_in(ok: int, **others: int) -> dict[str, int]:
+    """Every account gets ``ok``, API keys 403, callers without valid credentials 401."""
+    return {**NO_CREDENTIALS, **dict.fromkeys(ACCOUNTS, ok), "key": 403, **others}
+
+
+def admin_only(ok: int) -> dict[str, int]:
+    return signed_in(403, admin=ok)
+
+
+def region_readers(ok: int) -> dict[str, int]:
+    """Analysts of the region (and admins): statistics, exports, reports."""
+    return signed_in(403, analyst=ok, admin=ok)
+
+
+def facility_writers(ok: int) -> dict[str, int]:
+    """Staff of the facility, its API key and admins change its capacity and stops."""
+    return signed_in(403, staff=ok, admin=ok, key=ok)
+
+
+@dataclass
+class World:
+    """What the rows act on; rows that consume something make a fresh one per call."""
+
+    client: httpx.AsyncClient
+    admin: dict[str, str]
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    refusal_id: int = 0
+    report_id: int = 0
+
+    async def new_key(self) -> int:
+        response = await self.client.post(
+            f"/api/v1/facilities/{ERASMUS}/keys", json={"label": "target"}, headers=self.admin
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+
+Request = dict[str, Any]
+Make = Callable[[World], Awaitable[Request]]
+
+
+def fixed(**request: Any) -> Make:
+    async def make(_: World) -> Request:
+        return request
+
+    return make
+
+
+def refusal() -> dict[str, Any]:
+    return {
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "facility_id": ERASMUS,
+        "category": "delivery_room",
+        "request_type": "medical",
+        "reason": "no_bed",
+    }
+
+
+async def new_facility(world: World) -> Request:
+    n = next(world.counter)
+    body = {
+        "id": f"matrix-{n}",
+        "name": f"Matrix {n}",
+        "kind": "hospital",
+        "region": REGION,
+        "city": "Rotterdam",
+        "lat": 51.9,
+        "lon": 4.5,
+        "has_nicu": False,
+    }
+    return {"json": body}
+
+
+async def new_user(world: World) -> Request:
+    body = {
+        "username": f"matrix-{next(world.counter)}",
+        "password": "long-enough",
+        "role": "midwife",
+    }
+    return {"json": body}
+
+
+async def key_path(world: World) -> Request:
+    return {"path": f"/api/v1/keys/{await world.new_key()}"}
+
+
+async def rotate_path(world: World) -> Request:
+    return {"path": f"/api/v1/keys/{await world.new_key()}/rotate"}
+
+
+async def refusal_path(world: World) -> Request:
+    return {"path": f"/api/v1/refusals/{world.refusal_id}", "json": {"outcome": "placed"}}
+
+
+async def report_path(world: World) -> Request:
+    return {"path": f"/api/v1/reports/{world.report_id}"}
+
+
+LAST_MONTH = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+STATS = {"region": REGION}
+FIGURES = {"categories": {"delivery_room": {"available": 1, "staffed": 4}}}
+
+# (method, route path) -> (how to build the request, outcome per role)
+TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
+    # Public by the contract: token endpoint, health, docs. The token endpoint ignores headers.
+    ("POST", "/api/v1/auth/token"): (
+        fixed(data={"username": "midwife", "password": "demo"}),
+        PUBLIC,
+    ),
+    ("GET", "/healthz"): (fixed(), PUBLIC),
+    ("GET", "/readyz"): (fixed(), PUBLIC),
+    ("GET", "/openapi.json"): (fixed(), PUBLIC),
+    ("GET", "/docs"): (fixed(), PUBLIC),
+    ("GET", "/docs/oauth2-redirect"): (fixed(), PUBLIC),
+    ("GET", "/redoc"): (fixed(), PUBLIC),
+    # Contract silent: metrics are for loopback callers (or the metrics token), whatever else
+    # they send; the test client is a loopback caller.
+    ("GET", "/metrics"): (fixed(), PUBLIC),
+    # Reading: every account; an API key may only change its facility ("nothing else").
+    ("GET", "/api/v1/regions"): (fixed(), signed_in(200)),
+    ("GET", "/api/v1/facilities"): (fixed(params={"region": REGION}), signed_in(200)),
+    ("GET", "/api/v1/facilities/{facility_id}"): (fixed(), signed_in(200)),
+    ("GET", "/api/v1/regions/{region}/capacity"): (fixed(), signed_in(200, other_analyst=403)),
+    # Writing capacity and stops.
+    ("PUT", "/api/v1/facilities/{facility_id}/capacity"): (
+        fixed(json=FIGURES),
+        facility_writers(200),
+    ),
+    ("PUT", "/api/v1/facilities/{facility_id}/stop"): (
+        fixed(json={"reason": "staff"}),
+        facility_writers(200),
+    ),
+    ("DELETE", "/api/v1/facilities/{facility_id}/stop"): (fixed(), facility_writers(200)),
+    # Facilities, accounts, keys, audit: admins.
+    ("POST", "/api/v1/facilities"): (new_facility, admin_only(201)),
+    ("PATCH", "/api/v1/facilities/{facility_id}"): (
+        fixed(json={"phone": "010 123 4567"}),
+        admin_only(200),
+    ),
+    ("GET", "/api/v1/users"): (fixed(), admin_only(200)),
+    ("POST", "/api/v1/users"): (new_user, admin_only(201)),
+    ("PATCH", "/api/v1/users/{username}"): (
+        fixed(path="/api/v1/users/analyst", json={"active": True}),
+        admin_only(200),
+    ),
+    ("POST", "/api/v1/facilities/{facility_id}/keys"): (fixed(json={}), admin_only(201)),
+    ("GET", "/api/v1/keys"): (fixed(), admin_only(200)),
+    ("DELETE", "/api/v1/keys/{key_id}"): (key_path, admin_only(200)),
+    ("POST", "/api/v1/keys/{key_id}/rotate"): (rotate_path, admin_only(201)),
+    ("GET", "/api/v1/audit"): (fixed(), admin_only(200)),
+    ("GET", "/api/v1/admin/audit/export"): (
+        fixed(params={"from": date.today().isoformat()}),
+        admin_only(200),
+    ),
+    # Refusals: recorded by midwives and staff (of any facility: "everything a midwife may");
+    # the contract does not list admins, the code lets them ("admin: everything").
+    ("POST", "/api/v1/refusals"): (
+        fixed(json=refusal()),
+        signed_in(201, analyst=403, other_analyst=403),
+    ),
+    ("GET", "/api/v1/refusals/mine"): (fixed(), signed_in(200, analyst=403, other_analyst=403)),
+    # Only the midwife who recorded it; other recorders get 403, admins too (the outcome is
+    # the recorder's to give, so "admin: everything" stops here), analysts 403 by role.
+    ("PATCH", "/api/v1/refusals/{refusal_id}"): (
+        refusal_path,
+        signed_in(403, midwife=200),
+    ),
+    ("GET", "/api/v1/refusals/stats"): (fixed(params=STATS), region_readers(200)),
+    ("GET", "/api/v1/refusals/export"): (fixed(params=STATS), region_readers(200)),
+    ("GET", "/api/v1/capacity-over-time"): (fixed(params=STATS), region_readers(200)),
+    ("GET", "/api/v1/reports"): (fixed(params=STATS), region_readers(200)),
+    ("POST", "/api/v1/reports"): (
+        fixed(params={**STATS, "month": LAST_MONTH}),
+        region_readers(201),
+    ),
+    ("GET", "/api/v1/reports/{report_id}"): (report_path, region_readers(200)),
+    # The live stream: close codes 4401 (no valid token), 4403 (region not readable). Contract
+    # silent on keys: they cannot watch (a key is no token), like they cannot read.
+    ("WS", "/ws/regions/{region}"): (
+        fixed(),
+        {
+            **{role: WS_OPEN for role in ACCOUNTS},
+            "other_analyst": 4403,
+            "anonymous": 4401,
+            "key": 4401,
+            "revoked_key": 4401,
+            "expired": 4401,
+        },
+    ),
+}
+PATH_VALUES = {"facility_id": ERASMUS, "region": REGION}
+
+
+def app_endpoints(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every HTTP route and ("WS", path) of every websocket route."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        # FastAPI >= 0.16x keeps included routers as one entry that expands into routes.
+        expand = getattr(route, "effective_route_contexts", None)
+        for each in expand() if expand else [route]:
+            original = getattr(each, "original_route", each)
+            path = getattr(each, "path", "") or getattr(original, "path", "")
+            methods = getattr(each, "methods", None) or getattr(original, "methods", None)
+            if type(original).__name__ == "Mount":
+                continue  # the static frontend (public; not mounted in tests)
+            if methods:
+                found |= {(m, path) for m in methods if m != "HEAD"}
+            else:
+                found.add(("WS", path))
+    return found
+
+
+async def credentials(client: httpx.AsyncClient, login: Login, app: FastAPI) -> dict[str, Any]:
+    """Headers per role (``token`` for the websocket in the same dict)."""
+    headers: dict[str, Any] = {"anonymous": {}}
+    for role, username in ACCOUNTS.items():
+        headers[role] = await login(username)
+    admin = headers["admin"]
+    made = await client.post(f"/api/v1/facilities/{ERASMUS}/keys", json={}, headers=admin)
+    revoked = await client.post(f"/api/v1/facilities/{ERASMUS}/keys", json={}, headers=admin)
+    assert made.status_code == revoked.status_code == 201
+    gone = await client.delete(f"/api/v1/keys/{revoked.json()['id']}", headers=admin)
+    assert gone.status_code == 200
+    headers["key"] = {"X-API-Key": made.json()["key"]}
+    headers["revoked_key"] = {"X-API-Key": revoked.json()["key"]}
+    past = int((datetime.now(UTC) - timedelta(minutes=5)).timestamp())
+    claims = {"sub": "1", "name": "admin", "role": "admin", "iat": past - 60, "exp": past}
+    expired = jwt.encode(claims, app.state.settings.resolved_secret_key, algorithm="HS256")
+    headers["expired"] = {"Authorization": f"Bearer {expired}"}
+    return headers
+
+
+def ws_token(headers: dict[str, str]) -> str:
+    if "Authorization" in headers:
+        return headers["Authorization"].removeprefix("Bearer ")
+    return headers.get("X-API-Key", "")
+
+
+async def ws_outcome(app: FastAPI, path: str, token: str) -> int | str:
+    """Drive the websocket route over ASGI: WS_OPEN after a snapshot, else the close code."""
+    query = f"token={token}".encode() if token else b""
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "subprotocols": [],
+        "root_path": "",
+    }
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await incoming.put({"type": "websocket.connect"})
+    task = asyncio.create_task(app(scope, incoming.get, outgoing.put))
+    try:
+        while True:
+            message = await asyncio.wait_for(outgoing.get(), 20)
+            if message["type"] == "websocket.close":
+                return int(message.get("code", 1000))
+            if message["type"] == "websocket.send":
+                body = message.get("text") or message.get("bytes") or b"{}"
+                kind = orjson.loads(body).get("type")
+                return WS_OPEN if kind == "snapshot" else f"first message {kind}"
+    finally:
+        await incoming.put({"type": "websocket.disconnect", "code": 1000})
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            task.cancel()
+
+
+async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, app):  # type: ignore[no-untyped-def]
+    endpoints = app_endpoints(app)
+    assert endpoints - TABLE.keys() == set(), "endpoints without a row in the matrix"
+    assert TABLE.keys() - endpoints == set(), "rows for endpoints the app does not have"
+
+    roles = await credentials(client, login, app)
+    world = World(client=client, admin=roles["admin"])
+    recorded = await client.post("/api/v1/refusals", json=refusal(), headers=roles["midwife"])
+    assert recorded.status_code == 201, recorded.text
+    world.refusal_id = recorded.json()["id"]
+    params = {**STATS, "month": LAST_MONTH}
+    report = await client.post("/api/v1/reports", params=params, headers=roles["admin"])
+    assert report.status_code == 201, report.text
+    world.report_id = report.json()["id"]
+
+    wrong: list[str] = []
+    for (method, route), (make, expected) in TABLE.items():
+        assert set(expected) == set(ROLES), (method, route, set(ROLES) ^ set(expected))
+        for role in ROLES:
+            request = dict(await make(world))
+            path = request.pop("path", None) or route.format(**PATH_VALUES)
+            got: int | str
+            if method == "WS":
+                got = await ws_outcome(app, path, ws_token(roles[role]))
+            else:
+                response = await client.request(method, path, headers=roles[role], **request)
+                got = response.status_code
+            if got != expected[role]:
+                wrong.append(f"{method} {path} as {role}: {got}, expected {expected[role]}")
+    assert wrong == [], "\n".join(wrong)

@@ -96,6 +96,22 @@ def decode_token(token: str, *, secret: str) -> Principal:
         raise AuthError("invalid token") from exc
 
 
+def shown_actor(actor: str, facility_id: str) -> str:
+    """How the author of a change is shown beside a facility's figures.
+
+    An account by its username, a facility's API key as ``key:<facility id>``, the service's
+    own transitions (stale figures, a stop that ended by itself) as ``system``.
+    """
+    kind, _, name = actor.partition(":")
+    if kind == "user" and name:
+        return name
+    if kind == "key":
+        return f"key:{facility_id}"
+    if kind == "system":
+        return "system"
+    return actor
+
+
 async def authenticate(*, session: AsyncSession, username: str, password: str) -> User | None:
     """The active account with this name and password, or None."""
     user = (await session.exec(select(User).where(User.username == username))).first()
@@ -176,6 +192,32 @@ async def set_user_active(
             detail={"active": active},
         )
     return user
+
+
+async def rotate_api_key(*, session: AsyncSession, key_id: int, actor: str) -> ApiKeyCreated:
+    """A new key for the same facility and label; the old one is revoked in the same commit.
+
+    No grace period: the old key stops at once. A system that cannot switch instantly gets a
+    second key first (create, deploy, then revoke the old one); see docs/operations.md.
+    """
+    old = await session.get(ApiKey, key_id)
+    if old is None:
+        raise LookupError(f"unknown API key {key_id}")
+    if old.revoked_at is not None:
+        raise InputError("key_id", f"API key {key_id} is revoked; create a new key instead")
+    created = await create_api_key(
+        session=session, facility_id=old.facility_id, actor=actor, label=old.label
+    )
+    await revoke_api_key(session=session, key_id=key_id, actor=actor)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="api_key.rotate",
+        entity="api_key",
+        entity_id=str(key_id),
+        detail={"facility_id": old.facility_id, "new_key_id": created.id},
+    )
+    return created
 
 
 async def create_user(

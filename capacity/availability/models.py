@@ -140,6 +140,10 @@ class CategoryPublic(SQLModel):
 class FacilityCapacity(SQLModel):
     facility_id: str
     version: int
+    updated_by: str | None = PydField(
+        description="Who made the last change: a username, key:<facility id> for the facility's "
+        "API key, or system (figures turned stale, a stop that ended by itself)"
+    )
     stop: StopPublic | None
     categories: dict[Category, CategoryPublic]
 

@@ -77,6 +77,7 @@ def render(raw: dict[str, Any], rules: dict[str, Any], now: datetime) -> dict[st
     return {
         "facility_id": raw["facility_id"],
         "version": raw["version"],
+        "updated_by": raw.get("updated_by"),
         "stop": None
         if stop is None
         else {"reason": stop["reason"], "since": stop["since"], "until": stop["until"]},

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.service import InputError
+from capacity.auth.service import InputError, shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import (
     CapacityChange,
@@ -73,15 +73,23 @@ def _stop_raw(stop: Any) -> dict[str, Any] | None:
 
 
 def facility_raw(
-    *, facility_id: str, version: int, offered: set[str], figures: Iterable[Any], stop: Any
+    *,
+    facility_id: str,
+    version: int,
+    offered: set[str],
+    figures: Iterable[Any],
+    stop: Any,
+    updated_by: str | None = None,
 ) -> dict[str, Any]:
     """What Redis keeps for one facility; ``rules.render`` turns it into the public entry.
 
-    ``figures`` and ``stop`` are ORM objects or plain rows with the same column names.
+    ``figures`` and ``stop`` are ORM objects or plain rows with the same column names;
+    ``updated_by`` is who made the last change, as ``auth.service.shown_actor`` shows it.
     """
     return {
         "facility_id": facility_id,
         "version": version,
+        "updated_by": updated_by,
         "stop": _stop_raw(stop),
         "categories": {
             str(f.category): {
@@ -107,6 +115,13 @@ async def _figures(session: AsyncSession, facility_id: str) -> list[CapacityFigu
     return list((await session.exec(query)).all())
 
 
+async def _last_actor(session: AsyncSession, facility_id: str) -> str | None:
+    """Who made the facility's last accepted change, from the history (survives a rebuild)."""
+    query = select(CapacityChange.actor).where(CapacityChange.facility_id == facility_id)
+    actor = (await session.exec(query.order_by(col(CapacityChange.id).desc()).limit(1))).first()
+    return None if actor is None else shown_actor(actor, facility_id)
+
+
 async def load_raw(session: AsyncSession, facility: Facility) -> dict[str, Any]:
     return facility_raw(
         facility_id=facility.id,
@@ -114,6 +129,7 @@ async def load_raw(session: AsyncSession, facility: Facility) -> dict[str, Any]:
         offered=set(facility.categories),
         figures=await _figures(session, facility.id),
         stop=await _active_stop(session, facility.id),
+        updated_by=await _last_actor(session, facility.id),
     )
 
 

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from capacity.auth.service import InputError
+from capacity.auth.service import InputError, shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status
 from capacity.availability.store import CapacityStore
@@ -248,7 +248,12 @@ class FigureWriter:
             _FigureRow(c, a, st, sql.read_time(u), st_) for c, a, st, u, st_ in cur.fetchall()
         ]
         raw = facility_raw(
-            facility_id=p.facility_id, version=version, offered=offered, figures=figures, stop=stop
+            facility_id=p.facility_id,
+            version=version,
+            offered=offered,
+            figures=figures,
+            stop=stop,
+            updated_by=shown_actor(p.actor, p.facility_id),
         )
         staged.region, staged.seq = region, seq
         staged.entry = rules_mod.render(raw, rules, now)

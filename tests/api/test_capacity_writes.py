@@ -195,3 +195,57 @@ async def test_response_times_carry_an_offset(client, login):  # type: ignore[no
     ).utcoffset() == timedelta(0)
     pic = await picture(client, await login("midwife"))
     assert datetime.fromisoformat(pic["generated_at"]).utcoffset() == timedelta(0)
+
+
+async def test_updated_by_names_the_author_of_the_last_change(client, login, app):  # type: ignore[no-untyped-def]
+    from capacity.availability import jobs
+
+    midwife = await login("midwife")
+    assert entry(await picture(client, midwife), ERASMUS)["updated_by"] is None  # never changed
+    staff = await login(f"staff-{ERASMUS}")
+    figures = {"delivery_room": {"available": 2, "staffed": 5}}
+    answer = await put_figures(client, ERASMUS, figures, staff)
+    assert answer.json()["updated_by"] == f"staff-{ERASMUS}"
+    assert entry(await picture(client, midwife), ERASMUS)["updated_by"] == f"staff-{ERASMUS}"
+
+    created = await client.post(
+        f"/api/v1/facilities/{ERASMUS}/keys", json={}, headers=await login("admin")
+    )
+    key = {"X-API-Key": created.json()["key"]}
+    assert (await put_figures(client, ERASMUS, figures, key)).json()["updated_by"] == (
+        f"key:{ERASMUS}"
+    )
+    stop = await client.put(
+        f"/api/v1/facilities/{ERASMUS}/stop", json={"reason": "staff"}, headers=staff
+    )
+    assert stop.json()["updated_by"] == f"staff-{ERASMUS}"
+    lifted = await client.delete(f"/api/v1/facilities/{ERASMUS}/stop", headers=key)
+    assert lifted.json()["updated_by"] == f"key:{ERASMUS}"
+
+    state = {"db": app.state.db, "store": app.state.store, "settings": app.state.settings}
+    await jobs.expire_due(**state, now=datetime.now(UTC) + timedelta(hours=5))
+    shown = entry(await picture(client, midwife), ERASMUS)
+    assert shown["categories"]["delivery_room"]["stale"] is True
+    assert shown["updated_by"] == "system"
+
+    await app.state.store.redis.flushall()  # the picture is rebuilt from SQL on the next read
+    rebuilt = await picture(client, midwife)
+    assert entry(rebuilt, ERASMUS)["updated_by"] == "system"
+    assert entry(rebuilt, IKAZIA)["updated_by"] is None
+
+
+async def test_updated_by_of_a_stop_that_ended_by_itself_is_system(client, login, app):  # type: ignore[no-untyped-def]
+    from capacity.availability import jobs
+
+    staff = await login(f"staff-{ERASMUS}")
+    until = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    stop = await client.put(
+        f"/api/v1/facilities/{ERASMUS}/stop", json={"reason": "beds", "until": until}, headers=staff
+    )
+    assert stop.status_code == 200 and stop.json()["updated_by"] == f"staff-{ERASMUS}"
+    state = {"db": app.state.db, "store": app.state.store, "settings": app.state.settings}
+    await jobs.expire_due(**state, now=datetime.now(UTC) + timedelta(hours=1))
+    shown = entry(await picture(client, await login("midwife")), ERASMUS)
+    assert shown["stop"] is None and shown["updated_by"] == "system"
+    await app.state.store.redis.flushall()
+    assert entry(await picture(client, await login("midwife")), ERASMUS)["updated_by"] == "system"

@@ -1,5 +1,5 @@
 // Hand-made SVG charts: horizontal bars (optionally stacked) and a heatmap. No dependencies.
-import { esc } from './i18n.js';
+import { esc, t } from './i18n.js';
 
 export const PALETTE = ['#58a6ff', '#f0883e', '#3fb950', '#d2a8ff', '#ff7b72', '#e3b341', '#8b949e'];
 
@@ -23,7 +23,19 @@ export function hbars(rows, series, { width = 340 } = {}) {
     const total = r.values.reduce((a, b) => a + b, 0);
     out += `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${Number.isInteger(total) ? total : total.toFixed(1)}</text>`;
   });
-  return out + '</svg>' + (series.length > 1 ? legend(series) : '');
+  if (series.length < 2) return out + '</svg>';
+  // The split of a stacked bar is otherwise only in the tooltips: give it as a table as well.
+  return out + '</svg>' + legend(series) + table(['', ...series, t('total')],
+    rows.map(r => [r.label, ...r.values, r.values.reduce((a, b) => a + b, 0)]));
+}
+
+// The numbers behind a chart, folded away, for touch screens and screen readers (no hover needed).
+export function table(head, rows) {
+  const cell = v => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v);
+  return `<details class="as-table"><summary>${esc(t('as_table'))}</summary><table>
+    <thead><tr>${head.map(h => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>
+    <tbody>${rows.map(r => `<tr><th scope="row">${esc(r[0])}</th>${r.slice(1).map(v => `<td>${esc(String(cell(v)))}</td>`).join('')}</tr>`).join('')}</tbody>
+  </table></details>`;
 }
 
 // Swatch colours are classes (.sw0 ...) in app.css: the CSP allows no style attributes.
@@ -44,5 +56,7 @@ export function heatmap(grid, rowNames, { width = 340 } = {}) {
     });
   });
   for (const hr of [0, 6, 12, 18, 23]) out += `<text x="${(lw + hr * cw).toFixed(1)}" y="${rowNames.length * ch + 12}">${hr}</text>`;
-  return out + '</svg>';
+  const cells = [];
+  grid.forEach((row, r) => row.forEach((v, c) => { if (v) cells.push([`${rowNames[r]} ${String(c).padStart(2, '0')}:00`, v]); }));
+  return out + '</svg>' + (cells.length ? table(['', t('total')], cells) : '');
 }

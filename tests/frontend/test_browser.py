@@ -8,6 +8,7 @@ Screenshots at 390x844 land in tests/artifacts/ for reviewers.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import sqlalchemy
 
+from capacity.refusals.models import Refusal
 from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 
@@ -114,12 +117,64 @@ def browser() -> Iterator:  # type: ignore[type-arg]
         b.close()
 
 
+# The policy the service sends with the frontend (capacity/api/security.py). Each page must run
+# under it (checked on every document) and cause no violation, script error or console error.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+)
+REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', e =>
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}`));
+"""
+# A 4xx the test provokes on purpose (422 for a bad figure) is logged by Chromium as a failed
+# resource; those are expected. A 404/405 (the page calls what does not exist) or 5xx is not.
+EXPECTED = "Failed to load resource: the server responded with a status of 4"
+
+
+class Watch:
+    """Collects what a user would not see but a reviewer must: CSP violations and errors."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def attach(self, page) -> None:  # type: ignore[no-untyped-def]
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("response", self._response)
+
+    def _console(self, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type == "error" and not msg.text.startswith(EXPECTED):
+            self.problems.append(f"console: {msg.text}")
+
+    def _response(self, res) -> None:  # type: ignore[no-untyped-def]
+        if res.status in (404, 405) or res.status >= 500:
+            self.problems.append(f"{res.status} {res.request.method} {res.url}")
+        if (
+            res.request.resource_type == "document"
+            and res.headers.get("content-security-policy") != CSP
+        ):
+            self.problems.append(f"{res.url} was not served with the strict CSP")
+
+
+def strict_context(browser, watch: Watch, **kw):  # type: ignore[no-untyped-def]
+    """A phone context whose pages are watched (no service worker: every document comes from
+    the service, with its headers)."""
+    ctx = browser.new_context(**{**PHONE, **kw}, service_workers="block")
+    ctx.set_default_timeout(8000)
+    ctx.add_init_script(REPORT_VIOLATIONS)
+    ctx.on("page", watch.attach)
+    return ctx
+
+
 @pytest.fixture
 def context(browser):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(**PHONE)
-    ctx.set_default_timeout(8000)
+    watch = Watch()
+    ctx = strict_context(browser, watch)
     yield ctx
     ctx.close()
+    assert not watch.problems, "\n".join(watch.problems)
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -219,11 +274,22 @@ def test_stop_shows_banner(server: Server, context) -> None:  # type: ignore[no-
         server.call("DELETE", f"/api/v1/facilities/{ERASMUS}/stop", f"staff-{ERASMUS}")
 
 
-def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+# Texts below WCAG AA contrast on their own background (a function for page.evaluate).
+LOW_CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
+# Form controls a screen reader could not name.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+  .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_every_screen_fits_360_without_errors_under_csp(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    watch = Watch()
+    ctx = strict_context(browser, watch, viewport={"width": 360, "height": 740})
     try:
         for user, tab in (
             ("midwife", None),
+            ("midwife", "#/mine"),
             (f"staff-{ERASMUS}", "#/staff"),
             ("analyst", "#/analyst"),
         ):
@@ -231,18 +297,40 @@ def test_no_horizontal_scroll_at_360(server: Server, browser) -> None:  # type: 
             page.wait_for_selector(".card, .stepcat, .filters")
             if tab:
                 page.goto(server.base + "/" + tab)
-                page.wait_for_selector(".card, .stepcat, .chart")
+                page.wait_for_selector(".mine, .stepcat, .chart", state="attached")
             width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 360, f"{user}: page is {width}px wide"
+            assert width <= 360, f"{user} {tab}: page is {width}px wide"
+            assert page.evaluate(LOW_CONTRAST) == [], f"{user} {tab}: contrast below AA"
+            assert page.evaluate(UNLABELLED) == [], f"{user} {tab}: controls without a label"
+            # After a screen change the keyboard continues in the new screen, not on a removed
+            # button: focus is on the main region and the next Tab goes on from there, not back
+            # to the header.
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'view'")
+            page.keyboard.press("Tab")
+            assert not page.evaluate(
+                "document.querySelector('.top').contains(document.activeElement)"
+            )
+            if page.locator("#view button, #view select, #view input, #view a").count():
+                assert page.evaluate(
+                    "document.getElementById('view').contains(document.activeElement)"
+                )
             page.evaluate("localStorage.clear()")
             page.close()
     finally:
         ctx.close()
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+PICTURE_KEYS = """async () => {
+  const c = await caches.open('capacity-data-v1');
+  return (await c.keys()).map(r => new URL(r.url).pathname + new URL(r.url).search);
+}"""
 
 
 def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
     srv = Server(databases.fresh(), own_valkey.url, tmp_path / "var").start()
     ctx = browser.new_context(**PHONE)
+    ctx.set_default_timeout(8000)
     try:
         srv.figures(ERASMUS, delivery_room=(2, 6))
         page = sign_in(ctx.new_page(), srv, "midwife")
@@ -253,7 +341,15 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
             "navigator.serviceWorker.controller !== null || !!location.reload()", timeout=8000
         )
         sync_api.expect(badge).to_contain_text("2 vrij")
+        wait_live(page)
+        # The service worker keeps the picture and the lists it draws on, nothing else.
+        capacity = f"/api/v1/regions/{REGION}/capacity"
+        page.wait_for_function(f"({PICTURE_KEYS})().then(k => k.includes('{capacity}'))")
+        kept = page.evaluate(PICTURE_KEYS)
+        assert set(kept) <= {capacity, "/api/v1/regions", "/api/v1/facilities"}, kept
         srv.stop()
+
+        # 1. Reload without the service: the page's own copy (localStorage).
         page.reload()
         sync_api.expect(badge).to_contain_text("2 vrij")
         conn = page.locator("#conn")
@@ -261,6 +357,19 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
         sync_api.expect(conn).to_contain_text("laatst bekende beeld van")
         sync_api.expect(page.locator("#rules")).to_contain_text("U mag altijd bellen")
         shot(page, "midwife-offline")
+
+        # 2. The installed app opened cold: nothing in localStorage but the session, so the
+        # service worker's last answer alone draws the picture, marked with the time it was kept.
+        page.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('cap.c.'))"
+            ".forEach(k => localStorage.removeItem(k))"
+        )
+        page.reload()
+        sync_api.expect(badge).to_contain_text("2 vrij")
+        sync_api.expect(card(page, ERASMUS)).to_contain_text("Erasmus MC")
+        sync_api.expect(conn).to_have_attribute("data-state", "offline", timeout=10000)
+        sync_api.expect(conn).to_contain_text("laatst bekende beeld van")
+        sync_api.expect(conn).to_contain_text(re.compile(r"\d{2}:\d{2}"))
     finally:
         ctx.close()
         srv.stop()
@@ -308,37 +417,110 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(
     sync_api.expect(page.locator(".stopbox .stopban")).to_contain_text("geen bedden")
     page.get_by_role("button", name="Stop opheffen").click()
     sync_api.expect(page.locator(".stopbox")).to_contain_text("Geen stop actief")
+    # A change made elsewhere names its author as the service records it (updated_by).
+    body = {"categories": {"delivery_room": {"available": 1, "staffed": 4}}}
+    r = server.call("PUT", f"/api/v1/facilities/{ERASMUS}/capacity", "admin", json=body)
+    assert r.status_code == 200, r.text
+    page.reload()
+    if "updated_by" in r.json():
+        sync_api.expect(page.locator("#last-change")).to_contain_text("door admin")
+    else:  # an older service: the time alone, never a wrong name
+        sync_api.expect(page.locator("#last-change")).not_to_contain_text("door")
 
 
 # ---- refusal, then the analyst's charts ----------------------------------------------------
 
 
-def test_refusal_in_three_taps_appears_in_analyst_chart(server: Server, browser, context) -> None:  # type: ignore[no-untyped-def]
-    if not server.has_path("/api/v1/refusals"):
-        pytest.skip("POST /api/v1/refusals does not exist yet")
+def own_refusals(server: Server) -> list[dict]:  # type: ignore[type-arg]
+    r = server.call("GET", "/api/v1/refusals/mine?days=7", "midwife")
+    assert r.status_code == 200, r.text
+    items: list[dict] = r.json()["items"]  # type: ignore[type-arg]
+    return items
+
+
+def test_refusal_in_three_taps_then_outcome_then_analyst_chart(
+    server: Server, browser, context
+) -> None:  # type: ignore[no-untyped-def]
     server.figures(ERASMUS, delivery_room=(2, 6))
     page = sign_in(context.new_page(), server, "midwife")
     c = card(page, ERASMUS)
     sync_api.expect(c.locator(".cat[data-cat=delivery_room] .badge")).to_contain_text("2 vrij")
     c.get_by_role("button", name="Weigering melden").click()  # tap 1
     page.locator("#refusal label.opt", has_text="Geen verpleging").click()  # tap 2
+    # Nothing chosen for the request type, and the sheet says so where she can see it.
+    sync_api.expect(page.locator("#refusal summary")).to_contain_text(
+        "Soort verzoek: Niet opgegeven"
+    )
     shot(page, "midwife-refusal")
     page.locator("#refusal-save").click()  # tap 3
     sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
-    page.click("a[href='#/mine']")
-    sync_api.expect(page.locator(".mine .card")).to_contain_text("Erasmus MC")
-    page.locator(".mine label.opt", has_text="Buiten de regio geplaatst").click()
-    page.locator(".mine button[type=submit]").click()
-    sync_api.expect(page.locator("#toast")).to_contain_text("Uitkomst opgeslagen")
+    [rec] = own_refusals(server)
+    assert (rec["facility_id"], rec["reason"], rec["request_type"]) == (ERASMUS, "no_nurse", None)
 
-    actx = browser.new_context(**PHONE)
+    # A second refusal with a chosen type: the next sheet preselects it, visibly.
+    c.get_by_role("button", name="Weigering melden").click()
+    page.locator("#refusal label.opt", has_text="Geen bed").click()
+    page.locator("#refusal summary").click()
+    page.locator("#refusal label.opt", has_text="Acuut").click()
+    page.locator("#refusal-save").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
+    c.get_by_role("button", name="Weigering melden").click()
+    sync_api.expect(page.locator("#refusal summary")).to_contain_text(
+        "Soort verzoek: Acuut (vorige keuze)"
+    )
+    page.locator("#refusal-cancel").click()
+    assert sorted(str(r["request_type"]) for r in own_refusals(server)) == ["None", "acute"]
+
+    # "Mijn meldingen": the first refusal gets its outcome; it is stored by the service.
+    page.click("a[href='#/mine']")
+    item = page.locator(f".mine .card[data-id='{rec['id']}']")
+    sync_api.expect(item).to_contain_text("Erasmus MC")
+    sync_api.expect(item).to_contain_text("Geen verpleging")
+    sync_api.expect(item).to_have_attribute("data-editable", "true")
+    item.locator("label.opt", has_text="Geplaatst").first.click()
+    item.get_by_label("Geplaatst in").select_option(MAASSTAD)
+    item.get_by_label("Aantal telefoontjes").fill("3")
+    item.get_by_label("Minuten tot plaatsing").fill("40")
+    shot(page, "mine")
+    item.locator("button[type=submit]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("Uitkomst opgeslagen")
+    stored = next(r for r in own_refusals(server) if r["id"] == rec["id"])
+    assert (
+        stored["outcome"],
+        stored["placed_facility_id"],
+        stored["calls_until_placement"],
+        stored["minutes_until_placement"],
+    ) == ("placed", MAASSTAD, 3, 40)
+
+    # A refusal recorded two days ago: its outcome window has closed, so it is shown read-only.
+    engine = sqlalchemy.create_engine(server.env["CAPACITY_DATABASE_URL"].replace("+aiosqlite", ""))
+    with engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.update(Refusal)
+            .where(Refusal.id == rec["id"])  # type: ignore[arg-type]
+            .values(recorded_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    engine.dispose()
+    page.reload()
+    sync_api.expect(item).to_have_attribute("data-editable", "false")
+    sync_api.expect(item).to_contain_text("Niet meer te wijzigen")
+    sync_api.expect(item).to_contain_text("Geplaatst · Maasstad Ziekenhuis")
+    assert item.locator("form").count() == 0
+
+    watch = Watch()
+    actx = strict_context(browser, watch)
     try:
         apage = sign_in(actx.new_page(), server, f"analyst-{REGION}", region=None)
-        sync_api.expect(apage.locator("#kpi-total")).to_have_text("1")
-        sync_api.expect(apage.locator("#kpi-shown")).to_have_text("1")  # refused while shown green
+        sync_api.expect(apage.locator("#kpi-total")).to_have_text("2")
+        sync_api.expect(apage.locator("#kpi-shown")).to_have_text("2")  # refused while shown green
         sync_api.expect(apage.locator("#chart-facility")).to_contain_text("Erasmus MC")
+        # The split of each bar is readable without hovering: the numbers as a table.
+        apage.locator("#chart-facility summary").click()
+        row = apage.locator("#chart-facility tbody tr", has_text="Erasmus MC")
+        sync_api.expect(row.locator("td")).to_have_text(["2", "0", "2"])
         shot(apage, "analyst")
         apage.locator("#chart-facility").scroll_into_view_if_needed()
         shot(apage, "analyst-charts")
     finally:
         actx.close()
+    assert not watch.problems, "\n".join(watch.problems)

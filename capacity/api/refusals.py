@@ -24,6 +24,7 @@ from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
     RefusalCreate,
+    RefusalMineList,
     RefusalPublic,
     RefusalUpdate,
     public,
@@ -72,6 +73,20 @@ async def post_refusal(
         )
         await session.commit()
         return public(refusal)
+
+
+@router.get("/refusals/mine", response_model=RefusalMineList)
+async def my_refusals(
+    principal: Recorder,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=service.MINE_MAX_DAYS)] = 7,
+) -> Any:
+    """The caller's own refusals and accepted transfers of the last ``days`` days (call time),
+    newest first; ``outcome_editable_until`` is when the 24-hour amendment window closes."""
+    items = await service.list_mine(
+        session=session, account_id=principal.id, days=days, now=datetime.now(UTC)
+    )
+    return {"items": items}
 
 
 @router.patch("/refusals/{refusal_id}", response_model=RefusalPublic)

@@ -83,20 +83,16 @@ class Outcome(StrEnum):
     unknown = "unknown"
 
 
-STATS_INDEX = [
+OUTCOME_INDEX = [
     "region",
     "occurred_on",
-    "decision",
-    "shown_status",
-    "facility_id",
-    "reason",
-    "request_type",
-    "category",
-    "occurred_week",
-    "occurred_month",
-    "occurred_hour",
-    "occurred_weekday",
     "episode",
+    "id",
+    "outcome_at",
+    "outcome",
+    "placed_outside_region",
+    "calls_until_placement",
+    "minutes_until_placement",
 ]
 SHOWN_AVAILABLE = (Status.green.value, Status.orange.value)
 EPISODE_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
@@ -111,7 +107,8 @@ class RefusalBase(SQLModel):
     occurred_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
     facility_id: str = Field(foreign_key="facility.id", max_length=64)
     category: Category = Field(sa_type=String(32))  # type: ignore[call-overload]
-    request_type: RequestType = Field(sa_type=String(24))  # type: ignore[call-overload]
+    # null = not recorded (the 3-tap flow makes it optional); statistics call it "unknown"
+    request_type: RequestType | None = Field(default=None, sa_type=String(24))  # type: ignore[call-overload]
     reason: RefusalReason | None = Field(default=None, sa_type=String(24))  # type: ignore[call-overload]
     decision: Decision = Field(default=Decision.refused, sa_type=String(10))  # type: ignore[call-overload]
     gestational_age_band: GestationalAgeBand | None = Field(default=None, sa_type=String(8))  # type: ignore[call-overload]
@@ -121,16 +118,25 @@ class RefusalBase(SQLModel):
 
 class Refusal(RefusalBase, table=True):
     __table_args__ = (
-        # Covers every statistics query, so they read the index only (see bench/README.md).
-        Index("ix_refusal_stats", *STATS_INDEX),
+        # Statistics read capacity.reporting.models.RefusalDaily (kept by triggers, migration
+        # 0003); what cannot be summed per day is read from these partial indexes only.
+        Index("ix_refusal_region_occurred_on", "region", "occurred_on"),
         Index(
-            "ix_refusal_outcomes",
+            "ix_refusal_searches",
             "region",
             "occurred_on",
+            "episode",
+            sqlite_where=text("decision = 'refused' AND episode IS NOT NULL"),
+            postgresql_where=text("decision = 'refused' AND episode IS NOT NULL"),
+        ),
+        Index(
+            "ix_refusal_outcomes",
+            *OUTCOME_INDEX,
             sqlite_where=text("outcome IS NOT NULL"),
             postgresql_where=text("outcome IS NOT NULL"),
         ),
         Index("ix_refusal_facility_occurred_on", "facility_id", "occurred_on"),
+        Index("ix_refusal_recorded_by_occurred_at", "recorded_by", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -159,7 +165,7 @@ class RefusalCreate(SQLModel):
     occurred_at: AwareDatetime
     facility_id: str = Field(min_length=1, max_length=64)
     category: Category
-    request_type: RequestType
+    request_type: RequestType | None = None
     reason: RefusalReason | None = None
     decision: Decision = Decision.refused
     gestational_age_band: GestationalAgeBand | None = None
@@ -201,6 +207,16 @@ class RefusalPublic(RefusalBase):
     calls_until_placement: int | None
     minutes_until_placement: int | None
     outcome_at: datetime | None
+
+
+class RefusalMine(RefusalPublic):
+    """One of the caller's own records, with the end of the 24-hour amendment window."""
+
+    outcome_editable_until: datetime
+
+
+class RefusalMineList(SQLModel):
+    items: list[RefusalMine]
 
 
 EXPORT_COLUMNS = [

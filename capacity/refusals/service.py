@@ -6,18 +6,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
 from capacity.auth.service import InputError
 from capacity.availability.models import Status
 from capacity.facilities.models import Facility
-from capacity.refusals.models import Outcome, Refusal, RefusalCreate, RefusalUpdate, public
+from capacity.refusals.models import (
+    Outcome,
+    Refusal,
+    RefusalCreate,
+    RefusalMine,
+    RefusalUpdate,
+    public,
+)
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=2)  # a phone's clock may run a little ahead
 AMEND_WINDOW = timedelta(hours=24)
+MINE_MAX_DAYS = 31
 
 
 def buckets(occurred_at: datetime) -> dict[str, Any]:
@@ -160,3 +169,20 @@ async def set_outcome(
         detail=update_in.model_dump(mode="json"),
     )
     return refusal
+
+
+async def list_mine(
+    *, session: AsyncSession, account_id: int, days: int, now: datetime
+) -> list[dict[str, Any]]:
+    """The account's own records of the last ``days`` days (by call time), newest first."""
+    query = (
+        select(Refusal)
+        .where(Refusal.recorded_by == account_id, Refusal.occurred_at >= now - timedelta(days=days))
+        .order_by(col(Refusal.occurred_at).desc(), col(Refusal.id).desc())
+    )
+    return [
+        RefusalMine.model_validate(
+            {**public(r), "outcome_editable_until": r.recorded_at + AMEND_WINDOW}
+        ).model_dump(mode="json")
+        for r in (await session.exec(query)).all()
+    ]

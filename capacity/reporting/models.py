@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -31,3 +31,29 @@ class ReportSummary(SQLModel):
     month: str
     generated_at: datetime
     generated_by: str
+
+
+class RefusalDaily(SQLModel, table=True):
+    """Refusal counts per region, local day, one grouping dimension, its bucket and decision.
+
+    Kept by database triggers on ``refusal`` (insert, change of a counted column, delete) in the
+    same transaction, so it cannot disagree with the records; migration 0003 backfilled it.
+    One row per dimension (``all``, ``facility``, ``reason``, ``request_type``, ``category``,
+    ``hour``) rather than one row per combination: a region sees ~150 records a day spread
+    over thousands of combinations, so a combined row would aggregate nothing (bench/README.md).
+    ``bucket`` is ``''`` for a missing value (no reason, request type not recorded).
+    """
+
+    __tablename__ = "refusal_daily"
+
+    region: str = Field(primary_key=True, max_length=64)
+    dim: str = Field(primary_key=True, max_length=16)
+    occurred_on: date = Field(primary_key=True)
+    bucket: str = Field(primary_key=True, max_length=64)
+    decision: str = Field(primary_key=True, max_length=10)
+    occurred_weekday: int
+    occurred_week: str = Field(max_length=8)
+    occurred_month: str = Field(max_length=7)
+    n: int = Field(description="records")
+    n_shown: int = Field(description="records while shown green or orange")
+    n_no_episode: int = Field(description="records without an episode token")

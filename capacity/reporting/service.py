@@ -1,8 +1,11 @@
 """Refusal statistics for a region and period.
 
-Every grouping is a plain ``GROUP BY`` over columns the record carries from the start (the
-local-time buckets of ``occurred_at``), filtered through the index on (region, occurred_on):
-the same SQL on SQLite and PostgreSQL, and no date functions that differ between them.
+Counts come from ``refusal_daily`` (``reporting.models.RefusalDaily``): per region, dimension,
+local day, bucket and decision, kept by triggers in the same transaction as each record, so a
+region-year is a few hundred to ~17,000 small rows instead of every record. What cannot be
+summed per day (distinct episodes, the latest outcome of each search, medians) is read from
+``refusal`` through partial indexes that hold every column asked for. The same SQL runs on
+SQLite and PostgreSQL (bench/README.md has the figures).
 """
 
 from __future__ import annotations
@@ -12,29 +15,33 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, null, select, text, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.auth.service import InputError
-from capacity.refusals.models import SHOWN_AVAILABLE, Decision, Outcome, Refusal
+from capacity.refusals.models import Decision, Outcome, Refusal
+from capacity.reporting.models import RefusalDaily
 
 GroupBy = Literal[
     "facility", "reason", "request_type", "category", "week", "month", "hour", "weekday"
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MAX_RANGE = timedelta(days=5 * 366)
+NOT_RECORDED = "unknown"  # the group key of records without a request type
 T = Refusal.__table__.c  # type: ignore[attr-defined]
+D = RefusalDaily.__table__.c  # type: ignore[attr-defined]
 
-GROUP_COLUMNS: dict[str, Any] = {
-    "facility": T.facility_id,
-    "reason": T.reason,
-    "request_type": T.request_type,
-    "category": T.category,
-    "week": T.occurred_week,
-    "month": T.occurred_month,
-    "hour": T.occurred_hour,
-    "weekday": T.occurred_weekday,
+# grouping -> (dimension rows of refusal_daily, the column holding the group's key)
+GROUP_SOURCES: dict[str, tuple[str, Any]] = {
+    "facility": ("facility", D.bucket),
+    "reason": ("reason", D.bucket),
+    "request_type": ("request_type", D.bucket),
+    "category": ("category", D.bucket),
+    "hour": ("hour", D.bucket),
+    "week": ("all", D.occurred_week),
+    "month": ("all", D.occurred_month),
+    "weekday": ("all", D.occurred_weekday),
 }
 
 
@@ -47,7 +54,12 @@ def check_range(start: date, end: date) -> None:
 
 
 def in_range(region: str, start: date, end: date) -> list[ColumnElement[bool]]:
+    """The records of one region and period (local dates, ``end`` inclusive)."""
     return [T.region == region, T.occurred_on >= start, T.occurred_on <= end]
+
+
+def _days(region: str, dim: str, start: date, end: date) -> list[ColumnElement[bool]]:
+    return [D.region == region, D.dim == dim, D.occurred_on >= start, D.occurred_on <= end]
 
 
 def _rate(refused: int, accepted: int) -> float | None:
@@ -55,59 +67,73 @@ def _rate(refused: int, accepted: int) -> float | None:
     return round(refused / (refused + accepted), 4) if accepted else None
 
 
-_shown = func.sum(case((T.shown_status.in_(SHOWN_AVAILABLE), 1), else_=0))
+async def _searches(session: AsyncSession, where: list[Any]) -> int:
+    """Distinct episode tokens among the refusals (read from ``ix_refusal_searches`` only)."""
+    # literal predicates, so that both planners match the partial index
+    episodes = (
+        select(T.episode)
+        .where(*where, text("decision = 'refused'"), text("episode IS NOT NULL"))
+        .distinct()
+        .subquery()
+    )
+    query = select(func.count()).select_from(episodes)
+    return int((await session.exec(query)).one()[0])  # type: ignore[call-overload]
 
 
-async def _summary(session: AsyncSession, where: list[Any]) -> dict[str, Any]:
+async def _summary(session: AsyncSession, region: str, start: date, end: date) -> dict[str, Any]:
     query = (
-        select(
-            T.decision,
-            func.count(),
-            _shown,
-            func.count(T.episode.distinct()),
-            func.sum(case((T.episode.is_(None), 1), else_=0)),
-        )
-        .where(*where)
-        .group_by(T.decision)
+        select(D.decision, func.sum(D.n), func.sum(D.n_shown), func.sum(D.n_no_episode))
+        .where(*_days(region, "all", start, end))
+        .group_by(D.decision)
     )
     rows = {r[0]: r for r in (await session.exec(query)).all()}  # type: ignore[call-overload]
-    refused = rows.get(Decision.refused.value)
-    accepted = rows[Decision.accepted.value][1] if Decision.accepted.value in rows else 0
-    total = refused[1] if refused else 0
+    _, total, shown, no_episode = rows.get(Decision.refused.value, (None, 0, 0, 0))
+    accepted = int(rows[Decision.accepted.value][1]) if Decision.accepted.value in rows else 0
+    searches = 0
+    if total:
+        searches = await _searches(session, in_range(region, start, end)) + int(no_episode)
     return {
-        "total": total,
-        "shown_available": int(refused[2] or 0) if refused else 0,
-        "searches": int(refused[3] + (refused[4] or 0)) if refused else 0,
+        "total": int(total),
+        "shown_available": int(shown),
+        "searches": searches,
         "accepted": accepted,
         "refusal_rate": _rate(total, accepted),
     }
 
 
-def _key(group_by: str, value: Any) -> str:
+def _key(group_by: str, value: Any) -> str | None:
+    """The group's key; None for records the grouping leaves out (accepted: no reason)."""
     if group_by == "hour":
         return f"{int(value):02d}"
     if group_by == "weekday":
         return WEEKDAYS[int(value)]
+    if value == "":
+        return NOT_RECORDED if group_by == "request_type" else None
     return str(value)
 
 
-async def _groups(session: AsyncSession, where: list[Any], group_by: str) -> list[dict[str, Any]]:
-    column = GROUP_COLUMNS[group_by]
+async def _groups(
+    session: AsyncSession, region: str, start: date, end: date, group_by: str
+) -> list[dict[str, Any]]:
+    dim, column = GROUP_SOURCES[group_by]
     query = (
-        select(column, T.decision, func.count(), _shown).where(*where).group_by(column, T.decision)
+        select(column, D.decision, func.sum(D.n), func.sum(D.n_shown))
+        .where(*_days(region, dim, start, end))
+        .group_by(column, D.decision)
     )
     counts: dict[str, dict[str, int]] = defaultdict(
         lambda: {"count": 0, "shown_available": 0, "accepted": 0}
     )
     for value, decision, n, shown in (await session.exec(query)).all():  # type: ignore[call-overload]
-        if value is None:  # an accepted transfer has no refusal reason
+        key = _key(group_by, value)
+        if key is None or not n:
             continue
-        cell = counts[_key(group_by, value)]
+        cell = counts[key]
         if decision == Decision.accepted.value:
-            cell["accepted"] += n
+            cell["accepted"] += int(n)
         else:
-            cell["count"] += n
-            cell["shown_available"] += int(shown or 0)
+            cell["count"] += int(n)
+            cell["shown_available"] += int(shown)
     if group_by == "hour":
         keys = [f"{h:02d}" for h in range(24)]
     elif group_by == "weekday":
@@ -122,39 +148,74 @@ async def _groups(session: AsyncSession, where: list[Any], group_by: str) -> lis
     ]
 
 
+def _median(histogram: list[tuple[int, int]]) -> float | int | None:
+    values = [v for v, n in histogram for _ in range(n)]
+    return statistics.median(values) if values else None
+
+
 async def _outcomes(session: AsyncSession, where: list[Any]) -> dict[str, Any]:
-    """Outcomes per search: records of one episode count once (the latest outcome given)."""
-    query = (
+    """Outcomes per search: records of one episode count once (the latest outcome given).
+
+    The latest record per search is picked in SQL (a window over ``ix_refusal_outcomes``);
+    only histograms come back: per outcome, per call count and per minute count.
+    """
+    search = (T.episode, case((T.episode.is_(None), T.id), else_=null()))
+    latest = (
         select(
-            T.id,
-            T.episode,
             T.outcome,
             T.placed_outside_region,
             T.calls_until_placement,
             T.minutes_until_placement,
-            T.outcome_at,
+            func.row_number()
+            .over(partition_by=search, order_by=(T.outcome_at.desc(), T.id.desc()))
+            .label("rank"),
         )
-        .where(*where, T.outcome.is_not(None))
-        .order_by(T.outcome_at, T.id)
+        .where(*where, text("outcome IS NOT NULL"))
+        .cte("latest")
     )
-    latest: dict[Any, Any] = {}
-    for row in (await session.exec(query)).all():  # type: ignore[call-overload]
-        latest[row.episode or f"#{row.id}"] = row
+    first = latest.c["rank"] == 1
+
+    def histogram(kind: str, value: Any, label: Any, *extra: Any) -> Any:
+        return (
+            select(literal_column(f"'{kind}'"), label, value, func.count())
+            .where(first, *extra)
+            .group_by(label, value)
+        )
+
+    outside_flag = case((latest.c.placed_outside_region.is_(True), 1), else_=0)
+    query = union_all(
+        histogram("o", outside_flag, latest.c.outcome),
+        histogram(
+            "c",
+            latest.c.calls_until_placement,
+            null().cast(T.outcome.type),
+            latest.c.calls_until_placement.is_not(None),
+        ),
+        histogram(
+            "m",
+            latest.c.minutes_until_placement,
+            null().cast(T.outcome.type),
+            latest.c.minutes_until_placement.is_not(None),
+        ),
+    )
     kinds = {o.value: 0 for o in Outcome}
-    for row in latest.values():
-        kinds[row.outcome] += 1
-    calls = [
-        r.calls_until_placement for r in latest.values() if r.calls_until_placement is not None
-    ]
-    minutes = [
-        r.minutes_until_placement for r in latest.values() if r.minutes_until_placement is not None
-    ]
+    outside = 0
+    calls: list[tuple[int, int]] = []
+    minutes: list[tuple[int, int]] = []
+    for kind, label, value, n in (await session.exec(query)).all():  # type: ignore[call-overload]
+        if kind == "o":
+            kinds[label] += n
+            outside += n if value else 0
+        elif kind == "c":
+            calls.append((int(value), n))
+        elif kind == "m":
+            minutes.append((int(value), n))
     return {
-        "recorded": len(latest),
+        "recorded": sum(kinds.values()),
         **kinds,
-        "placed_outside_region": sum(1 for r in latest.values() if r.placed_outside_region),
-        "median_calls_until_placement": statistics.median(calls) if calls else None,
-        "median_minutes_until_placement": statistics.median(minutes) if minutes else None,
+        "placed_outside_region": outside,
+        "median_calls_until_placement": _median(sorted(calls)),
+        "median_minutes_until_placement": _median(sorted(minutes)),
     }
 
 
@@ -169,7 +230,7 @@ async def refusal_stats(
         "from": start.isoformat(),
         "to": end.isoformat(),
         "group_by": group_by,
-        **await _summary(session, where),
+        **await _summary(session, region, start, end),
         "outcomes": await _outcomes(session, where),
-        "groups": await _groups(session, where, group_by),
+        "groups": await _groups(session, region, start, end, group_by),
     }

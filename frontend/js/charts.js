@@ -25,7 +25,7 @@ export function hbars(rows, series, { width = 340 } = {}) {
   });
   if (series.length < 2) return out + '</svg>';
   // The split of a stacked bar is otherwise only in the tooltips: give it as a table as well.
-  return out + '</svg>' + legend(series) + table(['', ...series, t('total')],
+  return out + '</svg>' + legend(series) + table(['', ...series, t('sum')],
     rows.map(r => [r.label, ...r.values, r.values.reduce((a, b) => a + b, 0)]));
 }
 
@@ -58,5 +58,5 @@ export function heatmap(grid, rowNames, { width = 340 } = {}) {
   for (const hr of [0, 6, 12, 18, 23]) out += `<text x="${(lw + hr * cw).toFixed(1)}" y="${rowNames.length * ch + 12}">${hr}</text>`;
   const cells = [];
   grid.forEach((row, r) => row.forEach((v, c) => { if (v) cells.push([`${rowNames[r]} ${String(c).padStart(2, '0')}:00`, v]); }));
-  return out + '</svg>' + (cells.length ? table(['', t('total')], cells) : '');
+  return out + '</svg>' + (cells.length ? table(['', t('sum')], cells) : '');
 }

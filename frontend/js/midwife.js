@@ -28,7 +28,8 @@ export async function mount(root, ctx) {
   loadCached();
   render();
   startLive();
-  st.timer = setInterval(() => { renderConn(); updateAges(); }, 30000);
+  // Not live, nobody tells the page when a figure turns stale: it re-judges the ages itself.
+  st.timer = setInterval(() => { if (st.conn === 'live') { renderConn(); updateAges(); } else render(); }, 30000);
   if (st.place === 'gps') {
     locate().then(p => {
       if (!st || st.place !== 'gps') return;
@@ -150,7 +151,7 @@ function startLive() {
     onState: s => {
       if (!st) return;
       if (s === 'live' || s === 'poll') st.confirmedAt = new Date().toISOString();
-      st.conn = s; renderConn();
+      st.conn = s; render();
     },
   });
   st.live.start(st.seq);
@@ -174,9 +175,17 @@ function tell(before, after) {
   }
 }
 
+// The service marks stale figures, but only while the page hears from it. Offline (the last
+// picture), a figure older than the default freshness limit is shown as unknown, never green.
+const FRESH_MS = 4 * 3600e3;
+function isStale(cat) {
+  if (cat.stale) return true;
+  return st.conn !== 'live' && st.conn !== 'poll' && Date.now() - Date.parse(cat.updated_at) > FRESH_MS;
+}
+
 function statusOf(cat, stop) {
   if (stop) return 'stop';
-  if (!cat || cat.stale) return 'unknown';
+  if (!cat || isStale(cat)) return 'unknown';
   return cat.status;
 }
 
@@ -212,7 +221,7 @@ function catRow(c, cat, stop) {
     return `<div class="cat s-unknown${main}" data-cat="${c}"><span class="lbl">${esc(t('cat_' + c))}</span>
       <span class="badge">${ICON.unknown} ${esc(t('not_reported'))}</span></div>`;
   }
-  const stale = cat.stale ? ` <span class="stale">(${esc(t('stale_note'))})</span>` : '';
+  const stale = isStale(cat) ? ` <span class="stale">(${esc(t('stale_note'))})</span>` : '';
   return `<div class="cat s-${s}${main}" data-cat="${c}" data-status="${s}">
     <span class="lbl">${esc(t('cat_' + c))}</span>
     <span class="badge">${ICON[s]} ${esc(statusText(cat, stop))}</span>

@@ -370,6 +370,15 @@ def test_offline_keeps_last_picture_with_its_time(databases, own_valkey, tmp_pat
         sync_api.expect(conn).to_have_attribute("data-state", "offline", timeout=10000)
         sync_api.expect(conn).to_contain_text("laatst bekende beeld van")
         sync_api.expect(conn).to_contain_text(re.compile(r"\d{2}:\d{2}"))
+
+        # Hours later, still offline: nobody marks the old figures stale, so the page does.
+        page.clock.install()
+        page.reload()
+        sync_api.expect(badge).to_contain_text("2 vrij")
+        page.clock.fast_forward("05:00:00")
+        cat = card(page, ERASMUS).locator(".cat[data-cat=delivery_room]")
+        sync_api.expect(cat).to_have_attribute("data-status", "unknown")
+        sync_api.expect(cat).to_contain_text("5 uur geleden")
     finally:
         ctx.close()
         srv.stop()
@@ -514,13 +523,13 @@ def test_refusal_in_three_taps_then_outcome_then_analyst_chart(
         sync_api.expect(apage.locator("#kpi-total")).to_have_text("2")
         sync_api.expect(apage.locator("#kpi-shown")).to_have_text("2")  # refused while shown green
         sync_api.expect(apage.locator("#chart-facility")).to_contain_text("Erasmus MC")
+        shot(apage, "analyst")
+        apage.locator("#chart-facility").scroll_into_view_if_needed()
+        shot(apage, "analyst-charts")
         # The split of each bar is readable without hovering: the numbers as a table.
         apage.locator("#chart-facility summary").click()
         row = apage.locator("#chart-facility tbody tr", has_text="Erasmus MC")
         sync_api.expect(row.locator("td")).to_have_text(["2", "0", "2"])
-        shot(apage, "analyst")
-        apage.locator("#chart-facility").scroll_into_view_if_needed()
-        shot(apage, "analyst-charts")
     finally:
         actx.close()
     assert not watch.problems, "\n".join(watch.problems)

@@ -333,6 +333,20 @@ def server_processes(pid: int) -> list[psutil.Process]:
     return [p for p in [root, *root.children(recursive=True)] if "valkey" not in p.name()]
 
 
+def rss_by_pid(procs: list[psutil.Process]) -> dict[int, float]:
+    found = {}
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found[p.pid] = float(p.memory_info().rss)
+    return found
+
+
+def rss_growth(before: dict[int, float], procs: list[psutil.Process]) -> float:
+    """RSS growth since ``before``, over the processes alive at both times."""
+    after = rss_by_pid(procs)
+    return sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
+
+
 def usage(procs: list[psutil.Process]) -> tuple[float, float]:
     """(CPU seconds, RSS bytes) summed over the processes."""
     cpu = rss = 0.0
@@ -438,9 +452,9 @@ async def measured(
     put: Callable[[int], Awaitable[bool]],
     since_seq: int,
     args: argparse.Namespace,
-    rss0: float,
+    rss0: dict[int, float],
 ) -> dict[str, Any]:
-    _, rss1 = usage(procs)
+    grown = rss_growth(rss0, procs)
     await clients.measure(since_seq, time.time())
     cpu0, _ = usage(procs)
     _, _, _, driver0 = await clients.report()
@@ -463,7 +477,7 @@ async def measured(
         "max ms": round(quantile(hist, 1.0), 1),
         "server CPU": f"{100 * (cpu1 - cpu0) / elapsed:.0f}%",
         "CPU us/msg": round(1e6 * (cpu1 - cpu0) / max(delivered, 1), 1),
-        "KB/client": round((rss1 - rss0) / max(n, 1) / 1024, 1),
+        "KB/client": round(grown / max(n, 1) / 1024, 1),
         "client CPU": f"{100 * (driver1 - driver0) / elapsed:.0f}%",
         "closes": closes or "-",
     }
@@ -475,7 +489,7 @@ async def run_capacity(
     with capacity_server(processes, redis_url) as (url, procs):
         midwife, admin = token(url, "midwife"), token(url, "admin")
         port = int(url.rsplit(":", 1)[1])
-        _, rss0 = usage(procs)
+        rss0 = rss_by_pid(procs)
         clients = Clients(args.workers)
         try:
             await clients.connect([(port, f"/ws/regions/{REGION}?token={midwife}")] * n)
@@ -499,7 +513,7 @@ async def run_peer(
     processes: int, n: int, args: argparse.Namespace, redis_url: str
 ) -> dict[str, Any]:
     with peer_server(processes, redis_url) as (ports, procs):
-        _, rss0 = usage(procs)
+        rss0 = rss_by_pid(procs)
         clients = Clients(args.workers)
         try:
             path = f"/socket.io/?EIO=4&transport=websocket&region={REGION}"

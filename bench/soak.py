@@ -7,7 +7,7 @@ latency from acceptance (the message's ``at``) to arrival, and the server's RSS 
 end: delivered/expected, every error (failed PUTs, connections lost or refused, close codes),
 and the RSS growth from minute 2 to the last minute (goal < 10 %).
 
-    .venv/bin/python -m bench.soak --clients 5000 --rate 50 --minutes 10      # the issue's soak
+    .venv/bin/python -m bench.soak --clients 5000 --rate 50 --minutes 10 --processes 2  # the soak
     .venv/bin/python -m bench.soak --clients 500 --rate 50 --minutes 2        # a quick check
 """
 
@@ -120,7 +120,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=50.0, help="changes per second")
     parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--processes", type=int, default=1, help="server processes")
+    parser.add_argument("--processes", type=int, default=2, help="server processes")
     parser.add_argument("--workers", type=int, default=2, help="client processes")
     try:
         import uvloop

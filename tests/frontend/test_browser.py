@@ -431,10 +431,19 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(
     r = server.call("PUT", f"/api/v1/facilities/{ERASMUS}/capacity", "admin", json=body)
     assert r.status_code == 200, r.text
     page.reload()
-    if "updated_by" in r.json():
-        sync_api.expect(page.locator("#last-change")).to_contain_text("door admin")
-    else:  # an older service: the time alone, never a wrong name
-        sync_api.expect(page.locator("#last-change")).not_to_contain_text("door")
+    sync_api.expect(page.locator("#last-change")).to_contain_text("door admin")
+    # The hospital's own system (its API key) is named as such, not by its key.
+    r = server.call("POST", f"/api/v1/facilities/{ERASMUS}/keys", "admin", json={})
+    assert r.status_code == 201, r.text
+    body = {"categories": {"delivery_room": {"available": 2, "staffed": 4}}}
+    r = httpx.put(
+        server.base + f"/api/v1/facilities/{ERASMUS}/capacity",
+        headers={"X-API-Key": r.json()["key"]},
+        json=body,
+    )
+    assert r.status_code == 200, r.text
+    page.reload()
+    sync_api.expect(page.locator("#last-change")).to_contain_text("door ziekenhuissysteem")
 
 
 # ---- refusal, then the analyst's charts ----------------------------------------------------

@@ -13,7 +13,7 @@ import redis
 
 from capacity.storage.redis import EmbeddedValkey
 from tests.conftest import Databases
-from tests.realtime.support import Server
+from tests.realtime.support import STARTUP, Server
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,6 @@ def server(
         data_dir=tmp_path_factory.mktemp("server"),
         stream_replay="10",
         ws_queue_limit="32",
-    ).start()
+    ).start(STARTUP)
     yield running
     running.stop()

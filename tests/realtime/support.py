@@ -19,6 +19,7 @@ IKAZIA = "ikazia-ziekenhuis-rotterdam"
 NOORD = "noord"  # a region no other test of the module changes
 UMCG = "universitair-medisch-centrum-groningen"
 SECRET = "test-secret-key-for-the-live-stream-0123456789"
+STARTUP = 90.0  # seconds a server may take to start on a loaded CI machine
 
 
 class Server(servers.Server):

@@ -16,6 +16,7 @@ from tests.realtime.support import (
     ERASMUS,
     IKAZIA,
     REGION,
+    STARTUP,
     Picture,
     Server,
     connect,
@@ -47,7 +48,7 @@ def two_servers(
     for server in pair:
         server.launch()
     try:
-        yield pair[0].wait(), pair[1].wait()
+        yield pair[0].wait(STARTUP), pair[1].wait(STARTUP)
     finally:
         for server in pair:
             server.stop()
@@ -87,7 +88,7 @@ async def test_clients_converge_after_redis_restarts_empty(
     valkey = EmbeddedValkey(tmp_path / "valkey", appendonly=False).start()
     server = Server(
         database_url=databases.fresh(), redis_url=valkey.url, data_dir=tmp_path / "server"
-    ).start()
+    ).start(STARTUP)
     sockets = []
     try:
         midwife, admin = await token(server, "midwife"), await token(server, "admin")

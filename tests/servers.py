@@ -25,6 +25,7 @@ class Server:
     """One server process; ``defaults`` (CAPACITY_* without the prefix) may be set per subclass."""
 
     defaults: dict[str, str] = {}
+    ws = "capacity.realtime.transport:FrameWebSocketProtocol"  # as `capacity serve` runs it
 
     def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
         self.port = free_port()
@@ -62,7 +63,7 @@ class Server:
                     "--port",
                     str(self.port),
                     "--ws",
-                    "capacity.realtime.transport:FrameWebSocketProtocol",
+                    self.ws,
                     "--ws-per-message-deflate",
                     "false",
                     "--log-level",

@@ -45,6 +45,8 @@ def two_servers(
 ) -> Iterator[tuple[Server, Server]]:
     url = databases.fresh()
     pair = [Server(database_url=url, redis_url=valkey.url, data_dir=tmp_path / n) for n in "ab"]
+    # The second runs uvicorn's own websocket protocol: the live stream's ASGI fallback.
+    pair[1].ws = "websockets-sansio"
     for server in pair:
         server.launch()
     try:

@@ -279,3 +279,24 @@ async def test_a_connect_storm_gets_a_snapshot_each_and_then_every_change(server
             assert before <= datetime.fromisoformat(message["at"]) <= after
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets))
+
+
+async def test_metrics_show_clients_and_the_fan_out_lag_of_a_change(server: Server) -> None:
+    midwife, admin = await token(server, "midwife"), await token(server, "admin")
+    async with await connect(server, midwife) as ws, httpx.AsyncClient(base_url=server.url) as http:
+        picture = Picture()
+        picture.apply(orjson.loads(await ws.recv()))
+        before = _metric(await http.get("/metrics"), "capacity_fanout_lag_seconds_count")
+        await put_figures(http, admin, ERASMUS, 2)
+        await picture.follow(ws, picture.seq + 1)
+        scraped = await http.get("/metrics")
+        assert _metric(scraped, "capacity_ws_clients") >= 1
+        assert _metric(scraped, "capacity_fanout_lag_seconds_count") == before + 1
+
+
+def _metric(response: httpx.Response, name: str) -> float:
+    assert response.status_code == 200, response.text
+    for line in response.text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlmodel import SQLModel
 
 from capacity.api.deps import (
     DbDep,
@@ -53,24 +56,61 @@ async def _check_write(principal: PrincipalDep, session: SessionDep, facility_id
         raise PermissionError(f"you may not change the figures of {facility_id!r}")
 
 
-@router.put("/facilities/{facility_id}/capacity", response_class=JSONBytes, responses=ENTRY)
-async def put_capacity(
-    facility_id: str,
-    update_in: CapacityUpdate,
-    principal: PrincipalDep,
-    db: DbDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> Any:
+def _inline_schema(model: type[SQLModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` put in place (for ``openapi_extra``)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return dict(inline(schema))
+
+
+async def _capacity_update(request: Request) -> CapacityUpdate:
+    """The body, parsed by pydantic straight from the bytes; 422 naming the field otherwise.
+
+    FastAPI's own body handling (content-type parsing, ``json.loads``, then validation) cost a
+    fifth of the server's time per push in the ingest profile.
+    """
+    try:
+        return CapacityUpdate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_context=False)]
+        ) from None
+
+
+@router.put(
+    "/facilities/{facility_id}/capacity",
+    response_class=JSONBytes,
+    responses=ENTRY,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline_schema(CapacityUpdate)}},
+        }
+    },
+)
+async def put_capacity(facility_id: str, request: Request, principal: PrincipalDep) -> Any:
     """Set absolute figures for some categories; categories not named stay as they are."""
     # The hot path of hospitals' systems: the permission check needs no query, and the writer
     # answers 404 for an unknown facility inside its own transaction.
+    update_in = await _capacity_update(request)
     if not may_write_facility(principal, facility_id):
         raise PermissionError(f"you may not change the figures of {facility_id!r}")
+    state = request.app.state
     entry = await service.update_capacity(
-        db=db,
-        store=store,
-        settings=settings,
+        db=state.db,
+        store=state.store,
+        settings=state.settings,
         facility_id=facility_id,
         update_in=update_in,
         actor=principal.actor,

@@ -10,6 +10,7 @@ that sees a new value drops everything it knew. So a revoked key or a deactivate
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,9 @@ from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN
 
 MAX_ENTRIES = 20_000  # a flood of forged tokens must not grow memory without bound
+# Defence in depth: a revocation that could not be announced (the command line without the
+# service's Redis, Redis down at the time) still takes effect within this many seconds.
+MAX_AGE_SECONDS = 10.0
 _UNKNOWN = b"redis unreachable"
 
 
@@ -37,6 +41,7 @@ class AccessCache:
     def __init__(self, *, db: Database, redis: aioredis.Redis, secret: str):
         self.db, self.redis, self.secret = db, redis, secret
         self.generation: bytes | str | None = None
+        self.expires_at = 0.0
         self.by_key: dict[str, Principal | AuthError] = {}
         self.by_token: dict[str, Principal] = {}
         self.active: dict[int, bool] = {}
@@ -50,11 +55,12 @@ class AccessCache:
             generation, down = _UNKNOWN, True
         else:
             down = False
-        if generation != self.generation:
+        now = time.monotonic()
+        if generation != self.generation or now >= self.expires_at:
             self.by_key.clear()
             self.by_token.clear()
             self.active.clear()
-            self.generation = generation
+            self.generation, self.expires_at = generation, now + MAX_AGE_SECONDS
         return not down
 
     def _remember(

@@ -1,11 +1,13 @@
 """Refusal statistics on a large table: every grouping, one region, one year.
 
 Generates N refusals (default 1,000,000) over 3 years across all regions and facilities, with
-realistic mixes by hour of day and by reason, into a fresh database (SQLite file by default,
-or --url postgresql+psycopg://... to an empty database), then times
-``reporting.service.refusal_stats`` per grouping for one region over one year.
+realistic mixes by hour of day and by reason, into fresh databases (a temporary SQLite file,
+plus each --url, e.g. postgresql+psycopg://... to an empty database; the same rows in each),
+through the real schema (the refusal_daily triggers run on every insert), then times
+``reporting.service.refusal_stats`` per grouping for one region over one year, taking turns
+between the databases so that a busy machine slows them alike.
 
-    .venv/bin/python -m bench.stats [--rows 1000000] [--region zuidwest] [--url ...]
+    .venv/bin/python -m bench.stats [--rows 1000000] [--region zuidwest] [--url ...] [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ REASONS = {
     "other": 5,
 }
 REQUESTS = {
-    "medical": 45,
-    "non_medical": 30,
+    "": 10,  # not recorded (the 3-tap flow makes the request type optional)
+    "medical": 40,
+    "non_medical": 25,
     "acute": 10,
     "antenatal_transfer": 10,
     "neonatal_transfer": 5,
@@ -84,7 +87,7 @@ def generate(url: str, rows: int, seed: int = 7) -> None:
                     "facility_id": facility_id,
                     "region": region,
                     "category": "delivery_room" if rng.random() < 0.8 else "maternity_bed",
-                    "request_type": requests[i],
+                    "request_type": requests[i] or None,
                     "reason": None if accepted else reasons[i],
                     "decision": "accepted" if accepted else "refused",
                     "episode": episode,
@@ -106,45 +109,41 @@ def generate(url: str, rows: int, seed: int = 7) -> None:
         done += n
     # VACUUM sets PostgreSQL's visibility map, which index-only scans need (autovacuum would)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(
-            "VACUUM ANALYZE refusal" if engine.dialect.name == "postgresql" else "ANALYZE"
-        )
+        conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
     engine.dispose()
 
 
-async def measure(url: str, region: str, year: int, repeat: int) -> dict[str, list[float]]:
-    db = Database(url)
-    times: dict[str, list[float]] = {}
+async def measure(
+    urls: list[str], region: str, year: int, repeat: int
+) -> dict[str, dict[str, list[float]]]:
+    """Milliseconds per database and grouping; the databases take turns on each run."""
+    dbs = [Database(url) for url in urls]
+    times: dict[str, dict[str, list[float]]] = {url: {} for url in urls}
     try:
         for group_by in GROUPINGS:
             for _ in range(repeat):
-                async with db.session() as session:
-                    t0 = time.perf_counter()
-                    body = await refusal_stats(
-                        session=session,
-                        region=region,
-                        start=date(year, 1, 1),
-                        end=date(year, 12, 31),
-                        group_by=group_by,  # type: ignore[arg-type]
-                    )
-                    times.setdefault(group_by, []).append((time.perf_counter() - t0) * 1000)
+                for url, db in zip(urls, dbs, strict=True):
+                    async with db.session() as session:
+                        t0 = time.perf_counter()
+                        body = await refusal_stats(
+                            session=session,
+                            region=region,
+                            start=date(year, 1, 1),
+                            end=date(year, 12, 31),
+                            group_by=group_by,  # type: ignore[arg-type]
+                        )
+                        ms = (time.perf_counter() - t0) * 1000
+                    times[url].setdefault(group_by, []).append(ms)
             print(
                 f"  {group_by:<13} total={body['total']} groups={len(body['groups'])}", flush=True
             )
     finally:
-        await db.dispose()
+        for db in dbs:
+            await db.dispose()
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--region", default="zuidwest")
-    parser.add_argument("--year", type=int, default=2025)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--url", help="an empty database (default: a temporary SQLite file)")
-    args = parser.parse_args()
-    url = args.url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'stats.db'}"
+def prepare(url: str, rows: int) -> None:
     setup.migrate(url)
 
     async def seed() -> None:
@@ -154,14 +153,33 @@ def main() -> None:
 
     asyncio.run(seed())
     t0 = time.perf_counter()
-    generate(url, args.rows)
-    print(
-        f"generated {args.rows} refusals in {time.perf_counter() - t0:.0f} s ({url.split(':')[0]})"
-    )
-    times = asyncio.run(measure(url, args.region, args.year, args.repeat))
-    print(f"\n{'group_by':<13} {'median ms':>10} {'max ms':>8}")
-    for group_by, values in times.items():
-        print(f"{group_by:<13} {statistics.median(values):>10.1f} {max(values):>8.1f}")
+    generate(url, rows)
+    print(f"generated {rows} refusals in {time.perf_counter() - t0:.0f} s ({url.split(':')[0]})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--region", default="zuidwest")
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--url", action="append", default=[], help="an empty database")
+    parser.add_argument("--no-sqlite", action="store_true", help="only the --url databases")
+    args = parser.parse_args()
+    sqlite = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'stats.db'}"
+    urls = args.url if args.no_sqlite else [sqlite, *args.url]
+    for url in urls:
+        prepare(url, args.rows)
+    times = asyncio.run(measure(urls, args.region, args.year, args.repeat))
+    names = [url.split(":")[0] for url in urls]
+    print(f"\nmedian (max) ms of {args.repeat} runs")
+    print(f"{'group_by':<13} " + " ".join(f"{n:>24}" for n in names))
+    for group_by in GROUPINGS:
+        cells = [
+            f"{statistics.median(times[u][group_by]):.1f} ({max(times[u][group_by]):.1f})"
+            for u in urls
+        ]
+        print(f"{group_by:<13} " + " ".join(f"{c:>24}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ERASMUS
-from tests.reporting.data import IKAZIA, october, store
+from tests.reporting.data import IKAZIA, at, make, october, store
 
 OCT = {"region": "zuidwest", "from": "2026-10-01", "to": "2026-10-31"}
 
@@ -90,3 +90,42 @@ async def test_bad_stats_requests(client, login, user, params, status):
         "/api/v1/refusals/stats", params={**OCT, **params}, headers=await login(user)
     )
     assert response.status_code == status, response.text
+
+
+async def test_a_search_counts_its_latest_outcome_once(client, login, app):
+    """Two outcomes in one episode: the later one counts; medians over searches, not records."""
+    await store(
+        app,
+        [
+            make(
+                ERASMUS,
+                "2026-10-07T10:00:00",
+                episode="ep-cccccccc",
+                outcome="placed",
+                calls_until_placement=9,
+                outcome_at=at("2026-10-07T11:00:00"),
+            ),
+            make(
+                IKAZIA,
+                "2026-10-07T10:20:00",
+                episode="ep-cccccccc",
+                outcome="placed_outside_region",
+                placed_outside_region=True,
+                calls_until_placement=2,
+                minutes_until_placement=90,
+                outcome_at=at("2026-10-07T12:00:00"),
+            ),
+            make(
+                ERASMUS,
+                "2026-10-08T10:00:00",
+                outcome="birth_en_route",
+                calls_until_placement=5,
+                outcome_at=at("2026-10-08T11:00:00"),
+            ),
+        ],
+    )
+    outcomes = (await stats(client, login))["outcomes"]
+    assert (outcomes["recorded"], outcomes["placed"]) == (2, 0)
+    assert (outcomes["placed_outside_region"], outcomes["birth_en_route"]) == (1, 1)
+    assert outcomes["median_calls_until_placement"] == 3.5  # searches: 2 and 5
+    assert outcomes["median_minutes_until_placement"] == 90

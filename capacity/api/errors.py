@@ -74,11 +74,10 @@ def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[
 
 
 def _database(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DataError):  # e.g. a NUL byte, which PostgreSQL text cannot hold
-        return JSONResponse(
-            {"detail": "the request holds a value the database cannot store (e.g. a NUL byte)"},
-            status_code=422,
-        )
+    if isinstance(exc, DataError):  # a NUL byte, or an id beyond 64 bits, on PostgreSQL
+        msg = "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)"
+        detail = [{"loc": ["request"], "msg": msg, "type": "value_error"}]
+        return JSONResponse({"detail": detail, "message": f"request: {msg}"}, status_code=422)
     if isinstance(exc, IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)

@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 BLOCK_MS = 2000  # below the client's socket timeout (5 s)
 BATCH = 500
 BACKOFF_CAP = 5.0
-# At most one fan-out per region this often: changes arriving faster go out together, one
-# socket write per client for the lot (the write, a syscall, is most of the cost per client).
+# After a fan-out the reader rests as long as the fan-out took, at most this long: changes
+# arriving meanwhile go out together, one socket write per client for the lot (the write, a
+# syscall, is most of the cost per client). A few clients cost next to no rest; thousands
+# rest up to this, so fan-out takes at most about half of the process.
 COALESCE = 0.02
 
 
@@ -167,6 +169,8 @@ class Hub:
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 reconnected = True
                 continue
+            if self.feeds.get(feed.region) is not feed:
+                return  # replaced while blocked: the new feed's reader delivers this
             items = [
                 self._item(feed, entry_seq(entry_id), fields)
                 for _stream, entries in reply or ()
@@ -174,9 +178,11 @@ class Hub:
             ]
             if items:
                 loop = asyncio.get_running_loop()
-                self.now = dispatched = loop.time()
+                self.now = started = loop.time()
                 feed.broadcast_batch(items)
-                await asyncio.sleep(max(0.0, dispatched + COALESCE - loop.time()))
+                took = loop.time() - started
+                # A full batch means more are waiting: no rest then.
+                await asyncio.sleep(min(COALESCE, took) if len(items) < self.batch else 0)
 
     async def _after_reconnect(self, feed: Feed) -> None:
         """Redis is back: if its stream is behind what we delivered, resync from a snapshot."""

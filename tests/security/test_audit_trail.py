@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
 from capacity.audit.models import AuditEvent
-from tests.security.test_authorization_matrix import app_endpoints
+from tests.security.support import app_endpoints
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 

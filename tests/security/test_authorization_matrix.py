@@ -21,6 +21,7 @@ import orjson
 from fastapi import FastAPI
 
 from tests.conftest import ERASMUS, Login
+from tests.security.support import app_endpoints
 
 IKAZIA = "ikazia-ziekenhuis-rotterdam"  # zuidwest, like ERASMUS
 REGION = "zuidwest"  # ERASMUS's region
@@ -242,25 +243,6 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
     ),
 }
 PATH_VALUES = {"facility_id": ERASMUS, "region": REGION}
-
-
-def app_endpoints(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every HTTP route and ("WS", path) of every websocket route."""
-    found: set[tuple[str, str]] = set()
-    for route in app.routes:
-        # FastAPI >= 0.16x keeps included routers as one entry that expands into routes.
-        expand = getattr(route, "effective_route_contexts", None)
-        for each in expand() if expand else [route]:
-            original = getattr(each, "original_route", each)
-            path = getattr(each, "path", "") or getattr(original, "path", "")
-            methods = getattr(each, "methods", None) or getattr(original, "methods", None)
-            if type(original).__name__ == "Mount":
-                continue  # the static frontend (public; not mounted in tests)
-            if methods:
-                found |= {(m, path) for m in methods if m != "HEAD"}
-            else:
-                found.add(("WS", path))
-    return found
 
 
 async def credentials(client: httpx.AsyncClient, login: Login, app: FastAPI) -> dict[str, Any]:

@@ -123,3 +123,9 @@ def test_fuzzing_sent_enough_requests(fuzzed):  # type: ignore[no-untyped-def]
     """Runs after the fuzzing above (same module): the run must have been big enough."""
     print(f"fuzzing sent {fuzzed.sent} requests")
     assert fuzzed.sent >= MIN_REQUESTS, fuzzed.sent
+    # The fuzzing did not lock the roles out halfway (e.g. an admin deactivating itself).
+    for role in ("midwife", "admin"):
+        response = httpx.get(
+            f"{fuzzed.server.url}/api/v1/regions", headers=fuzzed.headers[role], timeout=30
+        )
+        assert response.status_code == 200, (role, response.text)

@@ -10,6 +10,7 @@ that sees a new value drops everything it knew. So a revoked key or a deactivate
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -35,11 +36,47 @@ async def announce_revocation(redis: aioredis.Redis) -> None:
     await redis.incr(keys.auth_generation())
 
 
+class _SharedRead:
+    """Reads the revocation counter once for all requests that arrived meanwhile.
+
+    A request always waits for a read sent after it arrived, never for one already on its way,
+    so a revocation announced before the request came in is always seen. Under load many
+    concurrent requests share one Redis round trip (it was a fifth of a push's server time).
+    """
+
+    def __init__(self, redis: aioredis.Redis):
+        self.redis = redis
+        self.waiting: list[asyncio.Future[bytes | str | None]] = []
+        self.reader: asyncio.Task[None] | None = None
+
+    async def get(self) -> bytes | str | None:
+        future: asyncio.Future[bytes | str | None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self._read(), name="access-generation")
+        return await future
+
+    async def _read(self) -> None:
+        while self.waiting:
+            waiting, self.waiting = self.waiting, []
+            try:
+                value = await self.redis.get(keys.auth_generation())
+            except Exception as exc:  # every waiter gets the failure (REDIS_DOWN is handled)
+                for future in waiting:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for future in waiting:
+                if not future.done():  # a request whose client went away was cancelled
+                    future.set_result(value)
+
+
 class AccessCache:
     """One per process: key hash -> principal, token -> principal, account id -> active."""
 
     def __init__(self, *, db: Database, redis: aioredis.Redis, secret: str):
         self.db, self.redis, self.secret = db, redis, secret
+        self.shared = _SharedRead(redis)
         self.generation: bytes | str | None = None
         self.expires_at = 0.0
         self.by_key: dict[str, Principal | AuthError] = {}
@@ -49,7 +86,7 @@ class AccessCache:
     async def _current(self) -> bool:
         """Drop everything if another process revoked something; False when Redis is down."""
         try:
-            generation = await self.redis.get(keys.auth_generation())
+            generation = await self.shared.get()
         except REDIS_DOWN:
             # A revocation made meanwhile could not be announced: trust nothing cached so far.
             generation, down = _UNKNOWN, True

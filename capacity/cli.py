@@ -20,7 +20,9 @@ app = typer.Typer(help="capacity: live birth-care capacity per ROAZ region.", no
 users = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys = typer.Typer(help="API keys of hospitals' systems.", no_args_is_help=True)
 app.add_typer(users, name="users")
+audit_cli = typer.Typer(help="The audit trail (read-only).", no_args_is_help=True)
 app.add_typer(keys, name="keys")
+app.add_typer(audit_cli, name="audit")
 
 T = TypeVar("T")
 
@@ -129,6 +131,97 @@ def keys_create(
         raise typer.Exit(2) from exc
     typer.echo(f"key id {created.id} for {facility} (store it now, it is not shown again):")
     typer.echo(created.key)
+
+
+@keys.command("rotate")
+def keys_rotate(
+    facility: str = typer.Option(..., help="facility id whose key is replaced"),
+    key_id: int | None = typer.Option(None, help="which key, when the facility has several"),
+) -> None:
+    """Issue a new key for a facility's system and revoke the old one at once (printed once)."""
+    from sqlmodel import select
+
+    from capacity.auth.access import announce_revocation
+    from capacity.auth.models import ApiKey
+    from capacity.storage.redis import create_client
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            query = select(ApiKey.id).where(ApiKey.facility_id == facility)
+            live = list((await session.exec(query.where(ApiKey.revoked_at == None))).all())  # noqa: E711
+            if key_id is None and len(live) != 1:
+                raise auth.InputError("key_id", f"{facility} has {len(live)} live keys: {live}")
+            chosen: int | None = key_id if key_id is not None else live[0]
+            assert chosen is not None
+            if chosen not in live:
+                raise LookupError(f"no live key {chosen} of {facility}")
+            created = await auth.rotate_api_key(session=session, key_id=chosen, actor="cli")
+            await session.commit()
+        redis_url = Settings().redis_url
+        if redis_url:  # running servers forget the old key at once
+            client = create_client(redis_url)
+            try:
+                await announce_revocation(client)
+            finally:
+                await client.aclose()
+        return chosen, created
+
+    try:
+        old, created = _with_db(work)
+    except auth.InputError as exc:
+        typer.echo(f"error: {exc.field}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except LookupError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"key {old} revoked; new key id {created.id} (store it now, it is not shown again):")
+    typer.echo(created.key)
+
+
+@audit_cli.command("export")
+def audit_export(
+    start: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD (UTC)"),
+    end: str = typer.Option(..., "--to", help="last day, YYYY-MM-DD, inclusive"),
+    output: str | None = typer.Option(None, help="file to write (default: standard output)"),
+) -> None:
+    """Export the audit trail of a period as CSV; the export itself is audited."""
+    import sys
+    from datetime import date
+
+    from capacity.audit import export
+    from capacity.audit import service as audit_service
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        export.period(first, last)
+    except ValueError as exc:
+        typer.echo(f"error: from/to: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work(db: Database) -> int:
+        async with db.session() as session:
+            audit_service.record(
+                session=session,
+                actor="cli",
+                action="audit.export",
+                entity="audit",
+                detail={"from": first.isoformat(), "to": last.isoformat(), "format": "csv"},
+            )
+            await session.commit()
+        size = 0
+        async for chunk in export.csv_export(db=db, start=first, end=last):
+            out.write(chunk)
+            size += len(chunk)
+        return size
+
+    out: Any = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
+    try:
+        size = _with_db(work, seed_first=False)
+    finally:
+        if output:
+            out.close()
+    if output:
+        typer.echo(f"wrote {size} bytes to {output}")
 
 
 @keys.command("revoke")

@@ -50,7 +50,10 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
     state = app.state
     run_id: bytes | None = None
     down = False
-    while True:
+    me = asyncio.current_task()
+    # redis-py may turn a cancellation inside a command into a ConnectionError, which the
+    # handlers below would swallow: the shutdown's cancel must still end the loop.
+    while me is None or not me.cancelling():
         await asyncio.sleep(interval)
         try:
             now_id = (await state.redis.info("server")).get("run_id")

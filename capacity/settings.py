@@ -59,9 +59,6 @@ class Settings(BaseSettings):
         20, ge=1, description="Failed logins per client address within the window before 429"
     )
     login_window_seconds: int = Field(15 * 60, ge=1, le=24 * 3600)
-    key_rotation_grace_minutes: int = Field(
-        0, ge=0, le=7 * 24 * 60, description="Default time the old key keeps working on rotation"
-    )
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty closes CORS"
     )

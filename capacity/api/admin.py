@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
 
 from capacity.api.deps import AdminDep, DbDep, SessionDep, get_access
 from capacity.api.responses import ERRORS
+from capacity.audit import export as audit_export
+from capacity.audit import service as audit
 from capacity.audit.models import AuditEvent, AuditEventPublic
 from capacity.auth import service
 from capacity.auth.access import announce_revocation
@@ -92,6 +96,17 @@ async def revoke_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) 
     return key
 
 
+@router.post("/keys/{key_id}/rotate", response_model=ApiKeyCreated, status_code=201)
+async def rotate_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) -> ApiKeyCreated:
+    """A new key for the same facility; the old key stops at once. The new key is in this
+    answer only."""
+    async with db.session() as session:
+        created = await service.rotate_api_key(session=session, key_id=key_id, actor=admin.actor)
+        await session.commit()
+    await announce_revocation(get_access(request).redis)
+    return created
+
+
 @router.get("/audit", response_model=list[AuditEventPublic])
 async def list_audit(
     admin: AdminDep,
@@ -107,3 +122,35 @@ async def list_audit(
     if actor:
         query = query.where(AuditEvent.actor == actor)
     return list((await session.exec(query)).all())
+
+
+@router.get(
+    "/admin/audit/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+)
+async def export_audit(
+    admin: AdminDep,
+    db: DbDep,
+    start: Annotated[date, Query(alias="from", description="first day (UTC)")],
+    end: Annotated[date | None, Query(alias="to", description="last day, inclusive")] = None,
+    format: Literal["csv"] = "csv",
+) -> StreamingResponse:
+    """The audit trail of a period as CSV (oldest first); the export is itself audited."""
+    end = end or datetime.now(UTC).date()
+    body = audit_export.csv_export(db=db, start=start, end=end)  # 422 for a bad period
+    async with db.session() as session:
+        audit.record(
+            session=session,
+            actor=admin.actor,
+            action="audit.export",
+            entity="audit",
+            detail={"from": start.isoformat(), "to": end.isoformat(), "format": format},
+        )
+        await session.commit()
+    name = f"audit-{start.isoformat()}-{end.isoformat()}.csv"
+    return StreamingResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -113,6 +114,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if scheduler is not None:
         scheduler.start()
+    if gc.get_freeze_count() == 0:  # once per process (tests start many apps in one)
+        # What start-up built (models, routes, metadata) lives as long as the process; moved
+        # out of the collector's reach, full collections under load stay short (ingest p99 at
+        # 32 writers: 125 ms -> 42 ms, bench/README.md).
+        gc.collect()
+        gc.freeze()
     try:
         yield
     finally:

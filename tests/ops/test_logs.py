@@ -76,6 +76,8 @@ async def test_tokens_keys_and_passwords_never_reach_the_log(server: ServeComman
     assert api_key not in text
     assert "hunter2secret" not in text
     assert "token=[redacted]" in text  # the websocket URL and the query were logged, redacted
+    websocket = [line for line in text.splitlines() if "WebSocket /ws/regions/zuidwest" in line]
+    assert websocket and all("?token=[redacted]" in line for line in websocket)
     lines = [line for line in text.splitlines() if line.startswith("{")]
     assert lines, text
     access = [json.loads(line) for line in lines if "GET /api/v1/regions" in line]

@@ -109,6 +109,30 @@ def users_add(
     typer.echo(f"added {user.username} ({user.role.value})")
 
 
+async def _announce_revocation() -> None:
+    """Tell running servers (through their Redis) to forget cached keys and accounts at once.
+
+    Without a reachable Redis the servers' caches still expire within seconds
+    (``capacity.auth.access.MAX_AGE_SECONDS``).
+    """
+    from capacity.auth.access import announce_revocation
+    from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
+
+    settings = Settings()
+    url = settings.redis_url or EmbeddedValkey.running_url(settings.data_dir / "valkey")
+    if not url:
+        return
+    client = create_client(url)
+    try:
+        await announce_revocation(client)
+    except REDIS_DOWN:
+        typer.echo(
+            "warning: Redis unreachable; running servers drop the key within seconds", err=True
+        )
+    finally:
+        await client.aclose()
+
+
 @keys.command("create")
 def keys_create(
     facility: str = typer.Option(..., help="facility id the key may update"),
@@ -141,9 +165,7 @@ def keys_rotate(
     """Issue a new key for a facility's system and revoke the old one at once (printed once)."""
     from sqlmodel import select
 
-    from capacity.auth.access import announce_revocation
     from capacity.auth.models import ApiKey
-    from capacity.storage.redis import create_client
 
     async def work(db: Database) -> Any:
         async with db.session() as session:
@@ -157,13 +179,7 @@ def keys_rotate(
                 raise LookupError(f"no live key {chosen} of {facility}")
             created = await auth.rotate_api_key(session=session, key_id=chosen, actor="cli")
             await session.commit()
-        redis_url = Settings().redis_url
-        if redis_url:  # running servers forget the old key at once
-            client = create_client(redis_url)
-            try:
-                await announce_revocation(client)
-            finally:
-                await client.aclose()
+        await _announce_revocation()
         return chosen, created
 
     try:
@@ -232,7 +248,8 @@ def keys_revoke(key_id: int) -> None:
         async with db.session() as session:
             key = await auth.revoke_api_key(session=session, key_id=key_id, actor="cli")
             await session.commit()
-            return key
+        await _announce_revocation()
+        return key
 
     try:
         _with_db(work)

@@ -129,3 +129,33 @@ def test_keys_create_prints_a_key_that_works_until_revoked(
     assert asyncio.run(put()) == 401
     missing = cli("keys", "revoke", "9999", ok=False)
     assert missing.returncode == 2
+
+
+def test_keys_revoke_reaches_a_running_service_on_its_embedded_valkey(
+    cli: Run, db_path: Path, tmp_path: Path
+) -> None:
+    """`make run`'s service keeps keys in memory: the command must tell it, not wait for expiry."""
+    from tests import servers
+
+    cli("migrate")
+    cli("seed")
+    created = cli("keys", "create", "--facility", ERASMUS).stdout
+    key_id, key = created.split()[2], created.strip().splitlines()[-1]
+    server = servers.Server(
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        redis_url="",
+        data_dir=tmp_path / "var",  # the command's data dir: it finds the embedded Valkey there
+    )
+    del server.env["CAPACITY_REDIS_URL"]  # no URL: the service starts its embedded Valkey
+    server.start(timeout=90)
+    try:
+        url = f"{server.url}/api/v1/facilities/{ERASMUS}/capacity"
+        figures = {"categories": {"delivery_room": {"available": 1, "staffed": 2}}}
+        headers = {"X-API-Key": key}
+        assert httpx.put(url, json=figures, headers=headers, timeout=10).status_code == 200
+        assert httpx.put(url, json=figures, headers=headers, timeout=10).status_code == 200
+        assert f"key {key_id} revoked" in cli("keys", "revoke", key_id).stdout
+        refused = httpx.put(url, json=figures, headers=headers, timeout=10)
+        assert refused.status_code == 401, refused.text
+    finally:
+        server.stop()

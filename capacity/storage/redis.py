@@ -121,6 +121,24 @@ class EmbeddedValkey:
         self.stop()
         raise RuntimeError(f"embedded Valkey did not answer within {timeout:.0f} s")
 
+    @classmethod
+    def running_url(cls, data_dir: Path) -> str | None:
+        """The URL of the embedded server a running service started in ``data_dir``, if any.
+
+        The command line uses it to reach the live service's Redis (e.g. to announce a revoked
+        key), since the embedded server's port is chosen at start.
+        """
+        probe = cls(data_dir, port=0)
+        try:
+            pid = int(probe.pidfile.read_text().strip())
+            if b"valkey" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return None
+            conf = (probe.data_dir / "valkey.conf").read_text().splitlines()
+            probe.port = next(int(line.split()[1]) for line in conf if line.startswith("port "))
+        except (OSError, ValueError, StopIteration):
+            return None
+        return probe.url if probe._pings() else None
+
     def _pings(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:

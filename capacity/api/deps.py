@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -50,7 +50,11 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 def get_access(request: Request) -> AccessCache:
     """The process's access cache, made on first use from the lifespan's database and Redis."""
-    state = request.app.state
+    return access_cache(request.app.state)
+
+
+def access_cache(state: Any) -> AccessCache:
+    """The access cache of an app's state (HTTP requests and websockets share it)."""
     access: AccessCache | None = getattr(state, "access", None)
     if access is None or access.db is not state.db:
         access = AccessCache(

@@ -10,7 +10,8 @@ from fastapi import APIRouter, WebSocket
 from sqlmodel import select
 from starlette.websockets import WebSocketState
 
-from capacity.auth.service import AuthError, decode_token, may_read_region
+from capacity.api.deps import access_cache
+from capacity.auth.service import AuthError, may_read_region
 from capacity.facilities.models import Region
 from capacity.observability.metrics import WS_CLOSED
 from capacity.realtime import messages
@@ -26,7 +27,8 @@ async def _admit(websocket: WebSocket, region: str) -> int | None:
     state = websocket.app.state
     token = websocket.query_params.get("token")
     try:
-        principal = decode_token(token or "", secret=state.settings.resolved_secret_key)
+        # Through the access cache: a deactivated account is refused like an expired token.
+        principal = await access_cache(state).for_token(token or "")
     except AuthError:
         return messages.CLOSE_BAD_TOKEN
     if region not in state.hub.regions:  # reload once: a region may have been added since

@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import websockets
 
+from capacity.realtime import messages
 from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 from tests.conftest import ERASMUS, Databases
@@ -112,6 +114,13 @@ async def test_deactivated_user_gets_401_on_the_next_request_in_every_process(ht
     assert "deactivated" in refused.json()["detail"]
     read = await on_a.get("/api/v1/regions/zuidwest/capacity", headers=staff)
     assert read.status_code == 401
+    # The live stream refuses the same token: the socket is closed with the bad-token code.
+    token = staff["Authorization"].split()[1]
+    ws_url = str(on_b.base_url).replace("http", "ws", 1) + f"/ws/regions/zuidwest?token={token}"
+    async with websockets.connect(ws_url) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == messages.CLOSE_BAD_TOKEN
     again = await on_b.post(
         "/api/v1/auth/token", data={"username": f"staff-{ERASMUS}", "password": "demo"}
     )

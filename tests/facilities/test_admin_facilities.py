@@ -73,7 +73,13 @@ async def test_admin_adds_a_facility_that_appears_in_listing_and_picture(client,
     listed = (await client.get("/api/v1/facilities?region=west", headers=midwife)).json()
     assert NEW["id"] in [f["id"] for f in listed]
     shown = entry(await picture(client, midwife, region="west"), NEW["id"])
-    assert shown == {"facility_id": NEW["id"], "version": 0, "stop": None, "categories": {}}
+    assert shown == {
+        "facility_id": NEW["id"],
+        "version": 0,
+        "updated_by": None,  # nobody has reported yet
+        "stop": None,
+        "categories": {},
+    }
     figures = await put_figures(
         client, NEW["id"], {"delivery_room": {"available": 1, "staffed": 2}}, admin
     )

@@ -229,9 +229,9 @@ async def create_user(
             raise InputError("facility_id", "facility_staff accounts need a facility_id")
         if await session.get(Facility, user_in.facility_id) is None:
             raise InputError("facility_id", f"unknown facility {user_in.facility_id!r}")
-    elif user_in.facility_id:
+    elif user_in.facility_id is not None:
         raise InputError("facility_id", "only facility_staff accounts are bound to a facility")
-    if user_in.region_id:
+    if user_in.region_id is not None:
         if user_in.role is not Role.analyst:
             raise InputError("region_id", "only analyst accounts are bound to a region")
         if await session.get(Region, user_in.region_id) is None:

@@ -174,3 +174,14 @@ async def test_patterns_of_ids_names_and_labels_are_enforced(client, login):  # 
         f"/api/v1/facilities/{ERASMUS}/keys", json={"label": "<script>"}, headers=admin
     )
     assert key.status_code == 422 and "label" in key.json()["message"]
+
+
+async def test_empty_or_unknown_bindings_of_a_new_account_name_the_field(client, login):  # type: ignore[no-untyped-def]
+    admin = await login("admin")
+    base = {"username": "analyst-new", "password": "long-enough", "role": "analyst"}
+    for field, value in (("region_id", ""), ("region_id", "atlantis"), ("facility_id", "")):
+        response = await client.post("/api/v1/users", json={**base, field: value}, headers=admin)
+        assert response.status_code == 422, (field, value, response.text)
+        assert field in response.json()["message"]
+    listed = (await client.get("/api/v1/users", headers=admin)).json()
+    assert "analyst-new" not in str(listed)

@@ -5,20 +5,27 @@ import { hbars, heatmap } from './charts.js';
 
 const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
 let st = null;
+let mounts = 0;
 
 const iso = d => d.toISOString().slice(0, 10);
 
 export async function mount(root, ctx) {
+  const turn = ++mounts;
   const s = ctx.session;
   const to = new Date(), from = new Date(Date.now() - 29 * 864e5);
-  st = { root, ctx, region: s.region_id, fixed: s.role === 'analyst' && !!s.region_id, from: iso(from), to: iso(to), regions: [], names: {} };
-  try { st.regions = await api('/api/v1/regions'); } catch { st.regions = store.get('regions') || []; }
-  if (!st.region) st.region = localStorage.getItem('cap.region') || (st.regions[0] || {}).id;
-  try { for (const f of await api('/api/v1/facilities')) st.names[f.id] = f.name; } catch { /* ids then */ }
+  // Built aside and published whole: a load() still running from an earlier mount reads the
+  // shared state, and must never see it without its region (it asked for region=null).
+  const next = { root, ctx, region: s.region_id, fixed: s.role === 'analyst' && !!s.region_id, from: iso(from), to: iso(to), regions: [], names: {} };
+  try { next.regions = await api('/api/v1/regions'); } catch { next.regions = store.get('regions') || []; }
+  const saved = localStorage.getItem('cap.region');
+  if (!next.region) next.region = (next.regions.find(r => r.id === saved) || next.regions[0] || {}).id;
+  try { for (const f of await api('/api/v1/facilities')) next.names[f.id] = f.name; } catch { /* ids then */ }
+  if (turn !== mounts) return; // unmounted or mounted again meanwhile
+  st = next;
   frame();
   await load();
 }
-export function unmount() { st = null; }
+export function unmount() { st = null; mounts++; }
 export function relabel() { frame(); load(); }
 
 function frame() {

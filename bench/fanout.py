@@ -65,7 +65,9 @@ class Tally:
         self.delivered = 0
         self.snapshots = 0
         self.closes: dict[int, int] = {}
-        self.at: dict[int, float] = {}  # seq -> accepted time, parsed once per worker
+        # accepted time by its text, parsed once per worker (not by seq: with clients in several
+        # regions, seqs repeat)
+        self.at: dict[bytes, float] = {}
 
     def message(self, payload: bytes, now: float) -> None:
         i = payload.find(b'"seq":')
@@ -80,12 +82,11 @@ class Tally:
         seq = int(payload[i + 6 : end])
         if seq <= self.since_seq:
             return
-        at = self.at.get(seq)
+        j = payload.find(b'"at":"', end) + 6
+        stamp = payload[j : payload.find(b'"', j)]
+        at = self.at.get(stamp)
         if at is None:
-            j = payload.find(b'"at":"', end) + 6
-            at = self.at[seq] = datetime.fromisoformat(
-                payload[j : payload.find(b'"', j)].decode()
-            ).timestamp()
+            at = self.at[stamp] = datetime.fromisoformat(stamp.decode()).timestamp()
         self.delivered += 1
         hist = self.minutes.get(int((now - self.t0) // 60))
         if hist is None:

@@ -18,6 +18,7 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import httpx
 
 from bench._service import token
 from bench.fanout import (
+    FACILITY,
     REGION,
     Clients,
     capacity_put,
@@ -39,22 +41,70 @@ from bench.fanout import (
 from capacity.storage.redis import EmbeddedValkey
 
 
+async def soak_regions(url: str, admin: str, count: int) -> list[tuple[str, str]]:
+    """``count`` regions, each with the facility its changes go to (the bench's own with one)."""
+    if count == 1:
+        return [(REGION, FACILITY)]
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        response = await http.get(
+            "/api/v1/facilities", headers={"Authorization": f"Bearer {admin}"}
+        )
+        response.raise_for_status()
+    first: dict[str, str] = {}
+    for facility in sorted(response.json(), key=lambda f: f["id"]):
+        first.setdefault(facility["region"], facility["id"])
+    return sorted(first.items())[:count]
+
+
+def spread_put(
+    http: httpx.AsyncClient, admin: str, facilities: list[str]
+) -> Callable[[int], Awaitable[bool]]:
+    """Change i goes to facility i mod n: every region gets the same share of the rate."""
+    headers = {"Authorization": f"Bearer {admin}"}
+
+    async def put(i: int) -> bool:
+        body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
+        facility = facilities[i % len(facilities)]
+        try:
+            r = await http.put(
+                f"/api/v1/facilities/{facility}/capacity", json=body, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            print(f"  PUT failed: {exc!r}", flush=True)
+            return False
+        if r.status_code != 200:
+            print(f"  PUT failed: {r.status_code} {r.text[:200]}", flush=True)
+        return r.status_code == 200
+
+    return put
+
+
 async def soak(args: argparse.Namespace, redis_url: str) -> None:
     with capacity_server(args.processes, redis_url) as (url, procs):
         midwife, admin = token(url, "midwife"), token(url, "admin")
         port = int(url.rsplit(":", 1)[1])
         clients = Clients(args.workers)
         try:
+            regions = await soak_regions(url, admin, args.regions)
             connected = await clients.connect(
-                [(port, f"/ws/regions/{REGION}?token={midwife}")] * args.clients
+                [
+                    (port, f"/ws/regions/{regions[i % len(regions)][0]}?token={midwife}")
+                    for i in range(args.clients)
+                ]
             )
-            since = await region_seq(url, admin)
+            # Count every change after the clients' snapshots: with one region its seq now,
+            # with several, 0 (nothing changes between the snapshots and the first PUT).
+            since = await region_seq(url, admin) if args.regions == 1 else 0
             t0 = time.time()
             await clients.measure(since, t0)
             rows: list[dict[str, Any]] = []
             accepted_total = failed_total = 0
             async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-                put = capacity_put(http, admin)
+                put = (
+                    capacity_put(http, admin)
+                    if args.regions == 1
+                    else spread_put(http, admin, [f for _, f in regions])
+                )
                 for minute in range(args.minutes):
                     cpu0, _ = usage(procs)
                     # Aligned to t0 so a change and its messages land in the same minute.
@@ -84,7 +134,8 @@ async def soak(args: argparse.Namespace, redis_url: str) -> None:
         row["p99 ms"] = round(quantile(hist, 0.99), 1)
         row["max ms"] = round(quantile(hist, 1.0), 1)
     print(table(rows))
-    expected = connected * accepted_total
+    # Each client receives the changes of its own region: 1/regions of them when spread.
+    expected = connected * accepted_total // args.regions
     lost = args.clients - connected
     print(
         f"\nclients {connected}/{args.clients}; delivered {delivered}/{expected} "
@@ -104,7 +155,8 @@ async def main(args: argparse.Namespace) -> None:
     limit = raise_file_limit()
     print(
         f"file limit {limit}; {os.cpu_count()} CPUs; {args.clients} clients, {args.rate}/s, "
-        f"{args.minutes} min, {args.processes} server process(es), {args.workers} client processes",
+        f"{args.minutes} min, {args.regions} region(s), {args.processes} server process(es), "
+        f"{args.workers} client processes",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="soak-valkey-") as data:
@@ -122,6 +174,12 @@ if __name__ == "__main__":
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--processes", type=int, default=2, help="server processes")
     parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--regions",
+        type=int,
+        default=10,
+        help="spread clients and changes evenly over this many regions (1: all on zuidwest)",
+    )
     try:
         import uvloop
 

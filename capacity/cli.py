@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
@@ -23,6 +24,10 @@ app.add_typer(users, name="users")
 audit_cli = typer.Typer(help="The audit trail (read-only).", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 app.add_typer(audit_cli, name="audit")
+facilities_cli = typer.Typer(
+    help="Facilities (admin): list, add, change; the live picture follows.", no_args_is_help=True
+)
+app.add_typer(facilities_cli, name="facilities")
 
 T = TypeVar("T")
 
@@ -131,6 +136,132 @@ async def _announce_revocation() -> None:
         )
     finally:
         await client.aclose()
+
+
+@facilities_cli.command("list")
+def facilities_list(region: str | None = typer.Option(None, help="only this region")) -> None:
+    """One line per facility: id, region, name, categories offered."""
+    from capacity.facilities import service as facilities
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            return await facilities.list_facilities(session=session, region=region)
+
+    for f in _with_db(work):
+        typer.echo(f"{f.id}\t{f.region}\t{f.name}\t{','.join(f.categories)}")
+
+
+@facilities_cli.command("add")
+def facilities_add(
+    body: str = typer.Argument(..., help="JSON as for POST /api/v1/facilities"),
+) -> None:
+    """Add a facility; it appears in its region's live picture at once."""
+    from capacity.facilities import service as facilities
+    from capacity.facilities.models import FacilityCreate
+
+    facility_in = _parse(FacilityCreate, body)
+
+    async def work(db: Database) -> Any:
+        async with _live_store() as store, db.write_session() as session:
+            facility = await facilities.create_facility(
+                session=session, facility_in=facility_in, actor="cli"
+            )
+            await _rebuild(session, store, facility.region)
+            await session.commit()
+            return facility
+
+    facility = _run_checked(work)
+    typer.echo(f"added {facility.id} in {facility.region}: {','.join(facility.categories)}")
+
+
+@facilities_cli.command("update")
+def facilities_update(
+    facility_id: str,
+    body: str = typer.Argument(..., help="JSON as for PATCH /api/v1/facilities/{id}"),
+) -> None:
+    """Change a facility's name, city, ward phone, coordinates or categories offered."""
+    from capacity.facilities import service as facilities
+    from capacity.facilities.models import FacilityUpdate
+
+    facility_in = _parse(FacilityUpdate, body)
+
+    async def work(db: Database) -> Any:
+        async with _live_store() as store, db.write_session() as session:
+            facility = await facilities.get_facility(session=session, facility_id=facility_id)
+            if facility is None:
+                raise LookupError(f"unknown facility {facility_id!r}")
+            await facilities.update_facility(
+                session=session, facility=facility, facility_in=facility_in, actor="cli"
+            )
+            if facility_in.categories is not None:
+                await _rebuild(session, store, facility.region)
+            await session.commit()
+            return facility
+
+    facility = _run_checked(work)
+    typer.echo(f"updated {facility.id}: {facility_in.model_dump_json(exclude_unset=True)}")
+
+
+def _parse(model: Any, body: str) -> Any:
+    """A JSON body validated as the API would; errors name the field and exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "body"
+            typer.echo(f"error: {field}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _run_checked(work: Callable[[Database], Awaitable[T]]) -> T:
+    from capacity.storage.redis import REDIS_DOWN
+
+    try:
+        return _with_db(work)
+    except auth.InputError as exc:
+        typer.echo(f"error: {exc.field}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except LookupError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
+    except REDIS_DOWN as exc:
+        typer.echo(f"error: Redis unreachable, nothing changed ({exc})", err=True)
+        raise typer.Exit(1) from exc
+
+
+@contextlib.asynccontextmanager
+async def _live_store() -> AsyncIterator[Any]:
+    """The live picture's store: the service's Redis, or the embedded one when it is not running.
+
+    Checked before anything is written, so an unreachable Redis changes nothing.
+    """
+    from capacity.availability.store import CapacityStore
+    from capacity.storage.redis import EmbeddedValkey, create_client
+
+    settings = Settings()
+    embedded: EmbeddedValkey | None = None
+    url = settings.redis_url or EmbeddedValkey.running_url(settings.data_dir / "valkey")
+    if url is None:  # the service is not running: its embedded server's data, briefly
+        embedded = await asyncio.to_thread(EmbeddedValkey(settings.data_dir / "valkey").start)
+        url = embedded.url
+    client = create_client(url)
+    try:
+        await client.ping()
+        yield CapacityStore(client, replay=settings.stream_replay)
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _rebuild(session: Any, store: Any, region: str) -> None:
+    from capacity.availability import service as availability
+
+    await availability.rebuild_region(
+        session=session, store=store, settings=Settings(), region_id=region
+    )
 
 
 @keys.command("create")

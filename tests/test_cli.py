@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -157,5 +158,71 @@ def test_keys_revoke_reaches_a_running_service_on_its_embedded_valkey(
         assert f"key {key_id} revoked" in cli("keys", "revoke", key_id).stdout
         refused = httpx.put(url, json=figures, headers=headers, timeout=10)
         assert refused.status_code == 401, refused.text
+    finally:
+        server.stop()
+
+
+NEW_FACILITY = {
+    "id": "geboortecentrum-test",
+    "region": "zuidwest",
+    "name": "Geboortecentrum Test",
+    "kind": "birth_centre",
+    "city": "Delft",
+    "lat": 52.01,
+    "lon": 4.36,
+    "phone": "+31 15 000 0000",
+}
+
+
+def test_facilities_add_list_update_and_the_running_picture_follows(
+    cli: Run, db_path: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from tests import servers
+
+    bad = cli("facilities", "add", json.dumps({**NEW_FACILITY, "lat": 40}), ok=False)
+    assert bad.returncode == 2 and "lat" in bad.stderr
+    assert "unknown facility" in cli("facilities", "update", "nowhere", "{}", ok=False).stderr
+    added = cli("facilities", "add", json.dumps(NEW_FACILITY)).stdout
+    assert "added geboortecentrum-test in zuidwest" in added
+    assert (
+        "geboortecentrum-test\tzuidwest\tGeboortecentrum Test"
+        in cli("facilities", "list", "--region", "zuidwest").stdout
+    )
+
+    cli("users", "add", "root", "--role", "admin", "--password", "long-enough-pw")
+    server = servers.Server(
+        database_url=f"sqlite+aiosqlite:///{db_path}", redis_url="", data_dir=tmp_path / "var"
+    )
+    del server.env["CAPACITY_REDIS_URL"]  # the service's embedded Valkey, found by the command
+    server.start(timeout=90)
+    try:
+        admin = httpx.post(
+            f"{server.url}/api/v1/auth/token",
+            data={"username": "root", "password": "long-enough-pw"},
+            timeout=10,
+        )
+        assert admin.status_code == 200, admin.text
+        headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+
+        def shown() -> dict[str, Any]:
+            picture = httpx.get(
+                f"{server.url}/api/v1/regions/zuidwest/capacity", headers=headers, timeout=10
+            ).json()
+            return next(f for f in picture["facilities"] if f["facility_id"] == NEW_FACILITY["id"])
+
+        assert shown()["categories"] == {}  # in the picture, nothing reported yet
+        cli("facilities", "update", NEW_FACILITY["id"], '{"categories": ["delivery_room"]}')
+        figures = {"categories": {"delivery_room": {"available": 1, "staffed": 1}}}
+        put = httpx.put(
+            f"{server.url}/api/v1/facilities/{NEW_FACILITY['id']}/capacity",
+            json=figures,
+            headers=headers,
+            timeout=10,
+        )
+        assert put.status_code == 200, put.text
+        cli("facilities", "update", NEW_FACILITY["id"], '{"categories": ["maternity_bed"]}')
+        assert "delivery_room" not in shown()["categories"]  # the running picture followed
     finally:
         server.stop()

@@ -426,14 +426,18 @@ async def region_seq(url: str, bearer: str) -> int:
         return int(r.json()["seq"])
 
 
-def capacity_put(http: httpx.AsyncClient, admin: str) -> Callable[[int], Awaitable[bool]]:
+def capacity_put(
+    http: httpx.AsyncClient, admin: str, facilities: tuple[str, ...] = (FACILITY,)
+) -> Callable[[int], Awaitable[bool]]:
+    """Change i goes to facility i mod n (several: every region the same share of the rate)."""
     headers = {"Authorization": f"Bearer {admin}"}
 
     async def put(i: int) -> bool:
         body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
+        facility = facilities[i % len(facilities)]
         try:
             r = await http.put(
-                f"/api/v1/facilities/{FACILITY}/capacity", json=body, headers=headers
+                f"/api/v1/facilities/{facility}/capacity", json=body, headers=headers
             )
         except httpx.HTTPError as exc:
             print(f"  PUT failed: {exc!r}", flush=True)

@@ -18,7 +18,6 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,29 +55,6 @@ async def soak_regions(url: str, admin: str, count: int) -> list[tuple[str, str]
     return sorted(first.items())[:count]
 
 
-def spread_put(
-    http: httpx.AsyncClient, admin: str, facilities: list[str]
-) -> Callable[[int], Awaitable[bool]]:
-    """Change i goes to facility i mod n: every region gets the same share of the rate."""
-    headers = {"Authorization": f"Bearer {admin}"}
-
-    async def put(i: int) -> bool:
-        body = {"categories": {"delivery_room": {"available": i % 9, "staffed": 9}}}
-        facility = facilities[i % len(facilities)]
-        try:
-            r = await http.put(
-                f"/api/v1/facilities/{facility}/capacity", json=body, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            print(f"  PUT failed: {exc!r}", flush=True)
-            return False
-        if r.status_code != 200:
-            print(f"  PUT failed: {r.status_code} {r.text[:200]}", flush=True)
-        return r.status_code == 200
-
-    return put
-
-
 async def soak(args: argparse.Namespace, redis_url: str) -> None:
     with capacity_server(args.processes, redis_url) as (url, procs):
         midwife, admin = token(url, "midwife"), token(url, "admin")
@@ -100,11 +76,7 @@ async def soak(args: argparse.Namespace, redis_url: str) -> None:
             rows: list[dict[str, Any]] = []
             accepted_total = failed_total = 0
             async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-                put = (
-                    capacity_put(http, admin)
-                    if args.regions == 1
-                    else spread_put(http, admin, [f for _, f in regions])
-                )
+                put = capacity_put(http, admin, tuple(f for _, f in regions))
                 for minute in range(args.minutes):
                     cpu0, _ = usage(procs)
                     # Aligned to t0 so a change and its messages land in the same minute.

@@ -313,14 +313,7 @@ def keys_rotate(
         await _announce_revocation()
         return chosen, created
 
-    try:
-        old, created = _with_db(work)
-    except auth.InputError as exc:
-        typer.echo(f"error: {exc.field}: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
-    except LookupError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
-        raise typer.Exit(2) from exc
+    old, created = _run_checked(work)
     typer.echo(f"key {old} revoked; new key id {created.id} (store it now, it is not shown again):")
     typer.echo(created.key)
 
@@ -382,11 +375,7 @@ def keys_revoke(key_id: int) -> None:
         await _announce_revocation()
         return key
 
-    try:
-        _with_db(work)
-    except LookupError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
-        raise typer.Exit(2) from exc
+    _run_checked(work)
     typer.echo(f"key {key_id} revoked")
 
 

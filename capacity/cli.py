@@ -124,7 +124,7 @@ async def _announce_revocation() -> None:
     from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
 
     settings = Settings()
-    url = settings.redis_url or EmbeddedValkey.running_url(settings.data_dir / "valkey")
+    url = settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
     if not url:
         return
     client = create_client(url)
@@ -242,9 +242,9 @@ async def _live_store() -> AsyncIterator[Any]:
 
     settings = Settings()
     embedded: EmbeddedValkey | None = None
-    url = settings.redis_url or EmbeddedValkey.running_url(settings.data_dir / "valkey")
+    url = settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
     if url is None:  # the service is not running: its embedded server's data, briefly
-        embedded = await asyncio.to_thread(EmbeddedValkey(settings.data_dir / "valkey").start)
+        embedded = await asyncio.to_thread(EmbeddedValkey(settings.valkey_dir).start)
         url = embedded.url
     client = create_client(url)
     try:
@@ -460,7 +460,7 @@ def serve(
     workers = workers or settings.workers
     embedded = None
     if settings.redis_url is None:
-        embedded = EmbeddedValkey(settings.data_dir / "valkey").start()
+        embedded = EmbeddedValkey(settings.valkey_dir).start()
         os.environ["CAPACITY_REDIS_URL"] = embedded.url
     setup.migrate(settings.resolved_database_url)
 

@@ -81,7 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     embedded: EmbeddedValkey | None = None
     redis_url = settings.redis_url
     if redis_url is None:
-        embedded = EmbeddedValkey(settings.data_dir / "valkey").start()
+        embedded = EmbeddedValkey(settings.valkey_dir).start()
         redis_url = embedded.url
     db = Database(settings.resolved_database_url)
     if settings.auto_setup:

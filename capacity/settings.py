@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def valkey_dir(self) -> Path:
+        """Where the embedded Valkey keeps its data (and the command line finds it running)."""
+        return self.data_dir / "valkey"
+
+    @property
     def development(self) -> bool:
         return self.mode is Mode.development
 

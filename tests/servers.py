@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -21,62 +22,90 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """One server process; ``defaults`` (CAPACITY_* without the prefix) may be set per subclass."""
+class Child:
+    """A child process of the project, configured through CAPACITY_* variables, its output in a
+    log file; ``defaults`` (CAPACITY_* without the prefix) may be set per subclass."""
 
     defaults: dict[str, str] = {}
+    name = "child"
+
+    def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        settings = {
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "data_dir": str(data_dir),
+            **self.defaults,
+            **extra,
+        }
+        self.env = {**os.environ, **{f"CAPACITY_{k.upper()}": v for k, v in settings.items()}}
+        self.log = data_dir / f"{self.name}-{time.monotonic_ns()}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def launch(self) -> Self:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no shutdown, no goodbye to anyone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+            self.process = None
+
+
+class Server(Child):
+    """One server process (uvicorn with the app factory) on a free loopback port."""
+
+    defaults = {"auto_setup": "false", "demo_data": "false", "expiry_interval_seconds": "3600"}
+    name = "server"
     ws = "capacity.realtime.transport:FrameWebSocketProtocol"  # as `capacity serve` runs it
 
     def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        settings = {
-            "database_url": database_url,
-            "redis_url": redis_url,
-            "data_dir": str(data_dir),
-            "auto_setup": "false",
-            "demo_data": "false",
-            "expiry_interval_seconds": "3600",
-            **self.defaults,
-            **extra,
-        }
-        self.env = {**os.environ, **{f"CAPACITY_{k.upper()}": v for k, v in settings.items()}}
-        self.log = data_dir / f"server-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(database_url=database_url, redis_url=redis_url, data_dir=data_dir, **extra)
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "capacity.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ws",
+            self.ws,
+            "--ws-per-message-deflate",
+            "false",
+            "--log-level",
+            "warning",
+        ]
+
+    def start(self, timeout: float = 30.0) -> Self:
         return self.launch().wait(timeout)
 
-    def launch(self) -> Server:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "capacity.main:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--ws",
-                    self.ws,
-                    "--ws-per-message-deflate",
-                    "false",
-                    "--log-level",
-                    "warning",
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
-        return self
-
-    def wait(self, timeout: float = 30.0) -> Server:
+    def wait(self, timeout: float = 30.0) -> Self:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -89,13 +118,3 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self.process = None

@@ -287,6 +287,36 @@ async def _commit(
         raise Unavailable("the database did not accept the change; nothing was changed") from exc
 
 
+async def _finish(
+    *,
+    session: AsyncSession,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    facility: Facility,
+    seq: int,
+    now: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """The end of every single change: its audit row, Redis, the commit; the new entry."""
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="facility",
+        entity_id=facility.id,
+        at=now,
+        detail=detail,
+    )
+    entry = await _publish(
+        session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
+    )
+    await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
+    return entry
+
+
 async def _facility_for_write(session: AsyncSession, facility_id: str) -> Facility:
     facility = await session.get(Facility, facility_id)
     if facility is None or not facility.active:
@@ -364,22 +394,18 @@ async def declare_stop(
                 actor=actor,
             )
         )
-        audit.record(
+        return await _finish(
             session=session,
+            db=db,
+            store=store,
+            settings=settings,
+            facility=facility,
+            seq=seq,
+            now=now,
             actor=actor,
             action="stop.declare",
-            entity="facility",
-            entity_id=facility.id,
-            at=now,
             detail={"seq": seq, "version": version, **stop_in.model_dump(mode="json")},
         )
-        entry = await _publish(
-            session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
-        )
-        await _commit(
-            session=session, db=db, store=store, settings=settings, region=facility.region
-        )
-        return entry
 
 
 async def end_stop(
@@ -414,22 +440,18 @@ async def end_stop(
                 actor=actor,
             )
         )
-        audit.record(
+        return await _finish(
             session=session,
+            db=db,
+            store=store,
+            settings=settings,
+            facility=facility,
+            seq=seq,
+            now=now,
             actor=actor,
             action=f"stop.{'expire' if expired else 'lift'}",
-            entity="facility",
-            entity_id=facility.id,
-            at=now,
             detail={"seq": seq, "version": version, "stop_id": stop.id},
         )
-        entry = await _publish(
-            session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
-        )
-        await _commit(
-            session=session, db=db, store=store, settings=settings, region=facility.region
-        )
-        return entry
 
 
 async def mark_stale(
@@ -472,22 +494,18 @@ async def mark_stale(
                     actor="system:scheduler",
                 )
             )
-        audit.record(
+        return await _finish(
             session=session,
+            db=db,
+            store=store,
+            settings=settings,
+            facility=facility,
+            seq=seq,
+            now=now,
             actor="system:scheduler",
             action="capacity.stale",
-            entity="facility",
-            entity_id=facility.id,
-            at=now,
             detail={"seq": seq, "version": version, "categories": [f.category for f in due]},
         )
-        entry = await _publish(
-            session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
-        )
-        await _commit(
-            session=session, db=db, store=store, settings=settings, region=facility.region
-        )
-        return entry
 
 
 # ---- reading -------------------------------------------------------------------------------

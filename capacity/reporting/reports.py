@@ -19,7 +19,7 @@ from capacity.auth.service import InputError
 from capacity.facilities.models import Region
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
-from capacity.reporting.service import GroupBy, refusal_stats
+from capacity.reporting.service import GroupBy, refusal_groups, refusal_stats
 from capacity.settings import Settings
 
 SMALL = 5
@@ -96,10 +96,10 @@ async def build(
     }
     groups = {}
     for group_by in GROUPINGS:
-        stats = await refusal_stats(
+        found = await refusal_groups(
             session=session, region=region, start=start, end=end, group_by=group_by
         )
-        groups[group_by] = [suppress(g) for g in stats["groups"]]
+        groups[group_by] = [suppress(g) for g in found]
     capacity = await history.capacity_over_time(
         session=session,
         settings=settings,

@@ -219,6 +219,14 @@ async def _outcomes(session: AsyncSession, where: list[Any]) -> dict[str, Any]:
     }
 
 
+async def refusal_groups(
+    *, session: AsyncSession, region: str, start: date, end: date, group_by: GroupBy
+) -> list[dict[str, Any]]:
+    """Only the groups of ``refusal_stats`` (the monthly report asks for every grouping)."""
+    check_range(start, end)
+    return await _groups(session, region, start, end, group_by)
+
+
 async def refusal_stats(
     *, session: AsyncSession, region: str, start: date, end: date, group_by: GroupBy = "facility"
 ) -> dict[str, Any]:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,58 +25,20 @@ SOPHIA = "geboortecentrum-sophia-rotterdam"
 class Server(servers.Server):
     """An app instance of the fault tests: fixed secret, frequent pings, no frontend."""
 
-    defaults = {"secret_key": SECRET, "ws_ping_seconds": "1"}
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: no shutdown, no goodbye to clients."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(5)
-            self.process = None
+    defaults = {**servers.Server.defaults, "secret_key": SECRET, "ws_ping_seconds": "1"}
 
 
-class Scheduler:
+class Scheduler(servers.Child):
     """A ``capacity scheduler`` process."""
 
-    def __init__(self, *, database_url: str, redis_url: str, data_dir: Path, **extra: str):
-        data_dir.mkdir(parents=True, exist_ok=True)
-        settings = {
-            "database_url": database_url,
-            "redis_url": redis_url,
-            "data_dir": str(data_dir),
-            "secret_key": SECRET,
-            **extra,
-        }
-        self.env = {**os.environ, **{f"CAPACITY_{k.upper()}": v for k, v in settings.items()}}
-        self.log = data_dir / f"scheduler-{time.monotonic_ns()}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+    defaults = {"secret_key": SECRET}
+    name = "scheduler"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "capacity.cli", "scheduler"]
 
     def start(self) -> Scheduler:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "capacity.cli", "scheduler"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=servers.ROOT,
-            )
-        return self
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(5)
-            self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self.process = None
+        return self.launch()
 
 
 def sql(url: str) -> Engine:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,22 +24,17 @@ SECRET = "ops-test-secret-key-0123456789-abcdefghij"
 class ServeCommand(servers.Server):
     """``capacity serve`` itself in production mode: the deployment's logging, access log on."""
 
-    def launch(self) -> servers.Server:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.env.update(
             CAPACITY_MODE="production",
             CAPACITY_SECRET_KEY=SECRET,
             CAPACITY_HOST="127.0.0.1",
             CAPACITY_PORT=str(self.port),
         )
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "capacity.cli", "serve"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=servers.ROOT,
-            )
-        return self
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "capacity.cli", "serve"]
 
 
 @pytest.fixture

@@ -196,10 +196,13 @@ class Connection:
     async def _replay(self, since: int) -> bool:
         """Send every change after ``since`` from the stream; False when only a snapshot will do."""
         try:
+            # The seq first, then the stream: one script raises both, so every change up to
+            # ``current`` is already in the stream. Read the other way round, a change landing
+            # between the two reads looked like a gap and cost the client a needless snapshot.
+            current = await self.store.current_seq(self.region)
             entries: Any = await self.store.redis.xrange(
                 keys.region_stream(self.region), min=f"{since + 1}-0", max="+"
             )
-            current = await self.store.current_seq(self.region)
         except REDIS_DOWN as exc:
             raise Closed(messages.CLOSE_UNAVAILABLE) from exc
         if not entries:

@@ -42,12 +42,21 @@ async def _renew(client: aioredis.Redis, names: list[str], token: str, seconds: 
                 if not await client.eval(_RENEW, 1, name, token, seconds):  # type: ignore[misc]
                     log.error("job lock %s was lost while the job ran", name)
         except Exception as exc:  # Redis down: the run itself will notice and fail
-            log.warning("could not renew job lock %s: %s", names[0], exc)
+            log.warning("could not renew job lock %s: %s", names[-1], exc)
 
 
-async def _start_run(client: aioredis.Redis, job: str, token: str, seconds: int) -> None:
-    """Count the run; if another run's marker is still there, count an overlap too."""
-    other = await client.set(keys.job_running(job), token, ex=seconds, get=True)
+async def _start_run(client: aioredis.Redis, job: str, token: str) -> None:
+    """Count the run; if another run's marker is still there, count an overlap too.
+
+    The marker expires with the lock at the latest (it takes the lock's remaining time, and is
+    renewed before it): a marker left by a killed run outliving its lock by a few milliseconds
+    would count the next run, which rightly took the free lock, as an overlap.
+    """
+    remaining = await client.pttl(keys.scheduler_lock(job))
+    if remaining <= 0:  # the lock expired already: this run no longer holds it
+        log.error("job %s lost its lock before it started", job)
+        remaining = 1
+    other = await client.set(keys.job_running(job), token, px=remaining, get=True)
     await client.hincrby(keys.job_runs(job), "runs", 1)
     if other is not None:
         log.error("job %s started while another run of it was in progress", job)
@@ -63,10 +72,10 @@ async def job_lock(client: aioredis.Redis, job: str, *, seconds: int) -> AsyncIt
         return
     running = keys.job_running(job)
     renewer = asyncio.create_task(
-        _renew(client, [name, running], token, seconds), name=f"lock-{job}"
+        _renew(client, [running, name], token, seconds), name=f"lock-{job}"
     )
     try:
-        await _start_run(client, job, token, seconds)
+        await _start_run(client, job, token)
         yield True
     finally:
         renewer.cancel()

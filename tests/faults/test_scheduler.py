@@ -125,8 +125,14 @@ def test_scheduler_killed_mid_run_and_restarted_still_turns_figures_stale_on_tim
     server, url = world["server"], world["url"]
     first = world["scheduler"]()
     client = redis.Redis.from_url(world["redis"])
-    # Kill it while it holds the job's lock, the worst moment: its lock is left behind.
-    wait_for(lambda: client.exists(keys.scheduler_lock("expire")), 30, "a run of the job", 0.005)
+
+    # Kill it while it holds the job's lock, the worst moment: its lock is left behind. Wait for
+    # a run it has counted, so that the restarted scheduler's run is the second in the counters.
+    def mid_run() -> bool:
+        counted = client.hget(keys.job_runs("expire"), "runs")
+        return bool(counted) and bool(client.exists(keys.scheduler_lock("expire")))
+
+    wait_for(mid_run, 30, "a counted run of the job", 0.005)
     first.kill()
     due = report(server, ERASMUS, due_in=3)
     backdate(url, ERASMUS, due)

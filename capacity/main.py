@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity import __version__, setup
@@ -25,6 +24,7 @@ from capacity.api import (
     refusals,
     security,
 )
+from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
@@ -161,6 +161,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)  # outermost: counts and times every answer
-    if settings.frontend_dir.is_dir():
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    app.mount("/", Frontend(settings.frontend_dir, app.router.routes), name="frontend")
     return app

@@ -89,7 +89,7 @@ async def my_refusals(
     return {"items": items}
 
 
-@router.patch("/refusals/{refusal_id}", response_model=RefusalPublic)
+@router.patch("/refusals/{refusal_id:int}", response_model=RefusalPublic)
 async def patch_refusal(
     refusal_id: int, update_in: RefusalUpdate, principal: Recorder, db: DbDep
 ) -> Any:

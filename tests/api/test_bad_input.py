@@ -172,6 +172,14 @@ async def test_unknown_region_is_404(client, login):  # type: ignore[no-untyped-
     ).status_code == 404
 
 
+async def test_unknown_api_path_is_a_json_404_not_the_frontend(client, login):  # type: ignore[no-untyped-def]
+    admin = await login("admin")
+    for method, path in (("GET", "/api/v1/bedden"), ("PATCH", "/api/v1/refusals/abc")):
+        response = await client.request(method, path, headers=admin)
+        assert response.status_code == 404
+        assert response.json()["detail"] == f"no such endpoint: {path}"
+
+
 def _staff_token(secret: str, lifetime: timedelta) -> str:
     user = User(
         id=1,

@@ -50,6 +50,11 @@ async def test_frontend_gets_the_strict_policy_and_docs_their_own(
     ):
         page = await client.get("/")
         docs = await client.get("/docs")
+        # The frontend takes every path, but not the API's: those answer as the API does.
+        unknown = await client.get("/api/v1/no-such-thing")
+        wrong_method = await client.patch("/api/v1/refusals/stats")
+    assert unknown.status_code == 404 and "no such endpoint" in unknown.json()["detail"]
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == STRICT_CSP
     assert "script-src 'self';" in page.headers["content-security-policy"]

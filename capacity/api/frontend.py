@@ -1,0 +1,53 @@
+"""The frontend's files at ``/``, and honest answers for API paths that no route took.
+
+The frontend is mounted at ``/``, so it matches every path a route did not match in full: without
+this, a method a route does not allow (``PATCH /api/v1/refusals/stats``, ``OPTIONS`` on any API
+path) got the static files' own 405 with ``Allow: GET, HEAD``, and an unknown API path an HTML
+404. Here an API path gets a JSON 405 that lists the methods its routes allow, or a JSON 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
+API_PATHS = ("/api/", "/ws/", "/healthz", "/readyz", "/metrics")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+class Frontend:
+    def __init__(self, directory: Path, routes: list[BaseRoute]) -> None:
+        # Without the frontend's folder (an API-only deployment, most tests) only the API answers.
+        self.files = StaticFiles(directory=directory, html=True) if directory.is_dir() else None
+        self.routes = routes
+
+    def _allowed(self, scope: Scope) -> list[str]:
+        """The methods some route answers on this path (whatever the kind of route)."""
+        routes = [route for route in self.routes if not isinstance(route, Mount)]
+        return [
+            method
+            for method in METHODS
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # no stream at this path: the handshake is refused
+            await WebSocketClose()(scope, receive, send)
+            return
+        if self.files is not None and not scope["path"].startswith(API_PATHS):
+            await self.files(scope, receive, send)
+            return
+        allowed = self._allowed(scope)
+        if allowed:
+            methods = ", ".join(allowed)
+            detail = f"method {scope['method']} not allowed on {scope['path']}; allowed: {methods}"
+            response = JSONResponse({"detail": detail}, status_code=405, headers={"Allow": methods})
+        else:
+            detail = f"no such endpoint: {scope['path']}"
+            response = JSONResponse({"detail": detail}, status_code=404)
+        await response(scope, receive, send)

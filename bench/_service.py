@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +82,21 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def process_tree(pid: int, *, valkey: bool = False) -> list[psutil.Process]:
+    """The service's processes (uvicorn master and workers), with its embedded Valkey or not."""
+    root = psutil.Process(pid)
+    tree = [root, *root.children(recursive=True)]
+    return tree if valkey else [p for p in tree if "valkey" not in p.name()]
+
+
+def usage(procs: list[psutil.Process]) -> tuple[float, float]:
+    """(CPU seconds, RSS bytes) summed over the processes."""
+    cpu = rss = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            cpu += t.user + t.system
+            rss += p.memory_info().rss
+    return cpu, rss

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench._service import ROOT, free_port, service, token
+from bench._service import ROOT, free_port, process_tree, service, token, usage
 from capacity.storage.redis import EmbeddedValkey
 
 FACILITY = "erasmus-mc-rotterdam"
@@ -328,12 +328,6 @@ def quantile(hist: dict[int, int], q: float) -> float:
 # --- the driver ------------------------------------------------------------------------------
 
 
-def server_processes(pid: int) -> list[psutil.Process]:
-    """The service's Python processes (uvicorn master and workers), without Valkey."""
-    root = psutil.Process(pid)
-    return [p for p in [root, *root.children(recursive=True)] if "valkey" not in p.name()]
-
-
 def rss_by_pid(procs: list[psutil.Process]) -> dict[int, float]:
     found = {}
     for p in procs:
@@ -346,17 +340,6 @@ def rss_growth(before: dict[int, float], procs: list[psutil.Process]) -> float:
     """RSS growth since ``before``, over the processes alive at both times."""
     after = rss_by_pid(procs)
     return sum(after[pid] - before[pid] for pid in after.keys() & before.keys())
-
-
-def usage(procs: list[psutil.Process]) -> tuple[float, float]:
-    """(CPU seconds, RSS bytes) summed over the processes."""
-    cpu = rss = 0.0
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            t = p.cpu_times()
-            cpu += t.user + t.system
-            rss += p.memory_info().rss
-    return cpu, rss
 
 
 async def drive(
@@ -386,7 +369,7 @@ def capacity_server(
     env = {"CAPACITY_REDIS_URL": redis_url, "CAPACITY_WS_PING_SECONDS": "25", **(extra or {})}
     with service(workers=processes, env=env) as (url, pid):
         time.sleep(1.0)  # let the workers finish starting
-        yield url, server_processes(pid)
+        yield url, process_tree(pid)
 
 
 @contextlib.contextmanager

@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
-import subprocess
 import time
 from urllib.parse import urlsplit
 
 import httpx
 
-from bench._service import percentile, service, token
+from bench._service import percentile, process_tree, service, token, usage
 
 Keys = dict[str, tuple[str, list[str]]]
 
@@ -43,19 +41,8 @@ def make_keys(url: str) -> Keys:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU of a process and its children (the server workers)."""
-    if pid is None:
-        return float("nan")
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
-    total = 0.0
-    for each in [pid, *(int(c) for c in found.stdout.split())]:
-        try:
-            with open(f"/proc/{each}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    """User + system CPU of the server and its children (workers, embedded Valkey)."""
+    return usage(process_tree(pid, valkey=True))[0] if pid is not None else float("nan")
 
 
 def own_cpu_seconds() -> float:

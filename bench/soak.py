@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench._service import token
+from bench._service import token, usage
 from bench.fanout import (
     FACILITY,
     REGION,
@@ -35,7 +35,6 @@ from bench.fanout import (
     raise_file_limit,
     region_seq,
     table,
-    usage,
 )
 from capacity.storage.redis import EmbeddedValkey
 

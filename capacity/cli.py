@@ -114,6 +114,13 @@ def users_add(
     typer.echo(f"added {user.username} ({user.role.value})")
 
 
+def _service_redis_url(settings: Settings) -> str | None:
+    """The Redis of the service: configured, or the embedded one it runs now (None if not)."""
+    from capacity.storage.redis import EmbeddedValkey
+
+    return settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
+
+
 async def _announce_revocation() -> None:
     """Tell running servers (through their Redis) to forget cached keys and accounts at once.
 
@@ -121,10 +128,9 @@ async def _announce_revocation() -> None:
     (``capacity.auth.access.MAX_AGE_SECONDS``).
     """
     from capacity.auth.access import announce_revocation
-    from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
+    from capacity.storage.redis import REDIS_DOWN, create_client
 
-    settings = Settings()
-    url = settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
+    url = _service_redis_url(Settings())
     if not url:
         return
     client = create_client(url)
@@ -242,7 +248,7 @@ async def _live_store() -> AsyncIterator[Any]:
 
     settings = Settings()
     embedded: EmbeddedValkey | None = None
-    url = settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
+    url = _service_redis_url(settings)
     if url is None:  # the service is not running: its embedded server's data, briefly
         embedded = await asyncio.to_thread(EmbeddedValkey(settings.valkey_dir).start)
         url = embedded.url

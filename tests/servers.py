@@ -8,8 +8,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 import httpx
 
@@ -118,3 +120,18 @@ class Server(Child):
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start: {self.log.read_text()}")
+
+
+S = TypeVar("S", bound=Server)
+
+
+@contextmanager
+def running(pair: list[S], timeout: float = 30.0) -> Iterator[list[S]]:
+    """Start the servers side by side (all launched, then each waited for); stopped after."""
+    for server in pair:
+        server.launch()
+    try:
+        yield [server.wait(timeout) for server in pair]
+    finally:
+        for server in pair:
+            server.stop()

@@ -35,34 +35,28 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors, "message": message}, status_code=422)
 
 
+def _unprocessable(loc: list[str], field: str, msg: str, kind: str) -> JSONResponse:
+    """A 422 shaped like FastAPI's validation errors, with the ``message`` line naming ``field``."""
+    detail = [{"loc": loc, "msg": msg, "type": kind}]
+    return JSONResponse({"detail": detail, "message": f"{field}: {msg}"}, status_code=422)
+
+
 def _input(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
-    loc = ["body", *exc.field.split(".")]
-    return JSONResponse(
-        {
-            "detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}],
-            "message": f"{exc.field}: {exc.message}",
-        },
-        status_code=422,
-    )
+    return _unprocessable(["body", *exc.field.split(".")], exc.field, exc.message, "value_error")
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     """A body FastAPI cannot even decode (not UTF-8, not JSON) is bad input too: 422 naming it."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
-        detail = [{"loc": ["body"], "msg": "not valid JSON (UTF-8)", "type": "json_invalid"}]
-        message = "body: not valid JSON (UTF-8)"
-        return JSONResponse({"detail": detail, "message": message}, status_code=422)
+        return _unprocessable(["body"], "body", "not valid JSON (UTF-8)", "json_invalid")
     return await http_exception_handler(request, exc)
 
 
 def _overflow(_: Request, exc: Exception) -> JSONResponse:
     # An id beyond 64 bits reaches the SQLite driver, which cannot even bind it.
-    detail = [{"loc": ["path"], "msg": "number too large (max 2^63-1)", "type": "too_large"}]
-    return JSONResponse(
-        {"detail": detail, "message": "id: number too large (max 2^63-1)"}, status_code=422
-    )
+    return _unprocessable(["path"], "id", "number too large (max 2^63-1)", "too_large")
 
 
 def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -76,8 +70,7 @@ def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[
 def _database(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DataError):  # a NUL byte, or an id beyond 64 bits, on PostgreSQL
         msg = "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)"
-        detail = [{"loc": ["request"], "msg": msg, "type": "value_error"}]
-        return JSONResponse({"detail": detail, "message": f"request: {msg}"}, status_code=422)
+        return _unprocessable(["request"], "request", msg, "value_error")
     if isinstance(exc, IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)

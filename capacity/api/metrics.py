@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from capacity.api.deps import DbDep, SettingsDep, StoreDep
+from capacity.availability import rules
 from capacity.availability.service import utcnow
 from capacity.availability.store import CapacityStore
 from capacity.facilities.models import Region
@@ -34,8 +35,6 @@ def _allowed(request: Request, token: str | None) -> bool:
 
 async def refresh_stale(*, db: Database, store: CapacityStore) -> None:
     """Count the stale figures of every region from the live picture, as a client sees it."""
-    from capacity.availability import rules
-
     async with db.session() as session:
         regions = list((await session.exec(select(Region.id))).all())
     now = utcnow()

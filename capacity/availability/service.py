@@ -138,8 +138,9 @@ def facility_message(region: str, seq: int, entry: dict[str, Any]) -> bytes:
 
     ``at`` is when the change was accepted: the hub measures its fan-out lag from it.
     """
-    message = {"type": "facility", "region": region, "seq": seq, "at": iso(utcnow())}
-    return orjson.dumps({**message, "facility": entry})
+    return orjson.dumps(
+        {"type": "facility", "region": region, "seq": seq, "at": iso(utcnow()), "facility": entry}
+    )
 
 
 def rules_json(region: Region, settings: Settings) -> dict[str, Any]:
@@ -295,6 +296,7 @@ async def _finish(
     settings: Settings,
     facility: Facility,
     seq: int,
+    version: int,
     now: datetime,
     actor: str,
     action: str,
@@ -308,13 +310,36 @@ async def _finish(
         entity="facility",
         entity_id=facility.id,
         at=now,
-        detail=detail,
+        detail={"seq": seq, "version": version, **detail},
     )
     entry = await _publish(
         session=session, store=store, settings=settings, facility=facility, seq=seq, now=now
     )
     await _commit(session=session, db=db, store=store, settings=settings, region=facility.region)
     return entry
+
+
+def _change(
+    facility: Facility,
+    *,
+    seq: int,
+    version: int,
+    now: datetime,
+    kind: ChangeKind,
+    actor: str,
+    **fields: Any,
+) -> CapacityChange:
+    """A history row of one of the facility's changes."""
+    return CapacityChange(
+        at=now,
+        region=facility.region,
+        facility_id=facility.id,
+        seq=seq,
+        version=version,
+        kind=kind,
+        actor=actor,
+        **fields,
+    )
 
 
 async def _facility_for_write(session: AsyncSession, facility_id: str) -> Facility:
@@ -381,17 +406,16 @@ async def declare_stop(
         stop.reason, stop.until = stop_in.reason, stop_in.until
         session.add(stop)
         session.add(
-            CapacityChange(
-                at=now,
-                region=facility.region,
-                facility_id=facility.id,
+            _change(
+                facility,
                 seq=seq,
                 version=version,
+                now=now,
                 kind=ChangeKind.stop_declared,
+                actor=actor,
                 stop_reason=stop_in.reason,
                 stop_until=stop_in.until,
                 status=Status.stop,
-                actor=actor,
             )
         )
         return await _finish(
@@ -401,10 +425,11 @@ async def declare_stop(
             settings=settings,
             facility=facility,
             seq=seq,
+            version=version,
             now=now,
             actor=actor,
             action="stop.declare",
-            detail={"seq": seq, "version": version, **stop_in.model_dump(mode="json")},
+            detail=stop_in.model_dump(mode="json"),
         )
 
 
@@ -429,15 +454,14 @@ async def end_stop(
         session.add(stop)
         kind = ChangeKind.stop_expired if expired else ChangeKind.stop_lifted
         session.add(
-            CapacityChange(
-                at=now,
-                region=facility.region,
-                facility_id=facility.id,
+            _change(
+                facility,
                 seq=seq,
                 version=version,
+                now=now,
                 kind=kind,
-                stop_reason=stop.reason,
                 actor=actor,
+                stop_reason=stop.reason,
             )
         )
         return await _finish(
@@ -447,10 +471,11 @@ async def end_stop(
             settings=settings,
             facility=facility,
             seq=seq,
+            version=version,
             now=now,
             actor=actor,
             action=f"stop.{'expire' if expired else 'lift'}",
-            detail={"seq": seq, "version": version, "stop_id": stop.id},
+            detail={"stop_id": stop.id},
         )
 
 
@@ -480,18 +505,17 @@ async def mark_stale(
             figure.stale = True
             session.add(figure)
             session.add(
-                CapacityChange(
-                    at=now,
-                    region=facility.region,
-                    facility_id=facility.id,
+                _change(
+                    facility,
                     seq=seq,
                     version=version,
+                    now=now,
                     kind=ChangeKind.stale,
+                    actor="system:scheduler",
                     category=figure.category,
                     available=figure.available,
                     staffed=figure.staffed,
                     status=Status.unknown,
-                    actor="system:scheduler",
                 )
             )
         return await _finish(
@@ -501,10 +525,11 @@ async def mark_stale(
             settings=settings,
             facility=facility,
             seq=seq,
+            version=version,
             now=now,
             actor="system:scheduler",
             action="capacity.stale",
-            detail={"seq": seq, "version": version, "categories": [f.category for f in due]},
+            detail={"categories": [f.category for f in due]},
         )
 
 

@@ -335,9 +335,11 @@ class SQL:
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
     def read_time(self, value: Any) -> Any:
-        if value is None or isinstance(value, datetime):
-            return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite's text
+            value = datetime.fromisoformat(value)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def json(self, value: Any) -> Any:
         return orjson.dumps(value).decode() if self.sqlite else Jsonb(value)

@@ -70,10 +70,8 @@ class Connection:
         seq, data = item
         if self.live and data is not None and self.frames is not None and self.frames.writable():
             # ``live``: the writer is idle with an empty buffer, so this keeps the order.
-            if seq == CONTROL or seq > self.seq:
+            if self._fresh(seq):
                 self.frames.write(data)
-                if seq != CONTROL:
-                    self.seq = seq
                 self.last_sent = self.hub.now
             return True
         self.live = False
@@ -86,6 +84,16 @@ class Connection:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         return not self.overflowed
+
+    def _fresh(self, seq: int) -> bool:
+        """Whether the item at ``seq`` is new to this client (CONTROL ones always are); a new
+        change's seq becomes the client's position (a snapshot then sets its own)."""
+        if seq == CONTROL:
+            return True
+        if seq <= self.seq:
+            return False  # the snapshot or replay already covered it
+        self.seq = seq
+        return True
 
     def push_batch(self, items: list[Item], blob: bytes | None) -> bool:
         """Several changes in seq order: one write of ``blob`` when live and none is a repeat."""
@@ -146,17 +154,14 @@ class Connection:
         chunks: list[bytes] = []
         while buffer:
             seq, data = buffer.popleft()
-            if data is None:  # resync: a reset at ``seq``, or (CONTROL) Redis went back
-                if seq == CONTROL or seq > self.seq:
-                    if chunks:
-                        frames.write(b"".join(chunks))
-                        chunks.clear()
-                    await self._send_snapshot()
+            if not self._fresh(seq):
                 continue
-            if seq != CONTROL:
-                if seq <= self.seq:
-                    continue  # the snapshot or replay already covered it
-                self.seq = seq
+            if data is None:  # resync: a reset at ``seq``, or (CONTROL) Redis went back
+                if chunks:
+                    frames.write(b"".join(chunks))
+                    chunks.clear()
+                await self._send_snapshot()
+                continue
             chunks.append(data)
         if chunks:
             frames.write(b"".join(chunks))
@@ -166,14 +171,11 @@ class Connection:
     async def _send_next(self) -> None:
         """ASGI fallback (another server than ours): one ``send`` per message."""
         seq, data = self.buffer.popleft()
-        if data is None:
-            if seq == CONTROL or seq > self.seq:
-                await self._send_snapshot()
+        if not self._fresh(seq):
             return
-        if seq != CONTROL:
-            if seq <= self.seq:
-                return
-            self.seq = seq
+        if data is None:
+            await self._send_snapshot()
+            return
         await self.websocket.send({"type": "websocket.send", "text": payload_text(data)})
         self.last_sent = asyncio.get_running_loop().time()
 

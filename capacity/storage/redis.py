@@ -129,15 +129,23 @@ class EmbeddedValkey:
         key), since the embedded server's port is chosen at start.
         """
         probe = cls(data_dir, port=0)
+        if probe._running_pid() is None:
+            return None
         try:
-            pid = int(probe.pidfile.read_text().strip())
-            if b"valkey" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return None
             conf = (probe.data_dir / "valkey.conf").read_text().splitlines()
             probe.port = next(int(line.split()[1]) for line in conf if line.startswith("port "))
         except (OSError, ValueError, StopIteration):
             return None
         return probe.url if probe._pings() else None
+
+    def _running_pid(self) -> int | None:
+        """The pid in the data dir's pidfile, if that process is alive and a Valkey server."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return None
+        return pid if b"valkey" in cmdline else None
 
     def _pings(self) -> bool:
         try:
@@ -148,12 +156,8 @@ class EmbeddedValkey:
             return False
 
     def _stop_leftover(self) -> None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, ValueError):
-            return
-        if b"valkey" in cmdline:
+        pid = self._running_pid()
+        if pid is not None:
             log.warning("stopping a Valkey left over from an earlier run (pid %s)", pid)
             os.kill(pid, signal.SIGTERM)
             for _ in range(100):

@@ -40,13 +40,8 @@ def two_servers(
         )
         for name in "ab"
     ]
-    for server in pair:
-        server.launch()
-    try:
-        yield pair[0].wait(), pair[1].wait()
-    finally:
-        for server in pair:
-            server.stop()
+    with servers.running(pair) as (a, b):
+        yield a, b
 
 
 @pytest.fixture

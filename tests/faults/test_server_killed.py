@@ -22,6 +22,7 @@ from capacity.storage.redis import EmbeddedValkey
 from tests.conftest import Databases
 from tests.faults.support import ERASMUS, IKAZIA, MAASSTAD, REGION, Server, flush, token
 from tests.realtime.support import connect, figures
+from tests.servers import running
 
 CLIENTS_PER_SERVER = 3
 
@@ -84,13 +85,8 @@ def two_servers(
     flush(valkey.url)
     url = databases.fresh()
     pair = [Server(database_url=url, redis_url=valkey.url, data_dir=tmp_path / n) for n in "ab"]
-    for server in pair:
-        server.launch()
-    try:
-        yield pair[0].wait(), pair[1].wait()
-    finally:
-        for server in pair:
-            server.stop()
+    with running(pair) as (a, b):
+        yield a, b
 
 
 async def _write(server: Server, admin: str, facility: str, stop: asyncio.Event) -> int:

@@ -24,6 +24,7 @@ from tests.realtime.support import (
     put_figures,
     token,
 )
+from tests.servers import running
 
 
 async def _rest_picture(server: Server, bearer: str) -> dict:  # type: ignore[type-arg]
@@ -47,13 +48,8 @@ def two_servers(
     pair = [Server(database_url=url, redis_url=valkey.url, data_dir=tmp_path / n) for n in "ab"]
     # The second runs uvicorn's own websocket protocol: the live stream's ASGI fallback.
     pair[1].ws = "websockets-sansio"
-    for server in pair:
-        server.launch()
-    try:
-        yield pair[0].wait(STARTUP), pair[1].wait(STARTUP)
-    finally:
-        for server in pair:
-            server.stop()
+    with running(pair, STARTUP) as (a, b):
+        yield a, b
 
 
 async def test_a_change_accepted_by_one_process_reaches_clients_of_the_other(

@@ -7,12 +7,10 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
 
-from capacity.refusals.models import Refusal
 from tests.auth.test_access import new_key
 from tests.conftest import ERASMUS
-from tests.refusals.test_recording import IKAZIA, now_iso, refusal
+from tests.refusals.test_recording import IKAZIA, backdate, now_iso, refusal
 
 
 async def mine(client, headers, **params):  # type: ignore[no-untyped-def]
@@ -45,15 +43,7 @@ async def test_midwife_lists_her_own_refusals_newest_first(client, login):
 async def test_days_limits_the_list_by_call_time(client, login, app):
     midwife = await login("midwife")
     created = (await client.post("/api/v1/refusals", json=refusal(), headers=midwife)).json()
-    async with app.state.db.session() as session:
-        await session.exec(
-            update(Refusal)
-            .where(Refusal.id == created["id"])
-            .values(  # type: ignore[arg-type]
-                occurred_at=datetime.now(UTC) - timedelta(days=10)
-            )
-        )
-        await session.commit()
+    await backdate(app, created["id"], occurred_at=datetime.now(UTC) - timedelta(days=10))
     assert await mine(client, midwife) == []
     assert [i["id"] for i in await mine(client, midwife, days=11)] == [created["id"]]
 

@@ -35,6 +35,13 @@ def refusal(**changes):  # type: ignore[no-untyped-def]
     return body
 
 
+async def backdate(app, refusal_id: int, **times: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Move a stored record's times back, as the API never lets anyone do."""
+    async with app.state.db.session() as session:
+        await session.exec(update(Refusal).where(Refusal.id == refusal_id).values(**times))  # type: ignore[arg-type]
+        await session.commit()
+
+
 async def set_figures(client, login, available, staffed=4):  # type: ignore[no-untyped-def]
     response = await client.put(
         f"/api/v1/facilities/{ERASMUS}/capacity",
@@ -223,15 +230,7 @@ async def test_another_account_cannot_set_the_outcome(client, login):
 async def test_outcome_after_24_hours_is_refused(client, login, app):
     midwife = await login("midwife")
     created = (await client.post("/api/v1/refusals", json=refusal(), headers=midwife)).json()
-    async with app.state.db.session() as session:
-        await session.exec(
-            update(Refusal)
-            .where(Refusal.id == created["id"])
-            .values(  # type: ignore[arg-type]
-                recorded_at=datetime.now(UTC) - timedelta(hours=25)
-            )
-        )
-        await session.commit()
+    await backdate(app, created["id"], recorded_at=datetime.now(UTC) - timedelta(hours=25))
     response = await client.patch(
         f"/api/v1/refusals/{created['id']}", json={"outcome": "home_birth"}, headers=midwife
     )

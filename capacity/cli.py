@@ -13,6 +13,7 @@ import typer
 from capacity import setup
 from capacity.auth import service as auth
 from capacity.auth.models import Role, UserCreate
+from capacity.errors import InputError, NotFound
 from capacity.observability import logs
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -108,7 +109,7 @@ def users_add(
 
     try:
         user = _with_db(work)
-    except auth.InputError as exc:
+    except InputError as exc:
         typer.echo(f"error: {exc.field}: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"added {user.username} ({user.role.value})")
@@ -195,7 +196,7 @@ def facilities_update(
         async with _live_store() as store, db.write_session() as session:
             facility = await facilities.get_facility(session=session, facility_id=facility_id)
             if facility is None:
-                raise LookupError(f"unknown facility {facility_id!r}")
+                raise NotFound(f"unknown facility {facility_id!r}")
             await facilities.update_facility(
                 session=session, facility=facility, facility_in=facility_in, actor="cli"
             )
@@ -226,10 +227,10 @@ def _run_checked(work: Callable[[Database], Awaitable[T]]) -> T:
 
     try:
         return _with_db(work)
-    except auth.InputError as exc:
+    except InputError as exc:
         typer.echo(f"error: {exc.field}: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    except LookupError as exc:
+    except NotFound as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(2) from exc
     except REDIS_DOWN as exc:
@@ -287,7 +288,7 @@ def keys_create(
 
     try:
         created = _with_db(work)
-    except LookupError as exc:
+    except NotFound as exc:
         typer.echo(f"error: facility: {exc.args[0]}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"key id {created.id} for {facility} (store it now, it is not shown again):")
@@ -309,11 +310,11 @@ def keys_rotate(
             query = select(ApiKey.id).where(ApiKey.facility_id == facility)
             live = list((await session.exec(query.where(ApiKey.revoked_at == None))).all())  # noqa: E711
             if key_id is None and len(live) != 1:
-                raise auth.InputError("key_id", f"{facility} has {len(live)} live keys: {live}")
+                raise InputError("key_id", f"{facility} has {len(live)} live keys: {live}")
             chosen: int | None = key_id if key_id is not None else live[0]
             assert chosen is not None
             if chosen not in live:
-                raise LookupError(f"no live key {chosen} of {facility}")
+                raise NotFound(f"no live key {chosen} of {facility}")
             created = await auth.rotate_api_key(session=session, key_id=chosen, actor="cli")
             await session.commit()
         await _announce_revocation()
@@ -403,7 +404,7 @@ def report(
 
     try:
         made = _with_db(work)
-    except (auth.InputError, LookupError) as exc:
+    except (InputError, NotFound) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     total = made.content["summary"]["total"]

@@ -28,8 +28,9 @@ from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
-from capacity.availability.service import Unavailable, load_all
+from capacity.availability.service import load_all
 from capacity.availability.store import CapacityStore
+from capacity.errors import Unavailable
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS

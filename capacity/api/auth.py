@@ -12,7 +12,8 @@ from capacity.api.deps import DbDep, SettingsDep
 from capacity.audit import service as audit
 from capacity.auth.models import Token
 from capacity.auth.ratelimit import LoginLimiter
-from capacity.auth.service import AuthError, authenticate, create_token
+from capacity.auth.service import authenticate, create_token
+from capacity.errors import AuthError
 from capacity.observability.metrics import LOGIN_LOCKOUTS
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -21,6 +21,7 @@ from capacity.api.responses import ERRORS, JSONBytes
 from capacity.auth.service import may_write_facility
 from capacity.availability import service
 from capacity.availability.models import CapacityUpdate, FacilityCapacity, RegionCapacity, StopIn
+from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
@@ -51,9 +52,9 @@ async def region_capacity(
 
 async def _check_write(principal: PrincipalDep, session: SessionDep, facility_id: str) -> None:
     if await facilities.get_facility(session=session, facility_id=facility_id) is None:
-        raise LookupError(f"unknown facility {facility_id!r}")
+        raise NotFound(f"unknown facility {facility_id!r}")
     if not may_write_facility(principal, facility_id):
-        raise PermissionError(f"you may not change the figures of {facility_id!r}")
+        raise Forbidden(f"you may not change the figures of {facility_id!r}")
 
 
 def _inline_schema(model: type[SQLModel]) -> dict[str, Any]:
@@ -105,7 +106,7 @@ async def put_capacity(facility_id: str, request: Request, principal: PrincipalD
     # answers 404 for an unknown facility inside its own transaction.
     update_in = await _capacity_update(request)
     if not may_write_facility(principal, facility_id):
-        raise PermissionError(f"you may not change the figures of {facility_id!r}")
+        raise Forbidden(f"you may not change the figures of {facility_id!r}")
     state = request.app.state
     entry = await service.update_capacity(
         db=state.db,

@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.auth.access import AccessCache
 from capacity.auth.models import Principal, Role
-from capacity.auth.service import AuthError, may_read_region
+from capacity.auth.service import may_read_region
 from capacity.availability.store import CapacityStore
+from capacity.errors import AuthError, Forbidden, NotFound
 from capacity.facilities import service as facilities
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -89,7 +90,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise PermissionError(f"this needs the role {' or '.join(r.value for r in roles)}")
+            raise Forbidden(f"this needs the role {' or '.join(r.value for r in roles)}")
         return principal
 
     return Depends(check)
@@ -101,6 +102,6 @@ AdminDep = Annotated[Principal, require(Role.admin)]
 async def check_region_readable(session: AsyncSession, principal: Principal, region: str) -> None:
     """404 for an unknown region, 403 when the caller may not read it (one rule for all)."""
     if await facilities.get_region(session=session, region_id=region) is None:
-        raise LookupError(f"unknown region {region!r}")
+        raise NotFound(f"unknown region {region!r}")
     if not may_read_region(principal, region):
-        raise PermissionError(f"no access to region {region!r}")
+        raise Forbidden(f"no access to region {region!r}")

@@ -13,8 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from capacity.auth.service import AuthError, InputError
-from capacity.availability.service import Unavailable
+from capacity.errors import AuthError, Conflict, Forbidden, InputError, NotFound, Unavailable
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -94,8 +93,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
-    app.add_exception_handler(PermissionError, _plain(403))
-    app.add_exception_handler(LookupError, _plain(404))
+    app.add_exception_handler(Forbidden, _plain(403))
+    app.add_exception_handler(NotFound, _plain(404))
+    app.add_exception_handler(Conflict, _plain(409))
     app.add_exception_handler(Unavailable, _plain(503))
     app.add_exception_handler(SQLAlchemyError, _database)
     for exc_type in REDIS_DOWN:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from capacity.api.deps import AdminDep, DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
 from capacity.api.responses import ERRORS
 from capacity.availability import service as availability
+from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service
 from capacity.facilities.models import (
     FacilityCreate,
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["facilities"], responses=ERRORS)
 
 def _no_keys(principal: PrincipalDep) -> None:
     if principal.is_key:
-        raise PermissionError("an API key may only change its facility's capacity and stops")
+        raise Forbidden("an API key may only change its facility's capacity and stops")
 
 
 @router.get("/regions", response_model=list[RegionPublic])
@@ -39,7 +40,7 @@ async def list_facilities(
     """Facilities with obstetrics, NICU centres and birth centres."""
     _no_keys(principal)
     if region is not None and await service.get_region(session=session, region_id=region) is None:
-        raise LookupError(f"unknown region {region!r}")
+        raise NotFound(f"unknown region {region!r}")
     return [
         service.to_public(f) for f in await service.list_facilities(session=session, region=region)
     ]
@@ -53,7 +54,7 @@ async def get_facility(
     _no_keys(principal)
     facility = await service.get_facility(session=session, facility_id=facility_id)
     if facility is None:
-        raise LookupError(f"unknown facility {facility_id!r}")
+        raise NotFound(f"unknown facility {facility_id!r}")
     return service.to_public(facility)
 
 
@@ -86,7 +87,7 @@ async def update_facility(
     async with db.write_session() as session:
         facility = await service.get_facility(session=session, facility_id=facility_id)
         if facility is None:
-            raise LookupError(f"unknown facility {facility_id!r}")
+            raise NotFound(f"unknown facility {facility_id!r}")
         await service.update_facility(
             session=session, facility=facility, facility_in=facility_in, actor=admin.actor
         )

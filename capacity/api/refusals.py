@@ -20,6 +20,7 @@ from capacity.api.responses import ERRORS
 from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
 from capacity.availability import service as availability
+from capacity.errors import NotFound
 from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
@@ -258,7 +259,7 @@ async def get_report(
     """One report: its figures (null = suppressed, under 5) as JSON, CSV, XLSX or an HTML page."""
     report = await session.get(RefusalReport, report_id)
     if report is None:
-        raise LookupError(f"unknown report {report_id}")
+        raise NotFound(f"unknown report {report_id}")
     await check_region_readable(session, principal, report.region)
     await _audit_export(
         db,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from capacity.audit.models import AuditEvent
-from capacity.auth.service import InputError
+from capacity.errors import InputError
 from capacity.reporting.exports import CHUNK, csv_stream
 from capacity.storage.db import Database
 

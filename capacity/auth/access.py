@@ -19,7 +19,8 @@ import redis.asyncio as aioredis
 from sqlmodel import select
 
 from capacity.auth.models import ApiKey, Principal, User
-from capacity.auth.service import KEY_PREFIX, AuthError, decode_token, hash_key
+from capacity.auth.service import KEY_PREFIX, decode_token, hash_key
+from capacity.errors import AuthError
 from capacity.storage import keys
 from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN

@@ -14,23 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
 from capacity.auth.models import ApiKey, ApiKeyCreated, Principal, Role, User, UserCreate
+from capacity.errors import AuthError, InputError, NotFound
 from capacity.facilities.models import Facility, Region
 
 ALGORITHM = "HS256"
 KEY_PREFIX = "cap_"
-
-
-class AuthError(Exception):
-    """Credentials missing, wrong, expired or revoked (401)."""
-
-
-class InputError(ValueError):
-    """A request names something that does not fit (422); ``field`` says which."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +119,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """A new key for a facility; the plain key is returned once, only its hash is kept."""
     if await session.get(Facility, facility_id) is None:
-        raise LookupError(f"unknown facility {facility_id!r}")
+        raise NotFound(f"unknown facility {facility_id!r}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         facility_id=facility_id,
@@ -158,7 +146,7 @@ async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
     """Revoke a key at once; revoking twice changes nothing."""
     row = await session.get(ApiKey, key_id)
     if row is None:
-        raise LookupError(f"unknown API key {key_id}")
+        raise NotFound(f"unknown API key {key_id}")
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.add(row)
@@ -179,7 +167,7 @@ async def set_user_active(
     """Deactivate (or reactivate) an account; the caller announces it after the commit."""
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None:
-        raise LookupError(f"unknown user {username!r}")
+        raise NotFound(f"unknown user {username!r}")
     if user.active != active:
         user.active = active
         session.add(user)
@@ -202,7 +190,7 @@ async def rotate_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
     """
     old = await session.get(ApiKey, key_id)
     if old is None:
-        raise LookupError(f"unknown API key {key_id}")
+        raise NotFound(f"unknown API key {key_id}")
     if old.revoked_at is not None:
         raise InputError("key_id", f"API key {key_id} is revoked; create a new key instead")
     created = await create_api_key(

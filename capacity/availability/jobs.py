@@ -18,6 +18,7 @@ from sqlmodel import select
 from capacity.availability import rules, service
 from capacity.availability.models import CapacityFigure
 from capacity.availability.store import CapacityStore
+from capacity.errors import Unavailable
 from capacity.facilities.models import Facility, Region
 from capacity.reporting import jobs as reporting_jobs
 from capacity.settings import Settings
@@ -102,7 +103,7 @@ async def run_locked(
             if not held:
                 return None
             result = await expire_due(db=db, store=store, settings=settings)
-    except (SQLAlchemyError, service.Unavailable, *REDIS_DOWN) as exc:
+    except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
         log.warning("expiry run skipped: %s", exc)
         return None
     if result.stale or result.stops_ended:

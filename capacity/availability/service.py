@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.service import InputError, shown_actor
+from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import (
     CapacityChange,
@@ -36,6 +36,7 @@ from capacity.availability.models import (
 )
 from capacity.availability.store import CapacityStore
 from capacity.availability.writer import FigureWriter
+from capacity.errors import InputError, NotFound, Unavailable
 from capacity.facilities.models import Facility, Region
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -44,10 +45,6 @@ from capacity.storage.redis import REDIS_DOWN
 log = logging.getLogger(__name__)
 
 MAX_STOP_DAYS = 31
-
-
-class Unavailable(Exception):
-    """A part the service needs (database or Redis) is down; the change was not accepted (503)."""
 
 
 def utcnow() -> datetime:
@@ -186,7 +183,7 @@ async def rebuild_region(
     """
     region = await session.get(Region, region_id)
     if region is None:
-        raise LookupError(region_id)
+        raise NotFound(region_id)
     sql_seq = (await session.exec(select(Region.seq).where(Region.id == region_id))).one()
     seq = max(sql_seq, redis_seq) + 1
     await session.exec(update(Region).where(col(Region.id) == region_id).values(seq=seq))
@@ -345,7 +342,7 @@ def _change(
 async def _facility_for_write(session: AsyncSession, facility_id: str) -> Facility:
     facility = await session.get(Facility, facility_id)
     if facility is None or not facility.active:
-        raise LookupError(f"unknown facility {facility_id!r}")
+        raise NotFound(f"unknown facility {facility_id!r}")
     return facility
 
 
@@ -609,7 +606,7 @@ async def facility_entry(
     for entry in picture["facilities"]:
         if entry["facility_id"] == facility.id:
             return dict(entry)
-    raise LookupError(facility.id)
+    raise NotFound(facility.id)
 
 
 async def due_for_expiry(

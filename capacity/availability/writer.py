@@ -23,10 +23,11 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from capacity.auth.service import InputError, shown_actor
+from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status
 from capacity.availability.store import CapacityStore
+from capacity.errors import InputError, NotFound, Unavailable
 from capacity.settings import Settings
 from capacity.storage.db import Database, sqlite_pragmas
 from capacity.storage.redis import REDIS_DOWN
@@ -104,7 +105,7 @@ class FigureWriter:
                         pending.future.set_exception(exc)
 
     async def _write(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
-        from capacity.availability.service import Unavailable, repair_region
+        from capacity.availability.service import repair_region
 
         async with self.db.write_lock():
             conn: Connection = await loop.run_in_executor(self.thread, self.engine.connect)
@@ -167,7 +168,7 @@ class FigureWriter:
             staged = _Staged(pending)
             try:
                 self._stage_one(cur, staged, facilities.get(pending.facility_id))
-            except (InputError, LookupError) as exc:
+            except (InputError, NotFound) as exc:
                 staged.error = exc
             out.append(staged)
         cur.close()
@@ -178,7 +179,7 @@ class FigureWriter:
 
         p, sql = staged.pending, self.sql
         if fac is None or not fac[3]:
-            raise LookupError(f"unknown facility {p.facility_id!r}")
+            raise NotFound(f"unknown facility {p.facility_id!r}")
         region = fac[1]
         offered = set(fac[2] if isinstance(fac[2], list) else orjson.loads(fac[2]))
         for category, figure in p.update_in.categories.items():

@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.service import InputError
+from capacity.errors import InputError
 from capacity.facilities.models import (
     ID_PATTERN,
     Facility,

@@ -15,8 +15,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from capacity.availability.service import Unavailable, region_capacity
+from capacity.availability.service import region_capacity
 from capacity.availability.store import CapacityStore
+from capacity.errors import Unavailable
 from capacity.observability.metrics import WS_CLIENTS
 from capacity.realtime import messages
 from capacity.realtime.hub import Hub

@@ -11,7 +11,8 @@ from sqlmodel import select
 from starlette.websockets import WebSocketState
 
 from capacity.api.deps import access_cache
-from capacity.auth.service import AuthError, may_read_region
+from capacity.auth.service import may_read_region
+from capacity.errors import AuthError
 from capacity.facilities.models import Region
 from capacity.observability.metrics import WS_CLOSED
 from capacity.realtime import messages

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.service import InputError
 from capacity.availability.models import Status
+from capacity.errors import Forbidden, InputError, NotFound
 from capacity.facilities.models import Facility
 from capacity.refusals.models import (
     Outcome,
@@ -132,11 +132,11 @@ async def set_outcome(
     now = now or datetime.now(UTC)
     refusal = await session.get(Refusal, refusal_id)
     if refusal is None:
-        raise LookupError(f"unknown refusal {refusal_id}")
+        raise NotFound(f"unknown refusal {refusal_id}")
     if refusal.recorded_by != account_id:
-        raise PermissionError("only the midwife who recorded this refusal may amend it")
+        raise Forbidden("only the midwife who recorded this refusal may amend it")
     if now - refusal.recorded_at > AMEND_WINDOW:
-        raise PermissionError("a refusal may be amended within 24 hours of recording only")
+        raise Forbidden("a refusal may be amended within 24 hours of recording only")
     outside: bool | None = update_in.outcome is Outcome.placed_outside_region or None
     if update_in.placed_facility_id is not None:
         placed = await _facility(session, update_in.placed_facility_id, "placed_facility_id")

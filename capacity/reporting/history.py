@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.availability import rules
 from capacity.availability.models import CapacityChange, ChangeKind, Status
+from capacity.errors import NotFound
 from capacity.facilities.models import Facility, Region
 from capacity.refusals.service import LOCAL
 from capacity.reporting.service import check_range
@@ -162,7 +163,7 @@ async def capacity_over_time(
     check_range(start, end)
     region_row = await session.get(Region, region)
     if region_row is None:
-        raise LookupError(f"unknown region {region!r}")
+        raise NotFound(f"unknown region {region!r}")
     thresholds = rules.thresholds(region_row, settings)
     query = select(Facility).where(col(Facility.region) == region)
     facilities = (await session.exec(query)).all()  # type: ignore[call-overload]

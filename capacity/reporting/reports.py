@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.service import InputError
+from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Region
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
@@ -89,7 +89,7 @@ async def build(
     """The report's content: the month's statistics (suppressed) and capacity hours."""
     start, end = month_range(month)
     if await session.get(Region, region) is None:
-        raise LookupError(f"unknown region {region!r}")
+        raise NotFound(f"unknown region {region!r}")
     base = await refusal_stats(session=session, region=region, start=start, end=end)
     summary = {
         k: base[k] for k in ("total", "shown_available", "searches", "accepted", "refusal_rate")

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, literal_column, null, select, text, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from capacity.auth.service import InputError
+from capacity.errors import InputError
 from capacity.refusals.models import Decision, Outcome, Refusal
 from capacity.reporting.models import RefusalDaily
 

@@ -92,7 +92,7 @@ def users_add(
     """Add an account."""
 
     async def work(db: Database) -> Any:
-        async with db.session() as session:
+        async with db.write_session() as session:
             user = await auth.create_user(
                 session=session,
                 actor="cli",
@@ -279,7 +279,7 @@ def keys_create(
     """Create an API key for a facility's system; the key is printed once and never again."""
 
     async def work(db: Database) -> Any:
-        async with db.session() as session:
+        async with db.write_session() as session:
             created = await auth.create_api_key(
                 session=session, facility_id=facility, actor="cli", label=label
             )
@@ -306,7 +306,7 @@ def keys_rotate(
     from capacity.auth.models import ApiKey
 
     async def work(db: Database) -> Any:
-        async with db.session() as session:
+        async with db.write_session() as session:
             query = select(ApiKey.id).where(ApiKey.facility_id == facility)
             live = list((await session.exec(query.where(ApiKey.revoked_at == None))).all())  # noqa: E711
             if key_id is None and len(live) != 1:
@@ -346,7 +346,7 @@ def audit_export(
         raise typer.Exit(2) from exc
 
     async def work(db: Database) -> int:
-        async with db.session() as session:
+        async with db.write_session() as session:
             audit_service.record(
                 session=session,
                 actor="cli",
@@ -376,7 +376,7 @@ def keys_revoke(key_id: int) -> None:
     """Revoke an API key at once."""
 
     async def work(db: Database) -> Any:
-        async with db.session() as session:
+        async with db.write_session() as session:
             key = await auth.revoke_api_key(session=session, key_id=key_id, actor="cli")
             await session.commit()
         await _announce_revocation()

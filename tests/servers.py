@@ -104,10 +104,10 @@ class Server(Child):
             "warning",
         ]
 
-    def start(self, timeout: float = 30.0) -> Self:
+    def start(self, timeout: float = 90.0) -> Self:
         return self.launch().wait(timeout)
 
-    def wait(self, timeout: float = 30.0) -> Self:
+    def wait(self, timeout: float = 90.0) -> Self:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -126,7 +126,7 @@ S = TypeVar("S", bound=Server)
 
 
 @contextmanager
-def running(pair: list[S], timeout: float = 30.0) -> Iterator[list[S]]:
+def running(pair: list[S], timeout: float = 90.0) -> Iterator[list[S]]:
     """Start the servers side by side (all launched, then each waited for); stopped after."""
     for server in pair:
         server.launch()

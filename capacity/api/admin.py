@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 from sqlmodel import col, select
 
-from capacity.api.deps import AdminDep, DbDep, SessionDep, get_access
+from capacity.api.deps import AdminDep, DbDep, SessionDep, UnitOfWorkDep, get_access
 from capacity.api.responses import ERRORS
 from capacity.audit import export as audit_export
 from capacity.audit import service as audit
@@ -26,6 +27,7 @@ from capacity.auth.models import (
     UserPublic,
     UserUpdate,
 )
+from capacity.reporting.service import FIRST_DAY, LAST_DAY
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERRORS)
 
@@ -37,42 +39,35 @@ async def list_users(admin: AdminDep, session: SessionDep) -> list[User]:
 
 
 @router.post("/users", response_model=UserPublic, status_code=201)
-async def create_user(user_in: UserCreate, admin: AdminDep, db: DbDep) -> User:
+async def create_user(user_in: UserCreate, admin: AdminDep, uow: UnitOfWorkDep) -> User:
     """Add an account; staff are bound to a facility, analysts to a region or to all."""
-    async with db.session() as session:
-        user = await service.create_user(session=session, user_in=user_in, actor=admin.actor)
-        await session.commit()
-    return user
+    return await service.create_user(session=uow.session, user_in=user_in, actor=admin.actor)
 
 
 @router.patch("/users/{username}", response_model=UserPublic)
 async def update_user(
-    username: str, user_in: UserUpdate, admin: AdminDep, db: DbDep, request: Request
+    username: str, user_in: UserUpdate, admin: AdminDep, uow: UnitOfWorkDep, request: Request
 ) -> User:
     """Deactivate or reactivate an account; a deactivated one loses access at once."""
-    async with db.session() as session:
-        user = await service.set_user_active(
-            session=session, username=username, active=user_in.active, actor=admin.actor
-        )
-        await session.commit()
+    user = await service.set_user_active(
+        session=uow.session, username=username, active=user_in.active, actor=admin.actor
+    )
+    await uow.commit_now()
     await announce_revocation(get_access(request).redis)
     return user
 
 
 @router.post("/facilities/{facility_id}/keys", response_model=ApiKeyCreated, status_code=201)
 async def create_key(
-    facility_id: str, admin: AdminDep, db: DbDep, key_in: ApiKeyCreate | None = None
+    facility_id: str, admin: AdminDep, uow: UnitOfWorkDep, key_in: ApiKeyCreate | None = None
 ) -> ApiKeyCreated:
     """A new API key for a facility's system; the key is in this answer only."""
-    async with db.session() as session:
-        created = await service.create_api_key(
-            session=session,
-            facility_id=facility_id,
-            actor=admin.actor,
-            label=key_in.label if key_in else None,
-        )
-        await session.commit()
-    return created
+    return await service.create_api_key(
+        session=uow.session,
+        facility_id=facility_id,
+        actor=admin.actor,
+        label=key_in.label if key_in else None,
+    )
 
 
 @router.get("/keys", response_model=list[ApiKeyPublic])
@@ -87,22 +82,22 @@ async def list_keys(
 
 
 @router.delete("/keys/{key_id}", response_model=ApiKeyPublic)
-async def revoke_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) -> ApiKey:
+async def revoke_key(key_id: int, admin: AdminDep, uow: UnitOfWorkDep, request: Request) -> ApiKey:
     """Revoke a key at once."""
-    async with db.session() as session:
-        key = await service.revoke_api_key(session=session, key_id=key_id, actor=admin.actor)
-        await session.commit()
+    key = await service.revoke_api_key(session=uow.session, key_id=key_id, actor=admin.actor)
+    await uow.commit_now()
     await announce_revocation(get_access(request).redis)
     return key
 
 
 @router.post("/keys/{key_id}/rotate", response_model=ApiKeyCreated, status_code=201)
-async def rotate_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) -> ApiKeyCreated:
+async def rotate_key(
+    key_id: int, admin: AdminDep, uow: UnitOfWorkDep, request: Request
+) -> ApiKeyCreated:
     """A new key for the same facility; the old key stops at once. The new key is in this
     answer only."""
-    async with db.session() as session:
-        created = await service.rotate_api_key(session=session, key_id=key_id, actor=admin.actor)
-        await session.commit()
+    created = await service.rotate_api_key(session=uow.session, key_id=key_id, actor=admin.actor)
+    await uow.commit_now()
     await announce_revocation(get_access(request).redis)
     return created
 
@@ -111,7 +106,9 @@ async def rotate_key(key_id: int, admin: AdminDep, db: DbDep, request: Request) 
 async def list_audit(
     admin: AdminDep,
     session: SessionDep,
-    since: datetime | None = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="ISO 8601 with an offset, e.g. ...T10:00:00Z")
+    ] = None,
     actor: str | None = Query(None, max_length=80),
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[AuditEvent]:
@@ -132,22 +129,26 @@ async def list_audit(
 async def export_audit(
     admin: AdminDep,
     db: DbDep,
-    start: Annotated[date, Query(alias="from", description="first day (UTC)")],
-    end: Annotated[date | None, Query(alias="to", description="last day, inclusive")] = None,
+    start: Annotated[
+        date, Query(alias="from", description="first day (UTC)", ge=FIRST_DAY, le=LAST_DAY)
+    ],
+    end: Annotated[
+        date | None,
+        Query(alias="to", description="last day, inclusive", ge=FIRST_DAY, le=LAST_DAY),
+    ] = None,
     format: Literal["csv"] = "csv",
 ) -> StreamingResponse:
     """The audit trail of a period as CSV (oldest first); the export is itself audited."""
     end = end or datetime.now(UTC).date()
     body = audit_export.csv_export(db=db, start=start, end=end)  # 422 for a bad period
-    async with db.session() as session:
+    async with db.unit_of_work() as uow:
         audit.record(
-            session=session,
+            session=uow.session,
             actor=admin.actor,
             action="audit.export",
             entity="audit",
             detail={"from": start.isoformat(), "to": end.isoformat(), "format": format},
         )
-        await session.commit()
     name = f"audit-{start.isoformat()}-{end.isoformat()}.csv"
     return StreamingResponse(
         body,

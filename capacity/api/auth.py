@@ -42,20 +42,22 @@ async def token(
         raise HTTPException(
             429, detail=blocked.message, headers={"Retry-After": str(blocked.retry_after)}
         )
+    # The password is checked in a read transaction; only the audit rows take the write lock.
     async with db.session() as session:
         user = await authenticate(session=session, username=form.username, password=form.password)
+    locked = [] if user else await limiter.failed(username=form.username, address=address)
+    async with db.unit_of_work() as uow:
         audit.record(
-            session=session,
+            session=uow.session,
             actor=f"user:{form.username[:60]}",
             action="login.ok" if user else "login.failed",
             entity="user",
             entity_id=form.username[:80],
             detail={"address": address},
         )
-        locked = [] if user else await limiter.failed(username=form.username, address=address)
         for scope in locked:
             audit.record(
-                session=session,
+                session=uow.session,
                 actor="system:login-limit",
                 action="login.locked",
                 entity="user" if scope == "account" else "address",
@@ -66,7 +68,6 @@ async def token(
                     "window_seconds": settings.login_window_seconds,
                 },
             )
-        await session.commit()
     if user is None:
         raise AuthError("wrong username or password")
     await limiter.succeeded(username=form.username)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.api.deps import (
     DbDep,
@@ -15,6 +16,7 @@ from capacity.api.deps import (
     SessionDep,
     SettingsDep,
     StoreDep,
+    UnitOfWorkDep,
     check_region_readable,
 )
 from capacity.api.responses import ERRORS, JSONBytes
@@ -50,11 +52,12 @@ async def region_capacity(
     return JSONBytes(picture)
 
 
-async def _check_write(principal: PrincipalDep, session: SessionDep, facility_id: str) -> None:
-    if await facilities.get_facility(session=session, facility_id=facility_id) is None:
-        raise NotFound(f"unknown facility {facility_id!r}")
+async def _check_write(principal: PrincipalDep, session: AsyncSession, facility_id: str) -> None:
+    """403 for another facility whether or not it exists (as for figures); 404 for admins."""
     if not may_write_facility(principal, facility_id):
         raise Forbidden(f"you may not change the figures of {facility_id!r}")
+    if await facilities.get_facility(session=session, facility_id=facility_id) is None:
+        raise NotFound(f"unknown facility {facility_id!r}")
 
 
 def _inline_schema(model: type[SQLModel]) -> dict[str, Any]:
@@ -124,15 +127,14 @@ async def put_stop(
     facility_id: str,
     stop_in: StopIn,
     principal: PrincipalDep,
-    session: SessionDep,
-    db: DbDep,
+    uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Declare a stop (volmelding) with a reason and an optional expected end."""
-    await _check_write(principal, session, facility_id)
+    await _check_write(principal, uow.session, facility_id)
     entry = await service.declare_stop(
-        db=db,
+        uow=uow,
         store=store,
         settings=settings,
         facility_id=facility_id,
@@ -146,18 +148,18 @@ async def put_stop(
 async def delete_stop(
     facility_id: str,
     principal: PrincipalDep,
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Lift the stop; lifting when none is in force changes nothing and answers the same."""
-    await _check_write(principal, session, facility_id)
+    await _check_write(principal, uow.session, facility_id)
     entry = await service.end_stop(
-        db=db, store=store, settings=settings, facility_id=facility_id, actor=principal.actor
+        uow=uow, store=store, settings=settings, facility_id=facility_id, actor=principal.actor
     )
     if entry is None:
-        facility = await facilities.get_facility(session=session, facility_id=facility_id)
+        facility = await facilities.get_facility(session=uow.session, facility_id=facility_id)
         assert facility is not None
         entry = await service.facility_entry(
             db=db, store=store, settings=settings, facility=facility

@@ -16,7 +16,7 @@ from capacity.availability.store import CapacityStore
 from capacity.errors import AuthError, Forbidden, NotFound
 from capacity.facilities import service as facilities
 from capacity.settings import Settings
-from capacity.storage.db import Database
+from capacity.storage.db import Database, UnitOfWork
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -47,6 +47,19 @@ async def get_session(db: DbDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_unit_of_work(db: DbDep) -> AsyncIterator[UnitOfWork]:
+    """The request's one unit of work for writing (services flush, never commit).
+
+    On SQLite it holds the write lock from its first statement. Scoped to the route function,
+    so it commits before the answer is sent: a 2xx is never followed by a failed commit.
+    """
+    async with db.unit_of_work() as uow:
+        yield uow
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work, scope="function")]
 
 
 def get_access(request: Request) -> AccessCache:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from capacity.api.deps import AdminDep, DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
+from capacity.api.deps import (
+    AdminDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    UnitOfWorkDep,
+)
 from capacity.api.responses import ERRORS
 from capacity.availability import service as availability
 from capacity.errors import Forbidden, NotFound
@@ -60,17 +67,19 @@ async def get_facility(
 
 @router.post("/facilities", response_model=FacilityPublic, status_code=201)
 async def create_facility(
-    facility_in: FacilityCreate, admin: AdminDep, db: DbDep, store: StoreDep, settings: SettingsDep
+    facility_in: FacilityCreate,
+    admin: AdminDep,
+    uow: UnitOfWorkDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> FacilityPublic:
     """Add a facility (admin); it appears in its region's picture at once."""
-    async with db.write_session() as session:
-        facility = await service.create_facility(
-            session=session, facility_in=facility_in, actor=admin.actor
-        )
-        await availability.rebuild_region(
-            session=session, store=store, settings=settings, region_id=facility.region
-        )
-        await session.commit()
+    facility = await service.create_facility(
+        session=uow.session, facility_in=facility_in, actor=admin.actor
+    )
+    await availability.rebuild_in(
+        uow=uow, store=store, settings=settings, region_id=facility.region
+    )
     return service.to_public(facility)
 
 
@@ -79,21 +88,19 @@ async def update_facility(
     facility_id: str,
     facility_in: FacilityUpdate,
     admin: AdminDep,
-    db: DbDep,
+    uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
 ) -> FacilityPublic:
     """Change a facility's name, ward phone, coordinates or categories offered (admin)."""
-    async with db.write_session() as session:
-        facility = await service.get_facility(session=session, facility_id=facility_id)
-        if facility is None:
-            raise NotFound(f"unknown facility {facility_id!r}")
-        await service.update_facility(
-            session=session, facility=facility, facility_in=facility_in, actor=admin.actor
+    facility = await service.get_facility(session=uow.session, facility_id=facility_id)
+    if facility is None:
+        raise NotFound(f"unknown facility {facility_id!r}")
+    await service.update_facility(
+        session=uow.session, facility=facility, facility_in=facility_in, actor=admin.actor
+    )
+    if facility_in.categories is not None:
+        await availability.rebuild_in(
+            uow=uow, store=store, settings=settings, region_id=facility.region
         )
-        if facility_in.categories is not None:
-            await availability.rebuild_region(
-                session=session, store=store, settings=settings, region_id=facility.region
-            )
-        await session.commit()
     return service.to_public(facility)

@@ -13,6 +13,7 @@ from capacity.api.deps import (
     SessionDep,
     SettingsDep,
     StoreDep,
+    UnitOfWorkDep,
     check_region_readable,
     require,
 )
@@ -39,14 +40,31 @@ router = APIRouter(prefix="/api/v1", tags=["refusals"], responses=ERRORS)
 Recorder = Annotated[Principal, require(Role.midwife, Role.facility_staff, Role.admin)]
 Reader = Annotated[Principal, require(Role.analyst, Role.admin)]
 GroupBy = reporting.GroupBy
-FromQ = Annotated[date | None, Query(alias="from", description="First day (local date)")]
-ToQ = Annotated[date | None, Query(alias="to", description="Last day, inclusive")]
+FromQ = Annotated[
+    date | None,
+    Query(
+        alias="from",
+        description="First day (local date)",
+        ge=reporting.FIRST_DAY,
+        le=reporting.LAST_DAY,
+    ),
+]
+ToQ = Annotated[
+    date | None,
+    Query(
+        alias="to",
+        description="Last day, inclusive",
+        ge=reporting.FIRST_DAY,
+        le=reporting.LAST_DAY,
+    ),
+]
 
 
 @router.post("/refusals", status_code=201, response_model=RefusalPublic)
 async def post_refusal(
     refusal_in: RefusalCreate,
     principal: Recorder,
+    uow: UnitOfWorkDep,
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -58,22 +76,20 @@ async def post_refusal(
     ``shown_available`` and ``shown_staffed`` complete it).
     """
     now = datetime.now(UTC)
-    async with db.write_session() as session:
-        facility = await service.check_create(session=session, refusal_in=refusal_in, now=now)
-        picture = await availability.region_capacity(
-            db=db, store=store, settings=settings, region_id=facility.region, now=now
-        )
-        refusal = await service.record_refusal(
-            session=session,
-            refusal_in=refusal_in,
-            facility=facility,
-            picture=picture,
-            account_id=principal.id,
-            actor=principal.actor,
-            now=now,
-        )
-        await session.commit()
-        return public(refusal)
+    facility = await service.check_create(session=uow.session, refusal_in=refusal_in, now=now)
+    picture = await availability.region_capacity(
+        db=db, store=store, settings=settings, region_id=facility.region, now=now
+    )
+    refusal = await service.record_refusal(
+        session=uow.session,
+        refusal_in=refusal_in,
+        facility=facility,
+        picture=picture,
+        account_id=principal.id,
+        actor=principal.actor,
+        now=now,
+    )
+    return public(refusal)
 
 
 @router.get("/refusals/mine", response_model=RefusalMineList)
@@ -92,19 +108,17 @@ async def my_refusals(
 
 @router.patch("/refusals/{refusal_id:int}", response_model=RefusalPublic)
 async def patch_refusal(
-    refusal_id: int, update_in: RefusalUpdate, principal: Recorder, db: DbDep
+    refusal_id: int, update_in: RefusalUpdate, principal: Recorder, uow: UnitOfWorkDep
 ) -> Any:
     """Set the outcome; only the account that recorded it, within 24 hours."""
-    async with db.write_session() as session:
-        refusal = await service.set_outcome(
-            session=session,
-            refusal_id=refusal_id,
-            update_in=update_in,
-            account_id=principal.id,
-            actor=principal.actor,
-        )
-        await session.commit()
-        return public(refusal)
+    refusal = await service.set_outcome(
+        session=uow.session,
+        refusal_id=refusal_id,
+        update_in=update_in,
+        account_id=principal.id,
+        actor=principal.actor,
+    )
+    return public(refusal)
 
 
 # ---- statistics, capacity over time, exports and reports (analysts of the region, admins) ----

@@ -48,18 +48,21 @@ async def expire_due(
     async with db.session() as session:
         stale, ended = await service.due_for_expiry(session=session, settings=settings, now=now)
     for facility_id in ended:
-        await service.end_stop(
-            db=db,
-            store=store,
-            settings=settings,
-            facility_id=facility_id,
-            actor="system:scheduler",
-            expired=True,
-        )
+        async with db.unit_of_work() as uow:
+            await service.end_stop(
+                uow=uow,
+                store=store,
+                settings=settings,
+                facility_id=facility_id,
+                actor="system:scheduler",
+                expired=True,
+                now=now,
+            )
     for facility_id in stale:
-        await service.mark_stale(
-            db=db, store=store, settings=settings, facility_id=facility_id, now=now
-        )
+        async with db.unit_of_work() as uow:
+            await service.mark_stale(
+                uow=uow, store=store, settings=settings, facility_id=facility_id, now=now
+            )
     overdue = await record_overdue(db=db, store=store, settings=settings, now=now)
     return ExpiryResult(stale=stale, stops_ended=ended, overdue=overdue)
 

@@ -26,6 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status
+from capacity.availability.pipeline import repair_region, repairs
+from capacity.availability.state import facility_message, facility_raw, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.errors import InputError, NotFound, Unavailable
 from capacity.settings import Settings
@@ -105,8 +107,6 @@ class FigureWriter:
                         pending.future.set_exception(exc)
 
     async def _write(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
-        from capacity.availability.service import repair_region
-
         async with self.db.write_lock():
             conn: Connection = await loop.run_in_executor(self.thread, self.engine.connect)
             try:
@@ -115,7 +115,9 @@ class FigureWriter:
                 try:
                     missed = await self._apply(good)
                 except REDIS_DOWN as exc:
+                    # The scripts may have run with only their answer lost: Redis is in doubt.
                     await loop.run_in_executor(self.thread, conn.rollback)
+                    self._repair_later({s.region for s in good})
                     raise Unavailable(
                         "the live picture (Redis) is unreachable; nothing was changed"
                     ) from exc
@@ -129,9 +131,15 @@ class FigureWriter:
                     failed.__cause__ = exc
             finally:
                 await loop.run_in_executor(self.thread, conn.close)
-        # Repairs take the write lock themselves, so they run after it is released.
+        # Repairs take the write lock themselves, so they run after it is released; one that
+        # fails now (Redis gone again) is left to the repairer, which retries.
         for region in missed:
-            await repair_region(db=self.db, store=self.store, settings=self.settings, region=region)
+            try:
+                await repair_region(
+                    db=self.db, store=self.store, settings=self.settings, region=region
+                )
+            except (SQLAlchemyError, Unavailable, *REDIS_DOWN):
+                self._repair_later({region})
         if failed is not None:
             raise failed
         for s in staged:
@@ -139,6 +147,11 @@ class FigureWriter:
                 s.pending.future.set_exception(s.error)
             else:
                 s.pending.future.set_result(s.entry)
+
+    def _repair_later(self, regions: set[str]) -> None:
+        repairer = repairs(db=self.db, store=self.store, settings=self.settings)
+        for region in regions:
+            repairer.request(region)
 
     async def _apply(self, staged: list[_Staged]) -> set[str]:
         """Apply the batch to Redis in one pipeline; returns regions Redis did not follow."""
@@ -175,8 +188,6 @@ class FigureWriter:
         return out
 
     def _stage_one(self, cur: Any, staged: _Staged, fac: Any) -> None:
-        from capacity.availability.service import facility_message, facility_raw, utcnow
-
         p, sql = staged.pending, self.sql
         if fac is None or not fac[3]:
             raise NotFound(f"unknown facility {p.facility_id!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -88,6 +88,14 @@ class FacilityUpdate(SQLModel):
     categories: list[Category] | None = Field(default=None, min_length=1)
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+    @field_validator("name", "city", "lat", "lon", "categories", mode="before")
+    @classmethod
+    def _not_null(cls, value: object, info: ValidationInfo) -> object:
+        # Leaving a field out keeps it; null would erase what every listing relies on.
+        if value is None:
+            raise ValueError(f"{info.field_name} may not be null; leave it out to keep it")
+        return value
 
     @field_validator("categories")
     @classmethod

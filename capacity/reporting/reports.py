@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.audit import service as audit
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Region
+from capacity.refusals.service import LOCAL
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
 from capacity.reporting.service import GroupBy, refusal_groups, refusal_stats
@@ -53,6 +54,8 @@ def month_range(month: str) -> tuple[date, date]:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
         raise InputError("month", "give the month as YYYY-MM") from exc
+    if not 2000 <= first.year <= 2100:
+        raise InputError("month", "the month must lie between 2000-01 and 2100-12")
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return first, following - timedelta(days=1)
 
@@ -133,6 +136,8 @@ async def generate(
 ) -> RefusalReport:
     """Build and store the report (replacing an earlier one of the same month); flushes."""
     now = now or datetime.now(UTC)
+    if month_range(month)[0] > now.astimezone(LOCAL).date():
+        raise InputError("month", f"{month} has not begun; there is nothing to report yet")
     content = await build(session=session, settings=settings, region=region, month=month, now=now)
     query = select(RefusalReport).where(
         RefusalReport.region == region, RefusalReport.month == month

@@ -45,8 +45,15 @@ GROUP_SOURCES: dict[str, tuple[str, Any]] = {
 }
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def check_range(start: date, end: date) -> None:
-    """``from`` after ``to`` or a range over 5 years is a 422."""
+    """``from`` after ``to``, a range over 5 years or beyond 2000-2100 is a 422."""
+    if start < FIRST_DAY:
+        raise InputError("from", f"from may not lie before {FIRST_DAY}")
+    if end > LAST_DAY:
+        raise InputError("to", f"to may not lie after {LAST_DAY}")
     if start > end:
         raise InputError("from", "from lies after to")
     if end - start > MAX_RANGE:

@@ -1,16 +1,23 @@
-"""The SQL engine and sessions: SQLite file by default, PostgreSQL in production.
+"""The SQL engine, sessions and the unit of work: SQLite file by default, PostgreSQL in production.
 
-Writers serialise per region: on PostgreSQL through the region row lock that the first UPDATE
-takes, on SQLite through ``BEGIN IMMEDIATE`` (one writer at a time across processes) plus an
-in-process lock, so that waiting writers queue instead of polling SQLite's busy handler.
+Every write goes through one unit of work (``Database.unit_of_work``): one transaction that on
+SQLite holds the write lock from its first statement (``BEGIN IMMEDIATE`` plus an in-process lock,
+so writers queue instead of failing on SQLite's lock upgrade), commits once at the end and rolls
+back on any error. Services flush, never commit. Writers of a region serialise on PostgreSQL
+through the region row lock that their first UPDATE takes.
+
+The in-process lock is not reentrant, and taking it twice in one task would wait forever while
+holding SQLite's lock: ``write_session`` refuses that with an error instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, make_url
@@ -27,6 +34,14 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+log = logging.getLogger(__name__)
+
+# The task holding this process's write lock (SQLite); a second take in the same task is a bug.
+_holder: ContextVar[asyncio.Task[Any] | None] = ContextVar(
+    "capacity_write_lock_holder", default=None
+)
 
 
 class WritesRefused(Exception):
@@ -70,14 +85,41 @@ class Database:
         if self._sqlite_write_lock is None:
             yield
             return
+        task = asyncio.current_task()
+        if task is not None and _holder.get() is task:
+            raise RuntimeError("the write lock was asked for twice in one task (would deadlock)")
         async with self._sqlite_write_lock:
-            yield
+            token = _holder.set(task)
+            try:
+                yield
+            finally:
+                _holder.reset(token)
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction holds the write lock from its first statement (SQLite)."""
         async with self.write_lock(), self._writer() as session:
             yield session
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        Actions registered with ``UnitOfWork.on_failure`` run when it does not commit (e.g. a
+        region whose Redis picture took a change that SQL then dropped is queued for repair).
+        """
+        async with self.write_session() as session:
+            uow = UnitOfWork(session, self)
+            try:
+                yield uow
+                await session.commit()
+            except BaseException:
+                try:
+                    await session.rollback()
+                except Exception:  # the connection is gone; the transaction went with it
+                    log.warning("rollback failed", exc_info=True)
+                uow.failed()
+                raise
 
     async def ping(self) -> None:
         """Raise unless the database answers and (SQLite) would take a write now."""
@@ -108,3 +150,28 @@ class Database:
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+
+
+class UnitOfWork:
+    """A request's (or a job's) write transaction and what to do should it not commit."""
+
+    def __init__(self, session: AsyncSession, db: Database):
+        self.session = session
+        self.db = db
+        self._on_failure: list[Callable[[], None]] = []
+
+    async def commit_now(self) -> None:
+        """Commit before the end (e.g. before announcing a revocation that others must see);
+        the unit of work goes on in a new transaction."""
+        await self.session.commit()
+
+    def on_failure(self, action: Callable[[], None]) -> None:
+        """Run ``action`` (quick, non-blocking) if this unit of work rolls back."""
+        self._on_failure.append(action)
+
+    def failed(self) -> None:
+        for action in self._on_failure:
+            try:
+                action()
+            except Exception:
+                log.exception("failure action of a unit of work raised")

@@ -3,6 +3,7 @@ during a write leaves nothing half-written."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -123,6 +124,15 @@ async def test_redis_restarted_empty_is_rebuilt_from_sql_and_seq_never_goes_back
                 leftover.unlink()
         own_valkey.start()
         assert await app.state.store.redis.dbsize() == 0
+        # The read is answered from SQL at once (a read never writes) ...
+        served = await picture(client, midwife)
+        assert served["seq"] >= before["seq"]
+        assert served["facilities"] == before["facilities"]
+        # ... and the process's repairer rebuilds Redis under a newer seq.
+        for _ in range(200):
+            if await app.state.store.current_seq("zuidwest") is not None:
+                break
+            await asyncio.sleep(0.05)
         after = await picture(client, midwife)
         assert after["seq"] > before["seq"]
         assert after["facilities"] == before["facilities"]

@@ -1,8 +1,9 @@
 """Fuzzing the OpenAPI schema with schemathesis against a real server process.
 
 Every operation is exercised as the roles that reach the most code (a facility's API key, a
-midwife, the admin): no answer may be a 5xx, and every answer must be documented in the schema
-(status code, content type, headers, body). Fixed seed and bounded examples keep it repeatable.
+midwife, an analyst of all regions, the admin): no answer may be a 5xx, and every answer must be
+documented in the schema (status code, content type, headers, body). Fixed seed and bounded
+examples keep it repeatable.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def fuzzed(
         headers = {
             "api_key": {"X-API-Key": created.json()["key"]},
             "midwife": _login(server.url, "midwife"),
+            "analyst": _login(server.url, "analyst"),
             "admin": admin,
         }
         yield Fuzzed(server, headers)
@@ -97,7 +99,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 
 
 # The key runs first: the admin's fuzzing may revoke keys (DELETE /keys/{id}) and make users.
-@pytest.fixture(scope="module", params=["api_key", "midwife", "admin"])
+@pytest.fixture(scope="module", params=["api_key", "midwife", "analyst", "admin"])
 def role(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -124,7 +126,7 @@ def test_fuzzing_sent_enough_requests(fuzzed):  # type: ignore[no-untyped-def]
     print(f"fuzzing sent {fuzzed.sent} requests")
     assert fuzzed.sent >= MIN_REQUESTS, fuzzed.sent
     # The fuzzing did not lock the roles out halfway (e.g. an admin deactivating itself).
-    for role in ("midwife", "admin"):
+    for role in ("midwife", "analyst", "admin"):
         response = httpx.get(
             f"{fuzzed.server.url}/api/v1/regions", headers=fuzzed.headers[role], timeout=30
         )

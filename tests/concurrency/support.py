@@ -6,6 +6,7 @@ a hang and counts as a failure, like any 5xx. Nothing here measures speed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -155,6 +156,39 @@ def drop_region(url: str, region: str) -> None:
     redis.Redis.from_url(url).delete(
         keys.region_seq(region), keys.region_state(region), keys.region_stream(region)
     )
+
+
+async def settled(
+    http: httpx.AsyncClient, who: str, engine: Engine, redis_url: str, region: str
+) -> list[str]:
+    """Wait (bounded) until GET capacity and Redis's state hash equal SQL; else say how not."""
+    seen: Any = None
+    for _ in range(int(TIMEOUT / 0.5)):
+        try:
+            response = await http.get(
+                f"/api/v1/regions/{region}/capacity", headers=bearer(who), timeout=TIMEOUT
+            )
+        except httpx.HTTPError as exc:
+            return [f"GET capacity after the writes: {exc!r}"]
+        record = sql_picture(engine, region)
+        if response.status_code != 200:
+            seen = f"{response.status_code} {response.text[:300]}"
+        else:
+            seen = shown(response.json()["facilities"])
+            if seen == record and redis_picture(redis_url, region) == record:
+                return []
+        await asyncio.sleep(0.5)
+    record = sql_picture(engine, region)
+    differ = sorted(f for f in record if not isinstance(seen, dict) or seen.get(f) != record[f])
+    kept = redis_picture(redis_url, region)
+    return [
+        f"live picture of {region} never equalled SQL; differing: {differ}\n"
+        + "\n".join(
+            f"{f}: SQL {record[f]} shown {seen.get(f) if isinstance(seen, dict) else seen}"
+            f" Redis {kept.get(f)}"
+            for f in differ[:10]
+        )
+    ]
 
 
 __all__ = ["Server"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -21,41 +20,17 @@ from capacity.storage.redis import EmbeddedValkey
 from tests.concurrency.conftest import Launch
 from tests.concurrency.support import (
     OUTCOME,
-    TIMEOUT,
     Calls,
     bearer,
     drop_region,
     figures,
-    redis_picture,
     refusal,
-    shown,
-    sql_picture,
+    settled,
     token,
 )
 
 REGION = "zuidwest"
 STOP_WAIT = 60  # seconds a SIGTERM may take on a loaded machine (it took forever when locked)
-
-
-async def _settled(http: httpx.AsyncClient, who: str, engine: Engine, url: str) -> list[str]:
-    """Wait (bounded) until GET capacity and Redis's state hash equal SQL; else say how not."""
-    seen: Any = None
-    for _ in range(int(TIMEOUT / 0.5)):
-        try:
-            response = await http.get(
-                f"/api/v1/regions/{REGION}/capacity", headers=bearer(who), timeout=TIMEOUT
-            )
-        except httpx.HTTPError as exc:
-            return [f"GET capacity after the writes: {exc!r}"]
-        record = sql_picture(engine, REGION)
-        if response.status_code != 200:
-            seen = f"{response.status_code} {response.text[:300]}"
-        else:
-            seen = shown(response.json()["facilities"])
-            if seen == record and redis_picture(url, REGION) == record:
-                return []
-        await asyncio.sleep(0.5)
-    return [f"live picture never equalled SQL:\nshown {seen}\nSQL   {sql_picture(engine, REGION)}"]
 
 
 async def test_writes_and_logins_are_answered_while_a_missing_region_is_rebuilt(
@@ -114,7 +89,7 @@ async def test_writes_and_logins_are_answered_while_a_missing_region_is_rebuilt(
         )
         await asyncio.gather(*first, *rest)
         problems = list(calls.failures)
-        problems += await _settled(http, midwife, engine, valkey.url)
+        problems += await settled(http, midwife, engine, valkey.url, REGION)
     assert server.process is not None
     server.process.send_signal(signal.SIGTERM)
     try:

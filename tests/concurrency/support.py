@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -156,6 +157,18 @@ def drop_region(url: str, region: str) -> None:
     redis.Redis.from_url(url).delete(
         keys.region_seq(region), keys.region_state(region), keys.region_stream(region)
     )
+
+
+async def until(check: Callable[[], bool], what: str, wait: float = TIMEOUT) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``wait`` seconds."""
+    try:
+        async with asyncio.timeout(wait):
+            while True:
+                if check():
+                    return
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {wait:.0f} s waiting for {what}") from None
 
 
 async def settled(

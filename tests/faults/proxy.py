@@ -11,8 +11,9 @@ from tests.servers import free_port
 
 
 class SwallowingProxy:
-    def __init__(self, upstream_port: int):
+    def __init__(self, upstream_port: int, password: str = ""):
         self.upstream_port = upstream_port
+        self.password = password  # Redis's own: the proxy passes AUTH through
         self.port = free_port()
         self.swallow = False
         self.server: asyncio.Server | None = None
@@ -20,7 +21,7 @@ class SwallowingProxy:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     async def start(self) -> SwallowingProxy:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from capacity import setup
+from capacity import cli_checks, setup
 from capacity.auth import service as auth
 from capacity.auth.models import Role, UserCreate
 from capacity.errors import InputError, NotFound
@@ -18,7 +18,22 @@ from capacity.observability import logs
 from capacity.settings import Settings
 from capacity.storage.db import Database
 
-app = typer.Typer(help="capacity: live birth-care capacity per ROAZ region.", no_args_is_help=True)
+
+class Cli(typer.Typer):
+    """The command; a refusal the user can mend by configuration is one line, not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            found = cli_checks.report(exc)
+            if found is None:
+                raise
+            typer.echo(found[0], err=True)
+            raise SystemExit(found[1]) from None
+
+
+app = Cli(help="capacity: live birth-care capacity per ROAZ region.", no_args_is_help=True)
 users = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys = typer.Typer(help="API keys of hospitals' systems.", no_args_is_help=True)
 app.add_typer(users, name="users")
@@ -33,8 +48,13 @@ app.add_typer(facilities_cli, name="facilities")
 T = TypeVar("T")
 
 
-def _with_db(work: Callable[[Database], Awaitable[T]], *, seed_first: bool = True) -> T:
+def _with_db(
+    work: Callable[[Database], Awaitable[T]], *, seed_first: bool = True, create: bool = False
+) -> T:
+    """Run ``work`` on the service's database (migrated; made only when ``create``)."""
     settings = Settings()
+    if not create:
+        cli_checks.require_database(settings)
     setup.migrate(settings.resolved_database_url)
 
     async def run() -> T:
@@ -64,7 +84,7 @@ def seed() -> None:
     async def work(db: Database) -> Any:
         return await setup.seed(db=db, demo_users=False)
 
-    regions, facilities, _ = _with_db(work, seed_first=False)
+    regions, facilities, _ = _with_db(work, seed_first=False, create=True)
     typer.echo(f"seeded {regions} regions and {facilities} facilities (existing ones kept)")
 
 
@@ -425,12 +445,14 @@ def scheduler() -> None:
     from capacity.storage.redis import create_client
 
     settings = Settings()
-    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
     if settings.redis_url is None:
         typer.echo(
             "error: CAPACITY_REDIS_URL is required (the Redis the app instances use)", err=True
         )
         raise typer.Exit(2)
+    cli_checks.require_database(settings)
+    cli_checks.require_services(settings)
+    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
 
     async def run() -> None:
         db = Database(settings.resolved_database_url)
@@ -458,17 +480,25 @@ def serve(
     workers: int = typer.Option(None, help="server processes (default CAPACITY_WORKERS or 1)"),
 ) -> None:
     """Migrate, seed, start the embedded Valkey when no CAPACITY_REDIS_URL is set, and serve."""
-    import uvicorn
-
     from capacity.storage.redis import EmbeddedValkey
 
     settings = Settings()
-    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
-    workers = workers or settings.workers
     embedded = None
-    if settings.redis_url is None:
+    if settings.redis_url is None:  # refused while another process serves from this data dir
         embedded = EmbeddedValkey(settings.valkey_dir).start()
-        os.environ["CAPACITY_REDIS_URL"] = embedded.url
+        os.environ["CAPACITY_REDIS_URL"] = embedded.url  # the workers' (not logged: password)
+    try:
+        _serve(settings, workers or settings.workers)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    cli_checks.require_services(settings)  # before any log line: a refusal is one line
+    logs.configure(json_lines=settings.resolved_log_format == "json")  # redacting; JSON in prod
     setup.migrate(settings.resolved_database_url)
 
     async def prepare() -> None:
@@ -494,21 +524,20 @@ def serve(
             "staff-<facility>\n"
             "  (all of them: `capacity demo-users`), e.g. staff-erasmus-mc-rotterdam\n"
         )
-    try:
-        uvicorn.run(
-            "capacity.main:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level="info",
-            proxy_headers=True,
-            ws_per_message_deflate=False,
-            ws="capacity.realtime.transport:FrameWebSocketProtocol",  # pre-built frames
-        )
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    uvicorn.run(
+        "capacity.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        ws_per_message_deflate=False,
+        ws="capacity.realtime.transport:FrameWebSocketProtocol",  # pre-built frames
+        # A worker answers the supervisor's ping while it imports the app; on a busy machine
+        # that took longer than uvicorn's 5 s and the workers were killed in a loop.
+        timeout_worker_healthcheck=60,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

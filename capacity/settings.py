@@ -8,8 +8,10 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from capacity import urls
 
 
 class Mode(StrEnum):
@@ -69,19 +71,38 @@ class Settings(BaseSettings):
         None, description="json or text; default json in production, text in development"
     )
 
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _url(cls, value: object, info: ValidationInfo) -> object:
+        """The usual URL forms (sqlite://, postgres://, valkey://) as the drivers take them."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        return (
+            urls.database_url(value) if info.field_name == "database_url" else urls.redis_url(value)
+        )
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.orange_min > self.green_min:
-            raise ValueError("orange_min may not exceed green_min")
+            raise ValueError("CAPACITY_ORANGE_MIN may not exceed CAPACITY_GREEN_MIN")
         if self.mode is Mode.production:
             if not self.secret_key:
                 raise ValueError("CAPACITY_SECRET_KEY is required in production mode")
             if not self.database_url:
                 raise ValueError("CAPACITY_DATABASE_URL is required in production mode")
+            if not self.redis_url or not urls.redis_protected(self.redis_url):
+                raise ValueError(
+                    "CAPACITY_REDIS_URL with a password or TLS is required in production mode "
+                    "(redis://:password@host:6379/0 or rediss://host:6380/0): without one, any "
+                    "process that reaches Redis can rewrite the live picture"
+                )
         elif not is_loopback(self.host):
             raise ValueError(
-                f"development mode refuses to bind to {self.host!r}: it creates demo accounts "
-                "with the password 'demo'. Bind to 127.0.0.1 or set CAPACITY_MODE=production."
+                f"CAPACITY_HOST: development mode refuses to bind to {self.host!r}: it creates "
+                "demo accounts with the password 'demo'. Bind to 127.0.0.1 or set "
+                "CAPACITY_MODE=production."
             )
         return self
 
@@ -130,3 +151,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def explain(exc: ValidationError) -> str:
+    """Why the settings were refused, in one line naming each CAPACITY_ variable."""
+    reasons = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            message = f"CAPACITY_{str(error['loc'][0]).upper()}: {message}"
+        reasons.append(message)
+    return "; ".join(reasons)

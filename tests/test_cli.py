@@ -71,6 +71,7 @@ def test_demo_users_lists_the_contracts_accounts(cli: Run) -> None:
 
 
 def test_users_add_creates_an_account(cli: Run, db_path: Path) -> None:
+    cli("seed")
     done = cli("users", "add", "j.jansen", "--role", "facility_staff", "--facility", ERASMUS,
                "--password", "a-long-password")  # fmt: skip
     assert "added j.jansen (facility_staff)" in done.stdout
@@ -93,6 +94,7 @@ def test_users_add_creates_an_account(cli: Run, db_path: Path) -> None:
 def test_keys_create_prints_a_key_that_works_until_revoked(
     cli: Run, db_path: Path, valkey, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
     done = cli("keys", "create", "--facility", ERASMUS, "--label", "HiX")
     key = done.stdout.strip().splitlines()[-1]
     key_id = done.stdout.split()[2]
@@ -181,6 +183,7 @@ def test_facilities_add_list_update_and_the_running_picture_follows(
 
     from tests import servers
 
+    cli("seed")
     bad = cli("facilities", "add", json.dumps({**NEW_FACILITY, "lat": 40}), ok=False)
     assert bad.returncode == 2 and "lat" in bad.stderr
     assert "unknown facility" in cli("facilities", "update", "nowhere", "{}", ok=False).stderr

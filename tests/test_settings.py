@@ -30,17 +30,91 @@ def test_development_host_from_the_environment_is_checked(monkeypatch: pytest.Mo
         Settings()
 
 
+REDIS = "redis://:a-password@redis:6379/0"
+
+
 def test_production_requires_secret_key_and_database_url() -> None:
+    db = "postgresql+psycopg://db/c"
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(mode="production", host=ANY_HOST, database_url="postgresql+psycopg://db/capacity")
+        Settings(mode="production", host=ANY_HOST, database_url=db, redis_url=REDIS)
     with pytest.raises(ValidationError, match="DATABASE_URL"):
-        Settings(mode="production", host=ANY_HOST, secret_key=KEY)
+        Settings(mode="production", host=ANY_HOST, secret_key=KEY, redis_url=REDIS)
     with pytest.raises(ValidationError, match="secret_key"):
-        Settings(mode="production", secret_key="short", database_url="postgresql+psycopg://db/c")
+        Settings(mode="production", secret_key="short", database_url=db, redis_url=REDIS)
     ok = Settings(
-        mode="production", host=ANY_HOST, secret_key=KEY, database_url="postgresql+psycopg://db/c"
+        mode="production", host=ANY_HOST, secret_key=KEY, database_url=db, redis_url=REDIS
     )
     assert ok.resolved_secret_key == KEY
+
+
+@pytest.mark.parametrize("redis_url", [None, "redis://redis:6379/0", "valkey://user@redis/0"])
+def test_production_refuses_a_redis_anyone_may_write_to(redis_url: str | None) -> None:
+    """The embedded Valkey or a Redis without password: any process could rewrite the picture."""
+    with pytest.raises(ValidationError, match="CAPACITY_REDIS_URL with a password or TLS"):
+        Settings(
+            mode="production", secret_key=KEY, database_url="postgresql://db/c", redis_url=redis_url
+        )
+
+
+@pytest.mark.parametrize(
+    "redis_url",
+    [REDIS, "rediss://redis:6380/0", "valkeys://redis:6380/0", "redis://app:pw@redis:6379/0"],
+)
+def test_production_takes_a_redis_with_a_password_or_tls(redis_url: str) -> None:
+    made = Settings(
+        mode="production", secret_key=KEY, database_url="postgresql://db/c", redis_url=redis_url
+    )
+    assert made.redis_url is not None and made.redis_url.startswith(("redis://", "rediss://"))
+
+
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [
+        ("postgres://u:p@db:5432/c", "postgresql+psycopg://u:p@db:5432/c"),
+        ("postgresql://db/c", "postgresql+psycopg://db/c"),
+        ("postgresql+psycopg://db/c", "postgresql+psycopg://db/c"),
+        ("sqlite:////srv/capacity.db", "sqlite+aiosqlite:////srv/capacity.db"),
+    ],
+)
+def test_the_usual_database_url_forms_are_read(written: str, used: str) -> None:
+    assert Settings(database_url=written).resolved_database_url == used
+
+
+def test_a_relative_sqlite_path_is_taken_from_the_current_folder(tmp_path: Path) -> None:
+    import os
+
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        url = Settings(database_url="sqlite:///x.db").resolved_database_url
+    finally:
+        os.chdir(here)
+    assert url == f"sqlite+aiosqlite:///{(tmp_path / 'x.db').resolve()}"
+
+
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [("valkey://h:6379/0", "redis://h:6379/0"), ("valkeys://:pw@h/1", "rediss://:pw@h/1"),
+     ("", None), ("redis://h", "redis://h")],
+)  # fmt: skip
+def test_the_usual_redis_url_forms_are_read(written: str, used: str | None) -> None:
+    assert Settings(redis_url=written).redis_url == used
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("database_url", "mysql://u:secretpw@h/x"), ("database_url", "sqlite://"),
+     ("database_url", "postgres://u:secretpw@h:port/x"), ("redis_url", "http://u:secretpw@h"),
+     ("redis_url", "redis://:secretpw@h:port/0")],
+)  # fmt: skip
+def test_a_bad_url_is_named_without_repeating_its_password(field: str, value: str) -> None:
+    from capacity.settings import explain
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{field: value})
+    line = explain(refused.value)
+    assert line.startswith(f"CAPACITY_{field.upper()}: ") and "\n" not in line
+    assert "secretpw" not in line
 
 
 def test_dev_secret_key_is_generated_once_and_kept_in_the_data_dir(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -21,7 +20,7 @@ def _url() -> str:
         return url
     from capacity.settings import Settings
 
-    return os.environ.get("CAPACITY_DATABASE_URL") or Settings().resolved_database_url
+    return Settings().resolved_database_url  # the usual URL forms read as the service reads them
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

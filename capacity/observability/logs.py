@@ -2,7 +2,7 @@
 
 Every record passes ``Redact`` on its way out, whichever logger wrote it (our own, uvicorn's
 access log, a library's): ``token=`` query values (the websocket URL), bearer tokens, API keys
-and passwords are replaced by ``[redacted]``.
+and passwords (also a URL's, as in ``redis://:pw@host``) are replaced by ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _SECRETS = [
         re.compile(r"(?i)\b((?:access_)?token|password|api_key|key|secret)=([^&\s\"']+)"),
         r"\1=[redacted]",
     ),
+    # redis://:pw@host, postgresql://user:pw@host: the password in a URL's user part
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), r"\1[redacted]@"),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
     (re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1[redacted]"),
     (re.compile(r"\bcap_[A-Za-z0-9_-]{8,}"), "cap_[redacted]"),

@@ -16,8 +16,9 @@ from tests.servers import free_port
 
 
 class SwallowingProxy:
-    def __init__(self, upstream_port: int):
+    def __init__(self, upstream_port: int, password: str = ""):
         self.upstream_port = upstream_port
+        self.password = password  # Redis's own: the proxy passes AUTH through
         self.port = free_port()
         self.swallow = False
         self.markers: tuple[bytes, ...] = ()
@@ -27,7 +28,7 @@ class SwallowingProxy:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def lose_answer_to(self, *markers: bytes) -> None:
         """Let the next command holding every marker through, then drop its connection's answers."""

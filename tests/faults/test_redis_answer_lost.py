@@ -28,7 +28,7 @@ SOCKET_TIMEOUT = 5  # seconds, as storage.redis.create_client sets it
 
 @pytest.fixture
 async def proxy(valkey: EmbeddedValkey) -> AsyncIterator[SwallowingProxy]:
-    made = await SwallowingProxy(valkey.port).start()
+    made = await SwallowingProxy(valkey.port, valkey.password).start()
     yield made
     await made.stop()
 

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.audit import service as audit
 from capacity.auth.service import InputError, shown_actor
 from capacity.availability import rules as rules_mod
+from capacity.availability.conflict import check_version
 from capacity.availability.models import (
     CapacityChange,
     CapacityFigure,
@@ -357,6 +358,7 @@ async def update_capacity(
     facility_id: str,
     update_in: CapacityUpdate,
     actor: str,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Accept absolute figures for some categories; the others are left as they are.
 
@@ -365,7 +367,7 @@ async def update_capacity(
     Written by the process's group-commit writer (``writer.py``).
     """
     return await figure_writer(db=db, store=store, settings=settings).submit(
-        facility_id=facility_id, update_in=update_in, actor=actor
+        facility_id=facility_id, update_in=update_in, actor=actor, expected_version=expected_version
     )
 
 
@@ -387,6 +389,7 @@ async def declare_stop(
     facility_id: str,
     stop_in: StopIn,
     actor: str,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Declare a stop (volmelding), or change the reason or end of the one in force."""
     now = utcnow()
@@ -398,6 +401,11 @@ async def declare_stop(
     async with db.write_session() as session:
         facility = await _facility_for_write(session, facility_id)
         seq, version = await _bump(session, facility)
+        # The bump returned the version after waiting for the region lock: compared there, a
+        # conflict rolls the whole transaction back.
+        check_version(
+            expected_version, version - 1, facility_id=facility.id, region=facility.region
+        )
         stop = await _active_stop(session, facility.id)
         if stop is None:
             stop = Stop(
@@ -441,14 +449,21 @@ async def end_stop(
     facility_id: str,
     actor: str,
     expired: bool = False,
+    expected_version: int | None = None,
 ) -> dict[str, Any] | None:
     """Lift the stop in force; None when there was none (nothing changes then)."""
     async with db.write_session() as session:
         facility = await _facility_for_write(session, facility_id)
         stop = await _active_stop(session, facility.id)
-        if stop is None:
+        if stop is None:  # nothing to change, so nothing to lose: the version as read
+            check_version(
+                expected_version, facility.version, facility_id=facility.id, region=facility.region
+            )
             return None
         seq, version = await _bump(session, facility)
+        check_version(
+            expected_version, version - 1, facility_id=facility.id, region=facility.region
+        )
         now = utcnow()
         stop.ended_at, stop.ended_by = now, actor
         session.add(stop)

@@ -14,7 +14,7 @@ const FRESH_MS = 4 * 3600e3;  // the service's default limit; its own `stale` fl
 let st = null;
 
 export async function mount(root, ctx) {
-  st = { root, ctx, facility: null, ed: null, fid: ctx.session.facility_id, all: [], live: null, conn: 'connecting', notice: '' };
+  st = { root, ctx, facility: null, ed: null, fid: ctx.session.facility_id, all: [], live: null, conn: 'connecting', notice: null };
   if (!st.fid) {
     // Admins choose a facility; other roles without a facility see a note.
     if (ctx.session.role !== 'admin') { root.innerHTML = `<p class="pad">${esc(t('not_for_staff'))}</p>`; return; }
@@ -46,14 +46,14 @@ async function load() {
   }
   if (st !== mine) return;
   st.ed = new Edits(pic.facilities.find(e => e.facility_id === st.fid) || { version: 0, categories: {}, stop: null });
-  st.notice = '';
+  st.notice = null;
   render();
   st.live = new Live(st.facility.region, {
     onSnapshot: (p, storedAt) => { if (!storedAt) onEntry(mine, p.facilities.find(e => e.facility_id === mine.fid)); },
     onFacility: f => { if (f.facility_id === mine.fid) onEntry(mine, f); },
     onState: s => { mine.conn = s; if (st === mine) paintConn(); },
   });
-  st.live.start(pic.seq);
+  st.live.start(null);  // a snapshot first: the page shows "live" at once, and misses nothing
 }
 
 // A newer entry of this facility from the stream: untouched figures follow it (staffedit.js).
@@ -73,6 +73,11 @@ function author(who) {
   if (who === 'system') return t('by_system');
   if (who.startsWith('key:')) return t('by_key');
   return who;
+}
+
+// The 412 message, kept untranslated so that a language switch redraws it.
+function noticeText() {
+  return st.notice ? t('conflict_msg', { who: author(st.notice.by), time: clock(st.notice.at) }) : '';
 }
 
 function lastChange() {
@@ -115,7 +120,7 @@ function render() {
         ${stepper(c, 'available', shown(c).available)}${stepper(c, 'staffed', shown(c).staffed)}
         <p class="error" data-err="categories.${c}" role="alert"></p><div class="meta" data-meta="${c}"></div></fieldset>`).join('')}</div>
     <p class="error" id="fig-error" role="alert"></p>
-    <p class="conflictmsg" id="conflict-msg" role="alert">${esc(st.notice)}</p>
+    <p class="conflictmsg" id="conflict-msg" role="alert">${esc(noticeText())}</p>
     <div class="sticky-save"><button class="btn primary big" type="submit" id="save">${esc(t('save_figures'))}</button></div>
     </form>
     <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section></div>`;
@@ -216,7 +221,7 @@ async function send(retried) {
     ed.reset(entry);
     const at = Object.values(entry.categories).map(x => x.updated_at).sort().pop();
     store.set('lastsave.' + st.fid, { at, user: st.ctx.session.username });
-    st.notice = '';
+    st.notice = null;
     render();
     st.ctx.toast(t('saved_figures'));
   } catch (e) {
@@ -225,12 +230,11 @@ async function send(retried) {
     // Only categories the person did not touch changed: the edits hold; send them again.
     if (!moved.length && !retried) return send(true);
     const c = moved[0], fig = c && ed.entry.categories[c];
-    const who = author((c && ed.by[c] || {}).who || ed.entry.updated_by);
-    st.notice = t('conflict_msg', { who, time: clock(fig ? fig.updated_at : new Date().toISOString()) });
+    st.notice = { by: (c && ed.by[c] || {}).who || ed.entry.updated_by, at: fig ? fig.updated_at : new Date().toISOString() };
     CATS.forEach(paintCat);
     st.root.querySelector('#last-change').textContent = lastChange();
     const msg = st.root.querySelector('#conflict-msg');
-    msg.textContent = st.notice;
+    msg.textContent = noticeText();
     msg.scrollIntoView({ block: 'center' });
   }
 }

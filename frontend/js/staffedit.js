@@ -31,6 +31,7 @@ export class Edits {
     this.touched.delete(c);
     delete this.conflicts[c];
     this.orig[c] = this.entry.categories[c];
+    if (!this.moved().length) this.base = this.entry.version;
   }
 
   // A newer entry; returns the categories whose figures changed, or null if it is not newer.

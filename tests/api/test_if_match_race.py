@@ -96,7 +96,8 @@ async def test_same_if_match_concurrently_one_200_one_412(pair, clients) -> None
             assert stored == version  # the loser raised nothing
             nicu = rows(
                 engine,
-                "SELECT available FROM capacity_figure WHERE facility_id = :f AND category = 'nicu'",
+                "SELECT available FROM capacity_figure "
+                "WHERE facility_id = :f AND category = 'nicu'",
                 f=ERASMUS,
             )
             assert nicu == [(won.json()["categories"]["nicu"]["available"],)]

@@ -80,5 +80,6 @@ async def conditional(request: Request, write: Awaitable[Any]) -> Any:
         picture = await service.region_capacity(
             db=state.db, store=state.store, settings=state.settings, region_id=exc.region
         )
-        exc.entry = next(e for e in picture["facilities"] if e["facility_id"] == exc.facility_id)
+        found = (e for e in picture["facilities"] if e["facility_id"] == exc.facility_id)
+        exc.entry = next(found, None)  # None only if the facility was deactivated meanwhile
         raise

@@ -43,8 +43,21 @@ class Unavailable(CapacityError):
 
 
 class VersionConflict(CapacityError):
-    """``If-Match`` named a version the facility has left behind (412), with the current entry."""
+    """The facility's version is not the one the change was based on (412); nothing was saved.
 
-    def __init__(self, message: str, entry: dict[str, Any]):
-        super().__init__(message)
-        self.entry = entry
+    ``entry`` is the facility's current entry as in the regional picture; the write pipeline
+    raises without it (it holds the lock), and the API fills it in from the live picture.
+    """
+
+    def __init__(self, *, facility_id: str, region: str, expected: int, current: int):
+        super().__init__(
+            f"the facility changed since version {expected} (now {current}); nothing was saved"
+        )
+        self.facility_id, self.region = facility_id, region
+        self.expected, self.current = expected, current
+        self.entry: dict[str, Any] | None = None
+
+    @property
+    def message(self) -> str:
+        now = self.entry["version"] if self.entry else self.current
+        return f"the facility changed since version {self.expected} (now {now}); nothing was saved"

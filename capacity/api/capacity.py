@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from capacity.api.conditional import ENTRY, IfMatch, conditional, expected_version, tagged
 from capacity.api.deps import (
     DbDep,
     PrincipalDep,
@@ -22,15 +23,11 @@ from capacity.api.deps import (
 from capacity.api.responses import ERRORS, JSONBytes
 from capacity.auth.service import may_write_facility
 from capacity.availability import service
-from capacity.availability.models import CapacityUpdate, FacilityCapacity, RegionCapacity, StopIn
+from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
-
-ENTRY: dict[int | str, dict[str, Any]] = {
-    200: {"model": FacilityCapacity, "description": "The facility's entry in the picture"}
-}
 
 
 @router.get(
@@ -103,65 +100,85 @@ async def _capacity_update(request: Request) -> CapacityUpdate:
         }
     },
 )
-async def put_capacity(facility_id: str, request: Request, principal: PrincipalDep) -> Any:
-    """Set absolute figures for some categories; categories not named stay as they are."""
+async def put_capacity(
+    facility_id: str, request: Request, principal: PrincipalDep, if_match: IfMatch = None
+) -> Any:
+    """Set absolute figures for some categories; categories not named stay as they are.
+
+    With ``If-Match``, only if the facility is still at that version (else 412).
+    """
     # The hot path of hospitals' systems: the permission check needs no query, and the writer
     # answers 404 for an unknown facility inside its own transaction.
     update_in = await _capacity_update(request)
+    expected = expected_version(if_match)
     if not may_write_facility(principal, facility_id):
         raise Forbidden(f"you may not change the figures of {facility_id!r}")
     state = request.app.state
-    entry = await service.update_capacity(
+    write = service.update_capacity(
         db=state.db,
         store=state.store,
         settings=state.settings,
         facility_id=facility_id,
         update_in=update_in,
         actor=principal.actor,
+        expected_version=expected,
     )
-    return JSONBytes(entry)
+    return tagged(await conditional(request, write))
 
 
 @router.put("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def put_stop(
     facility_id: str,
     stop_in: StopIn,
+    request: Request,
     principal: PrincipalDep,
     uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
+    if_match: IfMatch = None,
 ) -> Any:
     """Declare a stop (volmelding) with a reason and an optional expected end."""
+    expected = expected_version(if_match)
     await _check_write(principal, uow.session, facility_id)
-    entry = await service.declare_stop(
+    write = service.declare_stop(
         uow=uow,
         store=store,
         settings=settings,
         facility_id=facility_id,
         stop_in=stop_in,
         actor=principal.actor,
+        expected_version=expected,
     )
-    return JSONBytes(entry)
+    return tagged(await conditional(request, write))
 
 
 @router.delete("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def delete_stop(
     facility_id: str,
+    request: Request,
     principal: PrincipalDep,
     uow: UnitOfWorkDep,
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
+    if_match: IfMatch = None,
 ) -> Any:
     """Lift the stop; lifting when none is in force changes nothing and answers the same."""
+    expected = expected_version(if_match)
     await _check_write(principal, uow.session, facility_id)
-    entry = await service.end_stop(
-        uow=uow, store=store, settings=settings, facility_id=facility_id, actor=principal.actor
+    write = service.end_stop(
+        uow=uow,
+        store=store,
+        settings=settings,
+        facility_id=facility_id,
+        actor=principal.actor,
+        expected_version=expected,
     )
+    entry = await conditional(request, write)
     if entry is None:
         facility = await facilities.get_facility(session=uow.session, facility_id=facility_id)
         assert facility is not None
         entry = await service.facility_entry(
             db=db, store=store, settings=settings, facility=facility
         )
-    return JSONBytes(entry)
+    return tagged(entry)

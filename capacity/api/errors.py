@@ -13,7 +13,15 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from capacity.errors import AuthError, Conflict, Forbidden, InputError, NotFound, Unavailable
+from capacity.errors import (
+    AuthError,
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    Unavailable,
+    VersionConflict,
+)
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,14 @@ async def _http(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         return _unprocessable(["body"], "body", "not valid JSON (UTF-8)", "json_invalid")
     return await http_exception_handler(request, exc)
+
+
+def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    """412: the facility changed since the version the client's change was based on."""
+    assert isinstance(exc, VersionConflict)
+    version = exc.entry["version"] if exc.entry else exc.current
+    body = {"detail": exc.message, "message": exc.message, "facility": exc.entry}
+    return JSONResponse(body, status_code=412, headers={"ETag": f'"{version}"'})
 
 
 def _overflow(_: Request, exc: Exception) -> JSONResponse:
@@ -92,6 +108,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(InputError, _input)
+    app.add_exception_handler(VersionConflict, _conflict)
     app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
     app.add_exception_handler(Forbidden, _plain(403))
     app.add_exception_handler(NotFound, _plain(404))

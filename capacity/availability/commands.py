@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from capacity.availability.conflict import check_version
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status, Stop, StopIn
 from capacity.availability.pipeline import bump, change_row, finish, lock_region
 from capacity.availability.state import active_stop, figures, rules_json, utcnow
@@ -43,6 +44,7 @@ async def update_capacity(
     facility_id: str,
     update_in: CapacityUpdate,
     actor: str,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Accept absolute figures for some categories; the others are left as they are.
 
@@ -51,7 +53,10 @@ async def update_capacity(
     Written by the process's group-commit writer (``writer.py``).
     """
     return await figure_writer(db=db, store=store, settings=settings).submit(
-        facility_id=facility_id, update_in=update_in, actor=actor
+        facility_id=facility_id,
+        update_in=update_in,
+        actor=actor,
+        expected_version=expected_version,
     )
 
 
@@ -82,12 +87,20 @@ async def declare_stop(
     facility_id: str,
     stop_in: StopIn,
     actor: str,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Declare a stop (volmelding), or change the reason or end of the one in force."""
+    """Declare a stop (volmelding), or change the reason or end of the one in force.
+
+    With ``expected_version`` (If-Match), only if the facility is still at that version: it is
+    compared under the region lock, before anything is written.
+    """
     now = utcnow()
     check_until(stop_in, now)
     session = uow.session
     facility = await facility_for_write(session, facility_id)
+    check_version(
+        expected_version, facility.version, facility_id=facility.id, region=facility.region
+    )
     stop = await active_stop(session, facility.id)
     seq, version = await bump(session, facility)
     if stop is None:
@@ -130,6 +143,7 @@ async def end_stop(
     actor: str,
     expired: bool = False,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any] | None:
     """Lift the stop in force; None when there is nothing to end (nothing changes then).
 
@@ -138,6 +152,9 @@ async def end_stop(
     """
     session = uow.session
     facility = await facility_for_write(session, facility_id)
+    check_version(
+        expected_version, facility.version, facility_id=facility.id, region=facility.region
+    )
     stop = await active_stop(session, facility.id)
     now = now or utcnow()
     if stop is None or (expired and (stop.until is None or stop.until > now)):

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
+from capacity.availability.conflict import VersionConflict, check_version
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status
 from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.state import facility_message, facility_raw, utcnow
@@ -45,6 +46,7 @@ class _Pending:
     update_in: CapacityUpdate
     actor: str
     future: asyncio.Future[dict[str, Any]]
+    expected_version: int | None = None  # If-Match: compared under the region lock
 
 
 @dataclass
@@ -77,12 +79,17 @@ class FigureWriter:
         self.task: asyncio.Task[None] | None = None
 
     async def submit(
-        self, *, facility_id: str, update_in: CapacityUpdate, actor: str
+        self,
+        *,
+        facility_id: str,
+        update_in: CapacityUpdate,
+        actor: str,
+        expected_version: int | None = None,
     ) -> dict[str, Any]:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(), name="capacity-figure-writer")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Pending(facility_id, update_in, actor, future))
+        await self.queue.put(_Pending(facility_id, update_in, actor, future, expected_version))
         return await future
 
     async def close(self) -> None:
@@ -181,7 +188,7 @@ class FigureWriter:
             staged = _Staged(pending)
             try:
                 self._stage_one(cur, staged, facilities.get(pending.facility_id))
-            except (InputError, NotFound) as exc:
+            except (InputError, NotFound, VersionConflict) as exc:
                 staged.error = exc
             out.append(staged)
         cur.close()
@@ -205,6 +212,14 @@ class FigureWriter:
                     f"categories.{category.value}.available",
                     f"available ({figure.available}) may not exceed staffed ({figure.staffed})",
                 )
+        if p.expected_version is not None:
+            # Read under the region lock (PostgreSQL: FOR UPDATE; SQLite holds the database
+            # lock), before anything is raised, so a conflict leaves the batch untouched.
+            if sql.lock_region:
+                cur.execute(sql.lock_region, {"r": region})
+            cur.execute(sql.version, {"f": p.facility_id})
+            current = cur.fetchone()[0]
+            check_version(p.expected_version, current, facility_id=p.facility_id, region=region)
         cur.execute(sql.bump_region, {"r": region})
         seq, green, orange, limit = cur.fetchone()
         cur.execute(sql.bump_facility, {"f": p.facility_id})
@@ -312,6 +327,10 @@ class SQL:
         self.bump_facility = named(
             "UPDATE facility SET version = version + 1 WHERE id = :f RETURNING version"
         )
+        self.lock_region = (
+            None if sqlite else named("SELECT id FROM region WHERE id = :r FOR UPDATE")
+        )
+        self.version = named("SELECT version FROM facility WHERE id = :f")
         self.active_stop = named(
             "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
             "ORDER BY id DESC LIMIT 1"

@@ -18,6 +18,7 @@ export class ApiError extends Error {
       : (data && (data.message || (typeof data.detail === 'string' ? data.detail : null))) || `HTTP ${status}`;
     super(msg);
     this.status = status;
+    this.data = data;  // the answer's body (a 412 carries the current entry)
     this.fields = {};  // "categories.delivery_room.available" -> message
     if (data && Array.isArray(data.detail)) {
       for (const d of data.detail) {
@@ -29,9 +30,9 @@ export class ApiError extends Error {
   get offline() { return this.status === 0; }
 }
 
-export async function api(path, { method = 'GET', body, form, raw } = {}) {
+export async function api(path, { method = 'GET', body, form, raw, headers: extra } = {}) {
   const s = session.get();
-  const headers = {};
+  const headers = { ...extra };
   if (s) headers.Authorization = `Bearer ${s.token}`;
   let payload;
   if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }

@@ -1,51 +1,93 @@
 // The ward's screen: +/- steppers for free and staffed beds per category, one Save, and the stop.
+// Live: figures the person has not touched follow the region's stream (the hospital system may
+// push them any minute). A save sends only the touched categories, with If-Match on the version
+// those edits were based on; a 412 shows the other's figures beside the person's (staffedit.js).
 import { t, esc, clock, ago } from './i18n.js';
 import { api, store } from './api.js';
+import { Live } from './live.js';
+import { Edits } from './staffedit.js';
+import { stopHtml, wireStop } from './staffstop.js';
+import { clearErrors, showFieldErrors } from './fielderrors.js';
 
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
+const FRESH_MS = 4 * 3600e3;  // the service's default limit; its own `stale` flag counts first
 let st = null;
 
 export async function mount(root, ctx) {
-  st = { root, ctx, facility: null, entry: null, fid: ctx.session.facility_id, all: [] };
+  st = { root, ctx, facility: null, ed: null, fid: ctx.session.facility_id, all: [], live: null, conn: 'connecting', notice: null };
   if (!st.fid) {
     // Admins choose a facility; other roles without a facility see a note.
     if (ctx.session.role !== 'admin') { root.innerHTML = `<p class="pad">${esc(t('not_for_staff'))}</p>`; return; }
     st.all = await api('/api/v1/facilities').catch(() => store.get('facilities') || []);
     st.fid = localStorage.getItem('cap.staff.fid') || (st.all[0] || {}).id;
   }
+  // Nobody tells the page when a figure grows old while the stream is quiet: re-judge the ages.
+  st.timer = setInterval(() => { if (st && st.ed) CATS.forEach(paintCat); }, 30000);
   await load();
 }
-export function unmount() { st = null; }
+export function unmount() {
+  if (!st) return;
+  clearInterval(st.timer);
+  if (st.live) st.live.stop();
+  st = null;
+}
 export function relabel() { render(); }
 
 async function load() {
+  if (st.live) { st.live.stop(); st.live = null; }
+  const mine = st;
+  let pic;
   try {
     st.facility = await api(`/api/v1/facilities/${encodeURIComponent(st.fid)}`);
-    const pic = await api(`/api/v1/regions/${encodeURIComponent(st.facility.region)}/capacity`);
-    st.entry = pic.facilities.find(e => e.facility_id === st.fid) || { categories: {}, stop: null };
+    pic = await api(`/api/v1/regions/${encodeURIComponent(st.facility.region)}/capacity`);
   } catch (e) {
     st.root.innerHTML = `<p class="pad error">${esc(e.offline ? t('offline_save') : t('error', { msg: e.message }))}</p>`;
     return;
   }
+  if (st !== mine) return;
+  st.ed = new Edits(pic.facilities.find(e => e.facility_id === st.fid) || { version: 0, categories: {}, stop: null });
+  st.notice = null;
   render();
+  st.live = new Live(st.facility.region, {
+    onSnapshot: (p, storedAt) => { if (!storedAt) onEntry(mine, p.facilities.find(e => e.facility_id === mine.fid)); },
+    onFacility: f => { if (f.facility_id === mine.fid) onEntry(mine, f); },
+    onState: s => { mine.conn = s; if (st === mine) paintConn(); },
+  });
+  st.live.start(null);  // a snapshot first: the page shows "live" at once, and misses nothing
 }
 
-// The author comes from the service (updated_by on the entry or its newest figure); an older
-// service without it: this device's own save, if it is the change shown; else the time alone.
+// A newer entry of this facility from the stream: untouched figures follow it (staffedit.js).
+function onEntry(mine, entry) {
+  if (st !== mine || !entry || !st.ed) return;
+  const stopBefore = JSON.stringify(st.ed.entry.stop);
+  if (st.ed.follow(entry) === null) return;
+  CATS.forEach(paintCat);
+  st.root.querySelector('#last-change').textContent = lastChange();
+  if (JSON.stringify(entry.stop) !== stopBefore) renderStop();
+}
+
+// The author comes from the service (updated_by on the entry); an older service without it:
+// this device's own save, if it is the change shown; else the time alone.
 function author(who) {
+  if (!who) return t('someone');
   if (who === 'system') return t('by_system');
   if (who.startsWith('key:')) return t('by_key');
   return who;
 }
 
+// The 412 message, kept untranslated so that a language switch redraws it.
+function noticeText() {
+  return st.notice ? t('conflict_msg', { who: author(st.notice.by), time: clock(st.notice.at) }) : '';
+}
+
 function lastChange() {
-  const figs = Object.values(st.entry.categories).sort((a, b) => a.updated_at.localeCompare(b.updated_at));
+  const e = st.ed.entry;
+  const figs = Object.values(e.categories).sort((a, b) => a.updated_at.localeCompare(b.updated_at));
   const newest = figs[figs.length - 1];
   if (!newest) return t('last_change', { time: t('never') });
-  const at = st.entry.updated_at || newest.updated_at;
+  const at = e.updated_at || newest.updated_at;
   const when = `${clock(at)} (${ago(at)})`;
-  const who = st.entry.updated_by || newest.updated_by;
-  if (who) return t('last_change_by', { time: when, who: author(who) });
+  if (e.updated_by) return t('last_change_by', { time: when, who: author(e.updated_by) });
   const mine = store.get('lastsave.' + st.fid);
   if (mine && mine.at === at) return t('last_change_by', { time: when, who: mine.user });
   return t('last_change', { time: when });
@@ -55,126 +97,144 @@ function stepper(c, kind, value) {
   const id = `${c}-${kind}`;
   return `<div class="step"><label for="${id}">${esc(t(kind))}</label>
     <button type="button" class="btn" data-step="-1" data-for="${id}" aria-label="${esc(t(kind) + ': ' + t('minus'))}">−</button>
-    <input id="${id}" name="${id}" type="number" inputmode="numeric" min="0" max="500" value="${value}" data-loc="categories.${c}.${kind}" aria-describedby="err-${id}">
+    <input id="${id}" name="${id}" type="number" inputmode="numeric" min="0" max="500" value="${esc(value)}" data-loc="categories.${c}.${kind}" aria-describedby="err-${id}">
     <button type="button" class="btn" data-step="1" data-for="${id}" aria-label="${esc(t(kind) + ': ' + t('plus'))}">+</button></div>
     <p class="error" id="err-${id}" data-err="categories.${c}.${kind}" role="alert"></p>`;
 }
 
+function shown(c) {
+  return st.ed.touched.get(c) || st.ed.entry.categories[c] || { available: 0, staffed: 0 };
+}
+
 function render() {
-  if (!st || !st.facility) return;
-  const f = st.facility, e = st.entry;
+  if (!st || !st.facility || !st.ed) return;
+  const f = st.facility;
   const cats = CATS.filter(c => f.categories.includes(c));
-  const stop = e.stop;
   const picker = st.all.length ? `<label class="field"><span>${esc(t('nav_staff'))}</span><select id="pick">${st.all.map(x =>
     `<option value="${esc(x.id)}"${x.id === st.fid ? ' selected' : ''}>${esc(x.name)} (${esc(x.city)})</option>`).join('')}</select></label>` : '';
   st.root.innerHTML = `<div class="pad staff">${picker}
     <h1>${esc(f.name)}</h1><p class="muted" id="last-change">${esc(lastChange())}</p>
+    <p class="conn" id="conn"></p>
     <form id="figures" novalidate><div class="steppers">
-    ${cats.map(c => {
-      const cur = e.categories[c] || { available: 0, staffed: 0 };
-      return `<fieldset class="stepcat" data-cat="${c}"><legend><h2>${esc(t('cat_' + c))}</h2></legend>
-        ${stepper(c, 'available', cur.available)}${stepper(c, 'staffed', cur.staffed)}
-        <p class="error" data-err="categories.${c}" role="alert"></p></fieldset>`;
-    }).join('')}</div>
+    ${cats.map(c => `<fieldset class="stepcat" data-cat="${c}"><legend><h2>${esc(t('cat_' + c))}</h2></legend>
+        ${stepper(c, 'available', shown(c).available)}${stepper(c, 'staffed', shown(c).staffed)}
+        <p class="error" data-err="categories.${c}" role="alert"></p><div class="meta" data-meta="${c}"></div></fieldset>`).join('')}</div>
     <p class="error" id="fig-error" role="alert"></p>
+    <p class="conflictmsg" id="conflict-msg" role="alert">${esc(noticeText())}</p>
     <div class="sticky-save"><button class="btn primary big" type="submit" id="save">${esc(t('save_figures'))}</button></div>
     </form>
-    <section class="stopbox" aria-labelledby="stop-h"><h2 id="stop-h">${esc(t('stop_title'))}</h2>
-    ${stop ? `<p class="stopban" role="note">⊘ ${esc(t('stop_active', { time: clock(stop.since) }))} · ${esc(t('reason_' + stop.reason))}
-        · ${esc(stop.until ? t('stop_until', { time: clock(stop.until) }) : t('stop_open'))}</p>
-        <button type="button" class="btn big" id="lift">${esc(t('lift_stop'))}</button>`
-      : `<p class="muted">${esc(t('no_stop'))}</p><form id="stop-form" novalidate>
-        <label class="field"><span>${esc(t('stop_reason'))}</span><select name="reason" id="stop-reason">
-          ${['staff', 'beds', 'other'].map(r => `<option value="${r}">${esc(t('reason_' + r))}</option>`).join('')}</select></label>
-        <label class="field"><span>${esc(t('stop_until_label'))}</span><input type="datetime-local" name="until" id="stop-until" aria-describedby="err-until"></label>
-        <p class="error" id="err-until" data-err="until" role="alert"></p>
-        <button class="btn danger big" type="submit">${esc(t('declare_stop'))}</button></form>`}
-    <p class="error" id="stop-error" role="alert"></p></section></div>`;
+    <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section></div>`;
   const pick = st.root.querySelector('#pick');
   if (pick) pick.addEventListener('change', () => { st.fid = pick.value; localStorage.setItem('cap.staff.fid', st.fid); load(); });
-  st.root.querySelector('#figures').addEventListener('click', ev => {
-    const b = ev.target.closest('[data-step]');
-    if (!b) return;
+  const form = st.root.querySelector('#figures');
+  form.addEventListener('click', onFormClick);
+  form.addEventListener('input', ev => { const fs = ev.target.closest('.stepcat'); if (fs) touchFrom(fs.dataset.cat); });
+  form.addEventListener('submit', saveFigures);
+  cats.forEach(paintCat);
+  paintConn();
+  renderStop();
+}
+
+function renderStop() {
+  const box = st.root.querySelector('#stopbox');
+  box.innerHTML = stopHtml(st.ed.entry.stop);
+  wireStop(box, st.fid, st.ctx, entry => { st.ed.follow(entry); renderStop(); st.root.querySelector('#last-change').textContent = lastChange(); });
+}
+
+function paintConn() {
+  const el = st.root.querySelector('#conn');
+  if (!el) return;
+  el.dataset.state = st.conn;
+  el.className = `conn ${st.conn === 'live' ? 'live' : st.conn === 'connecting' ? '' : 'offline'}`;
+  el.textContent = st.conn === 'live' ? `● ${t('staff_live')}` : st.conn === 'connecting' ? t('conn_connecting') : t('staff_not_live');
+}
+
+const isStale = cat => cat.stale || Date.now() - Date.parse(cat.updated_at) > FRESH_MS;
+
+// One category's moving parts: its figures (if untouched), freshness, author, edit and conflict.
+function paintCat(c) {
+  const fs = st.root.querySelector(`.stepcat[data-cat="${c}"]`);
+  if (!fs) return;
+  const ed = st.ed, cur = ed.entry.categories[c], touched = ed.touched.has(c), name = t('cat_' + c);
+  fs.classList.toggle('touched', touched);
+  if (!touched) for (const k of ['available', 'staffed']) fs.querySelector(`#${c}-${k}`).value = cur ? cur[k] : 0;
+  const by = ed.by[c] && cur && ed.by[c].at === cur.updated_at ? ` ${t('by_who', { who: author(ed.by[c].who) })}` : '';
+  const parts = [touched ? `<p class="changed">✎ ${esc(t('changed_mark'))}</p>` : ''];
+  parts.push(`<p class="fresh">${esc(cur ? t('updated', { time: clock(cur.updated_at), ago: ago(cur.updated_at) }) + by : t('not_reported'))}</p>`);
+  if (cur && isStale(cur)) parts.push(`<p class="stalewarn" role="note">⚠ ${esc(t('stale_warn'))}</p>`);
+  if (c in ed.conflicts) {
+    const other = ed.conflicts[c], who = author((ed.by[c] || {}).who || ed.entry.updated_by);
+    const time = clock(other ? other.updated_at : new Date().toISOString());
+    const note = other ? t('conflict_note', { who, time, a: other.available, s: other.staffed }) : t('conflict_gone', { who, time });
+    parts.push(`<p class="conflict" role="note">⚠ ${esc(note)}</p>`);
+  }
+  const [key, data] = c in ed.conflicts ? ['take_theirs', 'undo'] : touched ? ['undo_cat', 'undo'] : ['confirm_cat', 'confirm'];
+  parts.push(`<button type="button" class="btn small" data-${data}="${c}" aria-label="${esc(name + ': ' + t(key))}">${esc(t(key))}</button>`);
+  fs.querySelector('.meta').innerHTML = parts.join('');
+}
+
+function touchFrom(c) {
+  const fs = st.root.querySelector(`.stepcat[data-cat="${c}"]`);
+  const num = kind => { const v = fs.querySelector(`#${c}-${kind}`).value; return /^\d+$/.test(v) ? Number(v) : v; };
+  st.ed.touch(c, { available: num('available'), staffed: num('staffed') });
+  paintCat(c);
+}
+
+function onFormClick(ev) {
+  const b = ev.target.closest('[data-step], [data-confirm], [data-undo]');
+  if (!b) return;
+  if (b.dataset.step) {
     const input = st.root.querySelector('#' + b.dataset.for);
     input.value = Math.max(0, Math.min(500, (parseInt(input.value, 10) || 0) + Number(b.dataset.step)));
-  });
-  st.root.querySelector('#figures').addEventListener('submit', saveFigures);
-  const sf = st.root.querySelector('#stop-form');
-  if (sf) sf.addEventListener('submit', declareStop);
-  const lift = st.root.querySelector('#lift');
-  if (lift) lift.addEventListener('click', liftStop);
-}
-
-function clearErrors(scope) {
-  scope.querySelectorAll('.error').forEach(el => { el.textContent = ''; });
-  scope.querySelectorAll('[aria-invalid]').forEach(el => el.removeAttribute('aria-invalid'));
-}
-
-// Put each message of a 422 beside the field its loc names (or the nearest enclosing one).
-function showFieldErrors(scope, err, fallback) {
-  let placed = false;
-  for (const [key, msg] of Object.entries(err.fields)) {
-    const parts = key.split('.');
-    while (parts.length) {
-      const k = parts.join('.');
-      const el = scope.querySelector(`[data-err="${CSS.escape(k)}"]`);
-      if (el) {
-        el.textContent = msg;
-        const input = scope.querySelector(`[data-loc="${CSS.escape(k)}"]`);
-        if (input) input.setAttribute('aria-invalid', 'true');
-        placed = true;
-        break;
-      }
-      parts.pop();
-    }
+    touchFrom(b.closest('.stepcat').dataset.cat);
+  } else if (b.dataset.confirm) {
+    touchFrom(b.dataset.confirm);
+  } else {
+    st.ed.untouch(b.dataset.undo);
+    paintCat(b.dataset.undo);
   }
-  if (!placed) fallback.textContent = err.offline ? t('offline_save') : t('error', { msg: err.message });
 }
 
 async function saveFigures(ev) {
   ev.preventDefault();
   const form = ev.target;
   clearErrors(form);
-  const categories = {};
-  for (const fs of form.querySelectorAll('.stepcat')) {
-    const c = fs.dataset.cat;
-    const num = kind => { const v = fs.querySelector(`#${c}-${kind}`).value; return /^\d+$/.test(v) ? Number(v) : v; };
-    categories[c] = { available: num('available'), staffed: num('staffed') };
-  }
+  if (!st.ed.touched.size) { form.querySelector('#fig-error').textContent = t('nothing_changed'); return; }
   const btn = form.querySelector('#save');
   btn.disabled = true;
   try {
-    st.entry = await api(`/api/v1/facilities/${encodeURIComponent(st.fid)}/capacity`, { method: 'PUT', body: { categories } });
-    const at = Object.values(st.entry.categories).map(x => x.updated_at).sort().pop();
+    await send(false);
+  } catch (e) {
+    showFieldErrors(form, e, form.querySelector('#fig-error'));
+  } finally {
+    if (st && st.root.contains(btn)) btn.disabled = false;
+  }
+}
+
+async function send(retried) {
+  const ed = st.ed, mine = st;
+  const url = `/api/v1/facilities/${encodeURIComponent(st.fid)}/capacity`;
+  try {
+    const entry = await api(url, { method: 'PUT', body: ed.body(), headers: { 'If-Match': `"${ed.base}"` } });
+    if (st !== mine) return;
+    for (const c of ed.touched.keys()) ed.by[c] = { who: entry.updated_by, at: (entry.categories[c] || {}).updated_at };
+    ed.reset(entry);
+    const at = Object.values(entry.categories).map(x => x.updated_at).sort().pop();
     store.set('lastsave.' + st.fid, { at, user: st.ctx.session.username });
+    st.notice = null;
     render();
     st.ctx.toast(t('saved_figures'));
   } catch (e) {
-    btn.disabled = false;
-    showFieldErrors(form, e, form.querySelector('#fig-error'));
-  }
-}
-
-async function declareStop(ev) {
-  ev.preventDefault();
-  const form = ev.target;
-  clearErrors(form);
-  const until = form.until.value ? new Date(form.until.value).toISOString() : null;
-  try {
-    st.entry = await api(`/api/v1/facilities/${encodeURIComponent(st.fid)}/stop`, { method: 'PUT', body: { reason: form.reason.value, until } });
-    render();
-    st.ctx.toast(t('stop_saved'));
-  } catch (e) {
-    showFieldErrors(form, e, st.root.querySelector('#stop-error'));
-  }
-}
-
-async function liftStop() {
-  try {
-    st.entry = await api(`/api/v1/facilities/${encodeURIComponent(st.fid)}/stop`, { method: 'DELETE' });
-    render();
-    st.ctx.toast(t('stop_lifted'));
-  } catch (e) {
-    st.root.querySelector('#stop-error').textContent = e.offline ? t('offline_save') : t('error', { msg: e.message });
+    if (e.status !== 412 || !e.data || !e.data.facility || st !== mine) throw e;
+    const moved = ed.rebase(e.data.facility);
+    // Only categories the person did not touch changed: the edits hold; send them again.
+    if (!moved.length && !retried) return send(true);
+    const c = moved[0], fig = c && ed.entry.categories[c];
+    st.notice = { by: (c && ed.by[c] || {}).who || ed.entry.updated_by, at: fig ? fig.updated_at : new Date().toISOString() };
+    CATS.forEach(paintCat);
+    st.root.querySelector('#last-change').textContent = lastChange();
+    const msg = st.root.querySelector('#conflict-msg');
+    msg.textContent = noticeText();
+    msg.scrollIntoView({ block: 'center' });
   }
 }

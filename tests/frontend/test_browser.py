@@ -20,7 +20,6 @@ import redis
 import sqlalchemy
 
 from capacity.refusals.models import Refusal
-from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -84,13 +83,6 @@ class Server(servers.Server):
         return path in httpx.get(self.base + "/openapi.json").json()["paths"]
 
 
-@pytest.fixture(scope="module")
-def own_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
-    server = EmbeddedValkey(tmp_path_factory.mktemp("fe-valkey"), appendonly=False).start()
-    yield server
-    server.stop()
-
-
 def _seed_region(server: Server) -> None:
     """Every facility of the region reports, so the picture looks like a real night."""
     facilities = httpx.get(
@@ -107,14 +99,6 @@ def server(databases, own_valkey, tmp_path_factory) -> Iterator[Server]:  # type
     _seed_region(srv)
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[type-arg]
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 # The policy the service sends with the frontend (capacity/api/security.py). Each page must run

@@ -206,10 +206,17 @@ async def _failover(deployment: SentinelDeployment, pair: list[Server], engine: 
             truth = {r: await asyncio.to_thread(_sql_picture, engine, r) for r in REGIONS}
             shown = [(r, await _rest(s, midwife, r)) for s in pair for r in REGIONS]
             shown += [(li.region, _shown(li.picture.facilities.values())) for li in listeners]
-            if all(picture == truth[r] for r, picture in shown):
+            wrong = [
+                (r, f, got, truth[r].get(f))
+                for r, picture in shown
+                for f, got in picture.items()
+                if got != truth[r].get(f)
+            ]
+            if not wrong and all(picture.keys() == truth[r].keys() for r, picture in shown):
                 break
             assert not any(t.done() for t in listening), [t.exception() for t in listening]
-            assert time.monotonic() - elected < 60, f"never converged: {shown} != {truth}"
+            # (region, facility, shown, SQL)
+            assert time.monotonic() - elected < 2 * CONVERGE_SECONDS, f"never converged: {wrong}"
             await asyncio.sleep(0.05)
         return Run(answers, quiet, listeners, taken_alone, time.monotonic() - elected, truth)
     finally:

@@ -52,9 +52,10 @@ log = logging.getLogger("capacity")
 async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
     """Keep the live picture in line with SQL whatever happens to Redis; checks every second.
 
-    - Another server answers (a Sentinel failover, or a restart: new ``run_id``): it may hold an
-      older picture (replication is asynchronous; an append-only file may lose the last second),
-      so every region is rebuilt from SQL under a newer seq and live clients get a snapshot.
+    - Another server answers (a Sentinel failover, or a restart: new ``run_id``): the hub moves
+      its readers there, and since that server may hold an older picture (replication is
+      asynchronous; an append-only file may lose the last second) every region is rebuilt from
+      SQL under a newer seq, so live clients get a fresh snapshot.
     - Redis holds no picture (came back empty): ``load_all``.
     - A region whose seq in Redis is behind SQL's lost changes SQL committed (a write taken by a
       primary just before it was demoted): the repairer rebuilds it. In normal flow Redis is
@@ -75,6 +76,9 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
                 down = False
             if server is not None and now != server:
                 log.warning("Redis is another server now (failover or restart): rebuilding")
+                hub: Hub | None = getattr(state, "hub", None)
+                if hub is not None:
+                    await hub.server_changed()
                 await _rebuild_every_region(state)
             elif not await state.store.loaded():
                 log.warning("Redis holds no live picture: rebuilding from SQL")

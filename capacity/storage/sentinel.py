@@ -62,13 +62,21 @@ def create_sentinel_client(
     return client
 
 
+async def follow_primary(client: aioredis.Redis) -> None:
+    """Ask the sentinels which server is the primary now; on a change the client's idle
+    connections are closed, and busy ones when handed back, so the next command goes there.
+
+    Without it, a connection to a primary that was demoted but stays up (a planned failover)
+    keeps reading from it; a read on a replica never hears of the new primary's changes.
+    """
+    pool = client.connection_pool
+    if isinstance(pool, SentinelConnectionPool):
+        await pool.get_master_address()
+
+
 async def server_identity(client: aioredis.Redis) -> tuple[Any, ...]:
     """Which server answers: its address as the sentinels name it (None without sentinels) and
-    its ``run_id``. A failover or a restart changes it.
-
-    Asking the sentinels also moves the client's idle connections to a new primary, so the
-    ``run_id`` read next is the new one's, not that of a demoted server still connected.
-    """
+    its ``run_id``. A failover or a restart changes it."""
     pool = client.connection_pool
     address = await pool.get_master_address() if isinstance(pool, SentinelConnectionPool) else None
     run_id = (await client.info("server")).get("run_id")

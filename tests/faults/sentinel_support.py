@@ -33,22 +33,22 @@ class Node:
         self.port = free_port()
         self.sentinel = sentinel
         self.password = SENTINEL_PASSWORD if sentinel else PASSWORD
-        self.lines = [
+        self.base = [
             "bind 127.0.0.1",
             f"port {self.port}",
             f"dir {folder}",
             "daemonize no",
             "loglevel notice",
             f"requirepass {self.password}",
-            *lines,
         ]
+        self.lines = lines
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Node:
         """Start (from the main thread: the process dies with the thread that started it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / ("sentinel.conf" if self.sentinel else "valkey.conf")
-        conf.write_text("\n".join(self.lines) + "\n")  # a sentinel rewrites its own
+        conf.write_text("\n".join([*self.base, *self.lines]) + "\n")  # a sentinel rewrites its own
         command = [_binary(), str(conf), *(["--sentinel"] if self.sentinel else [])]
         with open(self.folder / "valkey.log", "ab") as log:
             self.process = subprocess.Popen(
@@ -102,6 +102,7 @@ class SentinelDeployment:
 
     def __init__(self, root: Path):
         data = ["appendonly no", 'save ""', f"masterauth {PASSWORD}", "repl-diskless-sync-delay 0"]
+        self.data = data
         self.primary = Node(root / "primary", data)
         self.replica = Node(root / "replica", [*data, f"replicaof 127.0.0.1 {self.primary.port}"])
         self.sentinels = [
@@ -139,15 +140,38 @@ class SentinelDeployment:
         self._wait_until_ready()
         return self
 
-    def _wait_until_ready(self, timeout: float = 30.0) -> None:
-        """Until the replica is in sync and every sentinel knows it and the two others."""
+    def roles(self) -> tuple[Node, Node]:
+        """(primary, the other data node) as the sentinels see them now."""
+        port = self.primary_port()
+        primary = next(n for n in (self.primary, self.replica) if n.port == port)
+        return primary, self.replica if primary is self.primary else self.primary
+
+    def ensure_replica(self) -> Node:
+        """Start the data node that is not the primary (as its replica) if it is down; wait
+        until the sentinels could fail over to it. Returns the primary."""
+        primary, other = self.roles()
+        if other.process is None:
+            other.lines = [*self.data, f"replicaof 127.0.0.1 {primary.port}"]
+            other.start()
+        self._wait_until_ready(other)
+        return primary
+
+    def _wait_until_ready(self, replica: Node | None = None, timeout: float = 30.0) -> None:
+        """Until the replica is in sync and every sentinel sees it up, and the two others."""
+        replica = replica or self.replica
         deadline = time.monotonic() + timeout
         while True:
-            replication = self.replica.client().info("replication")
+            replication = replica.client().info("replication")
             ready = replication.get("master_link_status") == "up"
             for sentinel in self.sentinels:
-                state = sentinel.client().sentinel_master(MASTER)
-                ready = ready and state["num-slaves"] == 1 and state["num-other-sentinels"] == 2
+                client = sentinel.client()
+                state = client.sentinel_master(MASTER)
+                seen = [
+                    r
+                    for r in client.sentinel_slaves(MASTER)
+                    if r["port"] == replica.port and not r["is_sdown"] and not r["is_disconnected"]
+                ]
+                ready = ready and bool(seen) and state["num-other-sentinels"] == 2
             if ready:
                 return
             assert time.monotonic() < deadline, "the sentinels never saw the whole deployment"

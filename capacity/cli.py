@@ -135,11 +135,15 @@ def users_add(
     typer.echo(f"added {user.username} ({user.role.value})")
 
 
-def _service_redis_url(settings: Settings) -> str | None:
-    """The Redis of the service: configured, or the embedded one it runs now (None if not)."""
-    from capacity.storage.redis import EmbeddedValkey
+def _service_redis(settings: Settings) -> Any:
+    """A client of the service's Redis: configured (URL or sentinels), or the embedded one it
+    runs now; None when there is none."""
+    from capacity.storage.redis import EmbeddedValkey, client_for
 
-    return settings.redis_url or EmbeddedValkey.running_url(settings.valkey_dir)
+    if settings.external_redis:
+        return client_for(settings)
+    url = EmbeddedValkey.running_url(settings.valkey_dir)
+    return None if url is None else client_for(settings, url)
 
 
 async def _announce_revocation() -> None:
@@ -149,12 +153,11 @@ async def _announce_revocation() -> None:
     (``capacity.auth.access.MAX_AGE_SECONDS``).
     """
     from capacity.auth.access import announce_revocation
-    from capacity.storage.redis import REDIS_DOWN, create_client
+    from capacity.storage.redis import REDIS_DOWN
 
-    url = _service_redis_url(Settings())
-    if not url:
+    client = _service_redis(Settings())
+    if client is None:
         return
-    client = create_client(url)
     try:
         await announce_revocation(client)
     except REDIS_DOWN:
@@ -265,15 +268,14 @@ async def _live_store() -> AsyncIterator[Any]:
     Checked before anything is written, so an unreachable Redis changes nothing.
     """
     from capacity.availability.store import CapacityStore
-    from capacity.storage.redis import EmbeddedValkey, create_client
+    from capacity.storage.redis import EmbeddedValkey, client_for
 
     settings = Settings()
     embedded: EmbeddedValkey | None = None
-    url = _service_redis_url(settings)
-    if url is None:  # the service is not running: its embedded server's data, briefly
+    client = _service_redis(settings)
+    if client is None:  # the service is not running: its embedded server's data, briefly
         embedded = await asyncio.to_thread(EmbeddedValkey(settings.valkey_dir).start)
-        url = embedded.url
-    client = create_client(url)
+        client = client_for(settings, embedded.url)
     try:
         await client.ping()
         yield CapacityStore(client, replay=settings.stream_replay)
@@ -442,12 +444,14 @@ def scheduler() -> None:
 
     from capacity.availability import jobs
     from capacity.availability.store import CapacityStore
-    from capacity.storage.redis import create_client
+    from capacity.storage.redis import client_for
 
     settings = Settings()
-    if settings.redis_url is None:
+    if not settings.external_redis:
         typer.echo(
-            "error: CAPACITY_REDIS_URL is required (the Redis the app instances use)", err=True
+            "error: CAPACITY_REDIS_URL or CAPACITY_REDIS_SENTINELS is required (the Redis the "
+            "app instances use)",
+            err=True,
         )
         raise typer.Exit(2)
     cli_checks.require_database(settings)
@@ -456,7 +460,7 @@ def scheduler() -> None:
 
     async def run() -> None:
         db = Database(settings.resolved_database_url)
-        client = create_client(settings.redis_url or "")
+        client = client_for(settings)
         store = CapacityStore(client, replay=settings.stream_replay)
         runner = jobs.scheduler(db=db, store=store, settings=settings)
         stop = asyncio.Event()
@@ -479,12 +483,13 @@ def scheduler() -> None:
 def serve(
     workers: int = typer.Option(None, help="server processes (default CAPACITY_WORKERS or 1)"),
 ) -> None:
-    """Migrate, seed, start the embedded Valkey when no CAPACITY_REDIS_URL is set, and serve."""
+    """Migrate, seed, start the embedded Valkey when no CAPACITY_REDIS_URL (or _SENTINELS) is
+    set, and serve."""
     from capacity.storage.redis import EmbeddedValkey
 
     settings = Settings()
     embedded = None
-    if settings.redis_url is None:  # refused while another process serves from this data dir
+    if not settings.external_redis:  # refused while another process serves from this data dir
         embedded = EmbeddedValkey(settings.valkey_dir).start()
         os.environ["CAPACITY_REDIS_URL"] = embedded.url  # the workers' (not logged: password)
     try:
@@ -503,10 +508,10 @@ def _serve(settings: Settings, workers: int) -> None:
 
     async def prepare() -> None:
         from capacity.availability.store import CapacityStore
-        from capacity.storage.redis import create_client
+        from capacity.storage.redis import client_for
 
         db = Database(settings.resolved_database_url)
-        client = create_client(os.environ["CAPACITY_REDIS_URL"])
+        client = client_for(settings, os.environ.get("CAPACITY_REDIS_URL"))
         store = CapacityStore(client, replay=settings.stream_replay)
         try:
             await setup.prepare(db=db, store=store, settings=settings)

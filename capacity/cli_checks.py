@@ -45,7 +45,7 @@ async def _reach(settings: Settings) -> None:
     from sqlalchemy import text
 
     from capacity.storage.db import Database
-    from capacity.storage.redis import create_client
+    from capacity.storage.redis import client_for
 
     if urls.sqlite_file(settings.resolved_database_url) is None:  # SQLite is made by migrate
         db = Database(settings.resolved_database_url)
@@ -54,8 +54,8 @@ async def _reach(settings: Settings) -> None:
                 await conn.execute(text("SELECT 1"))
         finally:
             await db.dispose()
-    if settings.redis_url:
-        client = create_client(settings.redis_url)
+    if settings.external_redis:
+        client = client_for(settings)
         try:
             await client.ping()
         finally:

@@ -8,9 +8,11 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 
 from capacity import __version__, setup
 from capacity.api import (
@@ -28,29 +30,39 @@ from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
+from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.service import load_all
+from capacity.availability.state import iso, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.errors import Unavailable
+from capacity.facilities.models import Region
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.realtime import ws
 from capacity.realtime.hub import Hub
 from capacity.settings import Settings
+from capacity.storage import keys
 from capacity.storage.db import Database
-from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, create_client
+from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, client_for, server_identity
 
 log = logging.getLogger("capacity")
 
 
 async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
-    """Rebuild the live picture from SQL whenever Redis comes back without it.
+    """Keep the live picture in line with SQL whatever happens to Redis; checks every second.
 
-    A restarted Redis (new ``run_id``) may also come back with an older picture (its append-only
-    file lost the last second): ``load_all`` then rebuilds the regions whose seq differs from SQL.
+    - Another server answers (a Sentinel failover, or a restart: new ``run_id``): the hub moves
+      its readers there, and since that server may hold an older picture (replication is
+      asynchronous; an append-only file may lose the last second) every region is rebuilt from
+      SQL under a newer seq, so live clients get a fresh snapshot.
+    - Redis holds no picture (came back empty): ``load_all``.
+    - A region whose seq in Redis is behind SQL's lost changes SQL committed (a write taken by a
+      primary just before it was demoted): the repairer rebuilds it. In normal flow Redis is
+      never behind, since a change reaches Redis before its transaction commits.
     """
     state = app.state
-    run_id: bytes | None = None
+    server: tuple[Any, ...] | None = None
     down = False
     me = asyncio.current_task()
     # redis-py may turn a cancellation inside a command into a ConnectionError, which the
@@ -58,15 +70,22 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
     while me is None or not me.cancelling():
         await asyncio.sleep(interval)
         try:
-            now_id = (await state.redis.info("server")).get("run_id")
+            now = await server_identity(state.redis)
             if down:
                 REDIS_RECONNECTS.labels("watcher").inc()
                 down = False
-            restarted = run_id is not None and now_id != run_id
-            if restarted or not await state.store.loaded():
-                log.warning("Redis restarted or holds no live picture: rebuilding from SQL")
+            if server is not None and now != server:
+                log.warning("Redis is another server now (failover or restart): rebuilding")
+                hub: Hub | None = getattr(state, "hub", None)
+                if hub is not None:
+                    await hub.server_changed()
+                await _rebuild_every_region(state)
+            elif not await state.store.loaded():
+                log.warning("Redis holds no live picture: rebuilding from SQL")
                 await load_all(db=state.db, store=state.store, settings=state.settings)
-            run_id = now_id
+            else:
+                await _repair_regions_behind(state)
+            server = now  # only once rebuilt: a rebuild cut short is made again
         except REDIS_DOWN as exc:
             down = True
             log.debug("watcher: %s", exc)
@@ -76,18 +95,48 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
             log.exception("watcher failed; retrying")
 
 
+async def _region_seqs(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        return {r: int(seq) for r, seq in (await session.exec(select(Region.id, Region.seq))).all()}
+
+
+async def _rebuild_every_region(state: Any) -> None:
+    """Every region from SQL, as the repairer does; one that fails is left to the repairer."""
+    repairer = repairs(db=state.db, store=state.store, settings=state.settings)
+    for region in await _region_seqs(state.db):
+        try:
+            await repair_region(
+                db=state.db, store=state.store, settings=state.settings, region=region
+            )
+        except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
+            log.warning("rebuild of %s failed (%s); the repairer retries", region, exc)
+            repairer.request(region)
+    await state.store.mark_loaded(iso(utcnow()))
+
+
+async def _repair_regions_behind(state: Any) -> None:
+    """Queue for the repairer each region whose seq in Redis is behind SQL's (SQL read first:
+    Redis only moves forward, so a region found behind really lost committed changes)."""
+    sql = await _region_seqs(state.db)
+    held = await state.redis.mget([keys.region_seq(region) for region in sql])
+    for (region, seq), value in zip(sql.items(), held, strict=True):
+        if value is None or int(value) < seq:
+            log.warning("Redis is behind SQL for %s: rebuilding it", region)
+            repairs(db=state.db, store=state.store, settings=state.settings).request(region)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     embedded: EmbeddedValkey | None = None
     redis_url = settings.redis_url
-    if redis_url is None:
+    if not settings.external_redis:
         embedded = EmbeddedValkey(settings.valkey_dir).start()
         redis_url = embedded.url
     db = Database(settings.resolved_database_url)
     if settings.auto_setup:
         await asyncio.to_thread(setup.migrate, settings.resolved_database_url)
-    client = create_client(redis_url)
+    client = client_for(settings, redis_url)
     store = CapacityStore(client, replay=settings.stream_replay)
     app.state.db, app.state.store, app.state.redis, app.state.embedded = db, store, client, embedded
     app.state.login_limiter = LoginLimiter(
@@ -104,7 +153,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except (*REDIS_DOWN,) as exc:
         log.error("Redis unreachable at start (%s); the watcher will load it when it is back", exc)
     watcher = asyncio.create_task(_watch_redis(app), name="redis-watcher")
-    hub_client = create_client(redis_url)
+    hub_client = client_for(settings, redis_url)
     app.state.hub = hub = Hub(
         hub_client, ping_seconds=settings.ws_ping_seconds, queue_limit=settings.ws_queue_limit
     )

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_sentinels: str | None = Field(
+        None, description="Sentinels as host:port,host:port; the primary is the one they name"
+    )
+    redis_master: str = Field("capacity", min_length=1, description="The sentinels' master name")
+    redis_password: str | None = Field(
+        None, description="With sentinels: the password of the primary and its replicas"
+    )
+    redis_sentinel_password: str | None = Field(None, description="The sentinels' own password")
     secret_key: str | None = Field(None, min_length=32)
     token_lifetime_minutes: int = Field(8 * 60, ge=1, le=24 * 60)
     freshness_limit_minutes: int = Field(4 * 60, ge=1)
@@ -83,16 +91,42 @@ class Settings(BaseSettings):
             urls.database_url(value) if info.field_name == "database_url" else urls.redis_url(value)
         )
 
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _sentinels(cls, value: object) -> object:
+        """host:port,host:port; written back in one form (spaces and empty items dropped)."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        return ",".join(
+            f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            for host, port in parse_sentinels(value)
+        )
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.orange_min > self.green_min:
             raise ValueError("CAPACITY_ORANGE_MIN may not exceed CAPACITY_GREEN_MIN")
+        if self.redis_sentinels and self.redis_url:
+            raise ValueError(
+                "CAPACITY_REDIS_SENTINELS and CAPACITY_REDIS_URL are both set; set one: with "
+                "sentinels the primary is the one they name (password: CAPACITY_REDIS_PASSWORD)"
+            )
         if self.mode is Mode.production:
             if not self.secret_key:
                 raise ValueError("CAPACITY_SECRET_KEY is required in production mode")
             if not self.database_url:
                 raise ValueError("CAPACITY_DATABASE_URL is required in production mode")
-            if not self.redis_url or not urls.redis_protected(self.redis_url):
+            if self.redis_sentinels:
+                if not self.redis_password or not self.redis_sentinel_password:
+                    raise ValueError(
+                        "CAPACITY_REDIS_PASSWORD and CAPACITY_REDIS_SENTINEL_PASSWORD are "
+                        "required with CAPACITY_REDIS_SENTINELS in production mode: without "
+                        "them, any process that reaches Redis or a sentinel can rewrite the "
+                        "live picture or name another primary"
+                    )
+            elif not self.redis_url or not urls.redis_protected(self.redis_url):
                 raise ValueError(
                     "CAPACITY_REDIS_URL with a password or TLS is required in production mode "
                     "(redis://:password@host:6379/0 or rediss://host:6380/0): without one, any "
@@ -105,6 +139,15 @@ class Settings(BaseSettings):
                 "CAPACITY_MODE=production."
             )
         return self
+
+    @property
+    def external_redis(self) -> bool:
+        """A Redis of the deployment (URL or sentinels); otherwise the embedded Valkey runs."""
+        return bool(self.redis_url or self.redis_sentinels)
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return parse_sentinels(self.redis_sentinels or "")
 
     @property
     def valkey_dir(self) -> Path:
@@ -142,6 +185,22 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def parse_sentinels(value: str) -> list[tuple[str, int]]:
+    """``host:port,host:port`` (IPv6 as ``[::1]:26379``) as (host, port) pairs."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{item!r} is not host:port; e.g. sentinel-1:26379,sentinel-2:26379")
+        found.append((host, int(port)))
+    if not found:
+        raise ValueError("no sentinel given; e.g. sentinel-1:26379,sentinel-2:26379")
+    return found
 
 
 def is_loopback(host: str) -> bool:

@@ -138,3 +138,65 @@ def test_defaults_follow_the_issue(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError, match="orange_min"):
         Settings(green_min=1, orange_min=3)
+
+
+SENTINELS = "sentinel-1:26379, sentinel-2:26379,[::1]:26380"
+
+
+def test_sentinels_are_read_as_host_port_pairs() -> None:
+    settings = Settings(redis_sentinels=SENTINELS)
+    assert settings.sentinel_addresses == [
+        ("sentinel-1", 26379),
+        ("sentinel-2", 26379),
+        ("::1", 26380),
+    ]
+    assert settings.redis_master == "capacity"  # the default master name
+    assert settings.external_redis  # no embedded Valkey then
+    assert not Settings(redis_sentinels="").external_redis
+
+
+@pytest.mark.parametrize("value", ["sentinel-1", "sentinel-1:port", ":26379", "s:70000", ","])
+def test_a_bad_sentinel_list_is_named(value: str) -> None:
+    from capacity.settings import explain
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(redis_sentinels=value)
+    assert explain(refused.value).startswith("CAPACITY_REDIS_SENTINELS: ")
+
+
+def test_sentinels_and_a_redis_url_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="set one"):
+        Settings(redis_sentinels=SENTINELS, redis_url="redis://:pw@h:6379/0")
+
+
+@pytest.mark.parametrize(
+    ("password", "sentinel_password"), [(None, None), ("pw", None), (None, "spw")]
+)
+def test_production_refuses_sentinels_without_both_passwords(
+    password: str | None, sentinel_password: str | None
+) -> None:
+    """Without them any process reaching Redis or a sentinel could rewrite the live picture,
+    or have the sentinels name another primary."""
+    with pytest.raises(ValidationError, match="CAPACITY_REDIS_SENTINEL_PASSWORD are required"):
+        Settings(
+            mode="production",
+            secret_key=KEY,
+            database_url="postgresql://db/c",
+            redis_sentinels=SENTINELS,
+            redis_password=password,
+            redis_sentinel_password=sentinel_password,
+        )
+
+
+def test_production_takes_sentinels_with_both_passwords() -> None:
+    made = Settings(
+        mode="production",
+        host=ANY_HOST,
+        secret_key=KEY,
+        database_url="postgresql://db/c",
+        redis_sentinels=SENTINELS,
+        redis_master="maternity",
+        redis_password="pw",
+        redis_sentinel_password="spw",
+    )
+    assert made.redis_url is None and made.redis_master == "maternity"

@@ -7,7 +7,8 @@ is dropped from the feed and its writer closes it with ``CLOSE_TOO_SLOW``.
 
 A ``reset`` entry (the region was rebuilt from SQL), a gap in the seqs (entries lost while Redis
 was away) or a stream that went backwards after a reconnect turn into a resync item: every
-client then receives a fresh snapshot.
+client then receives a fresh snapshot. When the watcher finds another Redis server answering (a
+Sentinel failover), ``server_changed`` moves every reader to it as after a reconnect.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from capacity.realtime.snapshots import SnapshotCache
 from capacity.realtime.transport import frame
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
+from capacity.storage.sentinel import follow_primary
 
 log = logging.getLogger(__name__)
 
@@ -143,15 +145,32 @@ class Hub:
             # the connection); a new subscriber meanwhile gets a new feed.
             del self.feeds[region]
 
+    async def server_changed(self) -> None:
+        """Another server is the primary: read from it, as after a reconnect (a stream that
+        went back there resyncs every client).
+
+        A reader blocked on the old server would otherwise stay there: a demoted primary that
+        stays up answers reads, but never with the new primary's changes.
+        """
+        await follow_primary(self.redis)
+        for feed in list(self.feeds.values()):
+            if feed.task is not None and feed.ready is not None and feed.ready.done():
+                feed.task.cancel()  # its connection is closed with it
+                feed.task = asyncio.create_task(
+                    self._read(feed, reconnected=True), name=f"hub-{feed.region}"
+                )
+
     async def _tail(self, region: str) -> int:
         last: Any = await self.redis.xrevrange(keys.region_stream(region), count=1)
         return entry_seq(last[0][0]) if last else 0
 
-    async def _read(self, feed: Feed) -> None:
+    async def _read(self, feed: Feed, *, reconnected: bool = False) -> None:
         stream = keys.region_stream(feed.region)
         backoff = 0.1
-        reconnected = False
-        while self.feeds.get(feed.region) is feed:
+        me = asyncio.current_task()
+        # A reader replaced by ``server_changed`` ends even should redis-py have turned its
+        # cancellation into a ConnectionError.
+        while self.feeds.get(feed.region) is feed and feed.task is me:
             try:
                 if reconnected:
                     await self._after_reconnect(feed)
@@ -169,8 +188,8 @@ class Hub:
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 reconnected = True
                 continue
-            if self.feeds.get(feed.region) is not feed:
-                return  # replaced while blocked: the new feed's reader delivers this
+            if self.feeds.get(feed.region) is not feed or feed.task is not me:
+                return  # replaced while blocked: the new reader delivers this
             items = [
                 self._item(feed, entry_seq(entry_id), fields)
                 for _stream, entries in reply or ()

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check browser bench clean
+.PHONY: run test lint typecheck check browser nginx bench clean
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test: $(STAMP) browser
+# Debian's nginx for tests/ops/test_proxy.py, which runs deploy/nginx.conf in front of the app
+# (the test fails in CI without it). Only the binary is used: the test starts its own nginx.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light \
+	    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; } >/dev/null; \
+	  else echo "nginx missing: sudo apt-get install nginx-light" >&2; exit 1; fi; }
+
+test: $(STAMP) browser nginx
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

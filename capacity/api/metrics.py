@@ -1,4 +1,4 @@
-"""``GET /metrics``: Prometheus text format, for loopback callers or with the metrics token."""
+"""``GET /metrics``: Prometheus text, for direct loopback callers or with the metrics token."""
 
 from __future__ import annotations
 
@@ -24,8 +24,14 @@ router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
 
 
+# A request that names a client of its own came through a proxy (or claims to): whatever
+# address it names, it is not a process on this host asking directly.
+FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
 def _allowed(request: Request, token: str | None) -> bool:
-    if request.client is not None and is_loopback(request.client.host):
+    direct = not any(name in request.headers for name in FORWARDED)
+    if direct and request.client is not None and is_loopback(request.client.host):
         return True
     if not token:
         return False

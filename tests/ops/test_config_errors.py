@@ -28,7 +28,7 @@ def closed_port() -> int:
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CAPACITY_")}
-    return subprocess.run(  # noqa: S603 - our own command
+    return subprocess.run(
         [CLI, *args],
         cwd=cwd,
         env={**clean, **env},

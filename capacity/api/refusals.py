@@ -25,6 +25,7 @@ from capacity.errors import NotFound
 from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
+    EpisodePublic,
     RefusalCreate,
     RefusalMineList,
     RefusalPublic,
@@ -60,6 +61,19 @@ ToQ = Annotated[
 ]
 
 
+@router.post("/episodes", status_code=201, response_model=EpisodePublic)
+async def post_episode(principal: Recorder, uow: UnitOfWorkDep) -> Any:
+    """A new episode token: 128 random bits that group the refusals of one search.
+
+    Only the account that asked for it may record with it, until ``expires_at``. A refusal's
+    ``episode`` is such a token or null; nothing a person types can take its place.
+    """
+    episode = await service.issue_episode(
+        session=uow.session, account_id=principal.id, now=datetime.now(UTC)
+    )
+    return {"episode": episode.token, "expires_at": episode.expires_at}
+
+
 @router.post("/refusals", status_code=201, response_model=RefusalPublic)
 async def post_refusal(
     refusal_in: RefusalCreate,
@@ -76,7 +90,9 @@ async def post_refusal(
     ``shown_available`` and ``shown_staffed`` complete it).
     """
     now = datetime.now(UTC)
-    facility = await service.check_create(session=uow.session, refusal_in=refusal_in, now=now)
+    facility = await service.check_create(
+        session=uow.session, refusal_in=refusal_in, account_id=principal.id, now=now
+    )
     picture = await availability.region_capacity(
         db=db, store=store, settings=settings, region_id=facility.region, now=now
     )

@@ -22,6 +22,7 @@ from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
 from capacity.availability import service as availability
 from capacity.errors import NotFound
+from capacity.facilities.models import Slug
 from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
@@ -173,7 +174,7 @@ def _download(body: Any, fmt: str, name: str) -> StreamingResponse:
 
 @router.get("/refusals/stats")
 async def refusal_stats(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     start: FromQ = None,
@@ -197,7 +198,7 @@ async def refusal_stats(
 
 @router.get("/refusals/export", response_class=StreamingResponse)
 async def refusal_export(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     db: DbDep,
@@ -217,7 +218,7 @@ async def refusal_export(
 
 @router.get("/capacity-over-time")
 async def capacity_over_time(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     db: DbDep,
@@ -250,7 +251,7 @@ async def capacity_over_time(
 
 
 @router.get("/reports", response_model=list[ReportSummary])
-async def list_reports(principal: Reader, session: SessionDep, region: str | None = None) -> Any:
+async def list_reports(principal: Reader, session: SessionDep, region: Slug | None = None) -> Any:
     """Stored monthly ROAZ reports, newest first (an analyst sees those of their region)."""
     if region is not None:
         await check_region_readable(session, principal, region)
@@ -265,7 +266,7 @@ async def generate_report(
     session: SessionDep,
     db: DbDep,
     settings: SettingsDep,
-    region: str,
+    region: Slug,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="e.g. 2026-10")],
 ) -> Any:
     """Generate (or regenerate) one region's report of one month now."""

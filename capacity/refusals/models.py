@@ -25,7 +25,7 @@ from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
 from capacity.availability.models import Status, StopReason
-from capacity.facilities.models import Category
+from capacity.facilities.models import Category, Slug
 from capacity.storage.types import UTCDateTime
 
 
@@ -170,7 +170,7 @@ class Refusal(RefusalBase, table=True):
 
 class RefusalCreate(SQLModel):
     occurred_at: AwareDatetime
-    facility_id: str = Field(min_length=1, max_length=64)
+    facility_id: Slug
     category: Category
     request_type: RequestType | None = None
     reason: RefusalReason | None = None
@@ -206,7 +206,7 @@ class EpisodePublic(SQLModel):
 
 class RefusalUpdate(SQLModel):
     outcome: Outcome
-    placed_facility_id: str | None = Field(default=None, max_length=64)
+    placed_facility_id: Slug | None = None
     calls_until_placement: Count | None = None
     minutes_until_placement: Minutes | None = None
 

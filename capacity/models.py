@@ -4,7 +4,7 @@ from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
 from capacity.facilities.models import Facility, Region
-from capacity.refusals.models import Refusal
+from capacity.refusals.models import Episode, Refusal
 from capacity.reporting.models import RefusalReport
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "AuditEvent",
     "CapacityChange",
     "CapacityFigure",
+    "Episode",
     "Facility",
     "Refusal",
     "RefusalReport",

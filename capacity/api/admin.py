@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 from sqlmodel import col, select
@@ -27,7 +27,10 @@ from capacity.auth.models import (
     UserPublic,
     UserUpdate,
 )
+from capacity.facilities.models import Slug
 from capacity.reporting.service import FIRST_DAY, LAST_DAY
+
+Username = Annotated[str, Path(max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")]
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=ERRORS)
 
@@ -46,7 +49,7 @@ async def create_user(user_in: UserCreate, admin: AdminDep, uow: UnitOfWorkDep) 
 
 @router.patch("/users/{username}", response_model=UserPublic)
 async def update_user(
-    username: str, user_in: UserUpdate, admin: AdminDep, uow: UnitOfWorkDep, request: Request
+    username: Username, user_in: UserUpdate, admin: AdminDep, uow: UnitOfWorkDep, request: Request
 ) -> User:
     """Deactivate or reactivate an account; a deactivated one loses access at once."""
     user = await service.set_user_active(
@@ -59,7 +62,7 @@ async def update_user(
 
 @router.post("/facilities/{facility_id}/keys", response_model=ApiKeyCreated, status_code=201)
 async def create_key(
-    facility_id: str, admin: AdminDep, uow: UnitOfWorkDep, key_in: ApiKeyCreate | None = None
+    facility_id: Slug, admin: AdminDep, uow: UnitOfWorkDep, key_in: ApiKeyCreate | None = None
 ) -> ApiKeyCreated:
     """A new API key for a facility's system; the key is in this answer only."""
     return await service.create_api_key(
@@ -72,7 +75,7 @@ async def create_key(
 
 @router.get("/keys", response_model=list[ApiKeyPublic])
 async def list_keys(
-    admin: AdminDep, session: SessionDep, facility: str | None = Query(None, max_length=64)
+    admin: AdminDep, session: SessionDep, facility: Slug | None = None
 ) -> list[ApiKey]:
     """API keys (never the keys themselves: only their first characters)."""
     query = select(ApiKey).order_by(col(ApiKey.id))
@@ -109,7 +112,7 @@ async def list_audit(
     since: Annotated[
         AwareDatetime | None, Query(description="ISO 8601 with an offset, e.g. ...T10:00:00Z")
     ] = None,
-    actor: str | None = Query(None, max_length=80),
+    actor: Annotated[str | None, Query(max_length=80, pattern=r"^[A-Za-z0-9._@:-]+$")] = None,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[AuditEvent]:
     """The newest audit events, newest first; the trail cannot be changed through the API."""

@@ -26,6 +26,7 @@ from capacity.availability import service
 from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
+from capacity.facilities.models import Slug
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
 
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
     responses={200: {"model": RegionCapacity, "description": "The regional picture"}},
 )
 async def region_capacity(
-    region: str,
+    region: Slug,
     principal: PrincipalDep,
     session: SessionDep,
     db: DbDep,
@@ -101,7 +102,7 @@ async def _capacity_update(request: Request) -> CapacityUpdate:
     },
 )
 async def put_capacity(
-    facility_id: str, request: Request, principal: PrincipalDep, if_match: IfMatch = None
+    facility_id: Slug, request: Request, principal: PrincipalDep, if_match: IfMatch = None
 ) -> Any:
     """Set absolute figures for some categories; categories not named stay as they are.
 
@@ -128,7 +129,7 @@ async def put_capacity(
 
 @router.put("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def put_stop(
-    facility_id: str,
+    facility_id: Slug,
     stop_in: StopIn,
     request: Request,
     principal: PrincipalDep,
@@ -154,7 +155,7 @@ async def put_stop(
 
 @router.delete("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
 async def delete_stop(
-    facility_id: str,
+    facility_id: Slug,
     request: Request,
     principal: PrincipalDep,
     uow: UnitOfWorkDep,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -22,6 +23,7 @@ from capacity.errors import (
     Unavailable,
     VersionConflict,
 )
+from capacity.observability.logs import redact
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -82,21 +84,44 @@ def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[
     return handler
 
 
-def _database(_: Request, exc: Exception) -> JSONResponse:
+_TABLE = re.compile(r"(?i)\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|FROM)\s+(\"?\w+\"?)")
+
+
+def described(exc: SQLAlchemyError) -> str:
+    """What failed, without a value: the error's class, the driver's, the statement's verb and
+    table, and the driver's first line (PostgreSQL's DETAIL line quotes values: left out)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [""])[0][:200]
+    statement = " ".join((getattr(exc, "statement", None) or "").split())
+    found = _TABLE.search(statement)
+    doing = f"{found.group(1).upper()} {found.group(2)}" if found else statement[:20]
+    driver = f"{type(cause).__module__}.{type(cause).__name__}"
+    return redact(f"{type(exc).__name__} ({driver}) in {doing or 'connect'}: {first}")
+
+
+def _database(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SQLAlchemyError)
     if isinstance(exc, DataError):  # a NUL byte, or an id beyond 64 bits, on PostgreSQL
         msg = "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)"
         return _unprocessable(["request"], "request", msg, "value_error")
+    what = f"{request.method} {request.url.path}"
     if isinstance(exc, IntegrityError):
-        log.warning("integrity error: %s", exc.orig)
+        log.warning("integrity error on %s: %s", what, described(exc))
         return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)
-    log.error("database error: %s", exc)
+    log.error("database error on %s: %s", what, described(exc))
     return JSONResponse(
         {"detail": "the database is unavailable; nothing was changed, try again"}, status_code=503
     )
 
 
-def _redis(_: Request, exc: Exception) -> JSONResponse:
-    log.error("redis error: %s", exc)
+def _redis(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "redis error on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        redact(str(exc).splitlines()[0] if str(exc) else ""),
+    )
     return JSONResponse(
         {"detail": "the live picture (Redis) is unavailable; nothing was changed, try again"},
         status_code=503,

@@ -21,6 +21,7 @@ from capacity.facilities.models import (
     FacilityPublic,
     FacilityUpdate,
     RegionPublic,
+    Slug,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"], responses=ERRORS)
@@ -42,7 +43,7 @@ async def list_regions(principal: PrincipalDep, session: SessionDep) -> list[Reg
 async def list_facilities(
     principal: PrincipalDep,
     session: SessionDep,
-    region: str | None = Query(None, max_length=64, description="Only this region's facilities"),
+    region: Slug | None = Query(None, description="Only this region's facilities"),
 ) -> list[FacilityPublic]:
     """Facilities with obstetrics, NICU centres and birth centres."""
     _no_keys(principal)
@@ -55,7 +56,7 @@ async def list_facilities(
 
 @router.get("/facilities/{facility_id}", response_model=FacilityPublic)
 async def get_facility(
-    facility_id: str, principal: PrincipalDep, session: SessionDep
+    facility_id: Slug, principal: PrincipalDep, session: SessionDep
 ) -> FacilityPublic:
     """One facility."""
     _no_keys(principal)
@@ -85,7 +86,7 @@ async def create_facility(
 
 @router.patch("/facilities/{facility_id}", response_model=FacilityPublic)
 async def update_facility(
-    facility_id: str,
+    facility_id: Slug,
     facility_in: FacilityUpdate,
     admin: AdminDep,
     uow: UnitOfWorkDep,

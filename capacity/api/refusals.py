@@ -22,9 +22,11 @@ from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
 from capacity.availability import service as availability
 from capacity.errors import NotFound
+from capacity.facilities.models import Slug
 from capacity.refusals import service
 from capacity.refusals.models import (
     EXPORT_COLUMNS,
+    EpisodePublic,
     RefusalCreate,
     RefusalMineList,
     RefusalPublic,
@@ -60,6 +62,19 @@ ToQ = Annotated[
 ]
 
 
+@router.post("/episodes", status_code=201, response_model=EpisodePublic)
+async def post_episode(principal: Recorder, uow: UnitOfWorkDep) -> Any:
+    """A new episode token: 128 random bits that group the refusals of one search.
+
+    Only the account that asked for it may record with it, until ``expires_at``. A refusal's
+    ``episode`` is such a token or null; nothing a person types can take its place.
+    """
+    episode = await service.issue_episode(
+        session=uow.session, account_id=principal.id, now=datetime.now(UTC)
+    )
+    return {"episode": episode.token, "expires_at": episode.expires_at}
+
+
 @router.post("/refusals", status_code=201, response_model=RefusalPublic)
 async def post_refusal(
     refusal_in: RefusalCreate,
@@ -76,7 +91,9 @@ async def post_refusal(
     ``shown_available`` and ``shown_staffed`` complete it).
     """
     now = datetime.now(UTC)
-    facility = await service.check_create(session=uow.session, refusal_in=refusal_in, now=now)
+    facility = await service.check_create(
+        session=uow.session, refusal_in=refusal_in, account_id=principal.id, now=now
+    )
     picture = await availability.region_capacity(
         db=db, store=store, settings=settings, region_id=facility.region, now=now
     )
@@ -157,7 +174,7 @@ def _download(body: Any, fmt: str, name: str) -> StreamingResponse:
 
 @router.get("/refusals/stats")
 async def refusal_stats(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     start: FromQ = None,
@@ -181,7 +198,7 @@ async def refusal_stats(
 
 @router.get("/refusals/export", response_class=StreamingResponse)
 async def refusal_export(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     db: DbDep,
@@ -201,7 +218,7 @@ async def refusal_export(
 
 @router.get("/capacity-over-time")
 async def capacity_over_time(
-    region: str,
+    region: Slug,
     principal: Reader,
     session: SessionDep,
     db: DbDep,
@@ -234,7 +251,7 @@ async def capacity_over_time(
 
 
 @router.get("/reports", response_model=list[ReportSummary])
-async def list_reports(principal: Reader, session: SessionDep, region: str | None = None) -> Any:
+async def list_reports(principal: Reader, session: SessionDep, region: Slug | None = None) -> Any:
     """Stored monthly ROAZ reports, newest first (an analyst sees those of their region)."""
     if region is not None:
         await check_region_readable(session, principal, region)
@@ -249,7 +266,7 @@ async def generate_report(
     session: SessionDep,
     db: DbDep,
     settings: SettingsDep,
-    region: str,
+    region: Slug,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="e.g. 2026-10")],
 ) -> Any:
     """Generate (or regenerate) one region's report of one month now."""

@@ -69,7 +69,9 @@ class FigureWriter:
 
     def __init__(self, db: Database, store: CapacityStore, settings: Settings):
         self.db, self.store, self.settings = db, store, settings
-        self.engine = create_engine(_sync_url(db.url), pool_size=1, max_overflow=0)
+        self.engine = create_engine(
+            _sync_url(db.url), pool_size=1, max_overflow=0, hide_parameters=True
+        )
         if db.is_sqlite:
             event.listen(self.engine, "connect", sqlite_pragmas)
             event.listen(self.engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -28,6 +29,11 @@ CATEGORY_ORDER = list(Category)
 # SQLModel's ``regex=`` is silently ignored with Pydantic 2; a pattern in schema_extra is enforced.
 PHONE = {"pattern": r"^\+?[0-9 ()-]{6,31}$"}
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# A region's or facility's id wherever a client sends one (body, query, path): a slug, no text.
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+# A facility's or city's name as an admin sends it: letters (Latin, with accents), digits and the
+# signs names use. Input only: what is stored is answered as it is. ECMA regex, as in the schema.
+NAME = {"pattern": r"^[0-9A-Za-z\u00C0-\u024F .,'\u2019&()/+-]+$"}
 
 
 def default_categories(kind: FacilityKind, has_nicu: bool) -> list[Category]:
@@ -72,16 +78,18 @@ class Facility(FacilityBase, table=True):
 
 
 class FacilityCreate(FacilityBase):
+    name: str = Field(min_length=2, max_length=160, schema_extra=NAME)
+    city: str = Field(min_length=1, max_length=80, schema_extra=NAME)
     id: str = Field(min_length=2, max_length=64, schema_extra={"pattern": ID_PATTERN})
-    region: str
+    region: str = Field(min_length=1, max_length=64, schema_extra={"pattern": ID_PATTERN})
     categories: list[Category] | None = None
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
 
 class FacilityUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=2, max_length=160)
-    city: str | None = Field(default=None, min_length=1, max_length=80)
+    name: str | None = Field(default=None, min_length=2, max_length=160, schema_extra=NAME)
+    city: str | None = Field(default=None, min_length=1, max_length=80, schema_extra=NAME)
     lat: float | None = Field(default=None, ge=50.5, le=53.8)
     lon: float | None = Field(default=None, ge=3.2, le=7.3)
     phone: str | None = Field(default=None, max_length=32, schema_extra=PHONE)

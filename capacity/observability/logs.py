@@ -2,7 +2,10 @@
 
 Every record passes ``Redact`` on its way out, whichever logger wrote it (our own, uvicorn's
 access log, a library's): ``token=`` query values (the websocket URL), bearer tokens, API keys
-and passwords (also a URL's, as in ``redis://:pw@host``) are replaced by ``[redacted]``.
+and passwords (also a URL's, as in ``redis://:pw@host``) are replaced by ``[redacted]``, and so
+are password hashes (argon2, bcrypt), long hex strings (episode tokens, key digests) and the
+bound parameters SQLAlchemy prints with an error (every engine hides them too: this is the net
+under that, for an engine or a library that does not).
 """
 
 from __future__ import annotations
@@ -29,6 +32,21 @@ _SECRETS = [
     (re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1[redacted]"),
     (re.compile(r"\bcap_[A-Za-z0-9_-]{8,}"), "cap_[redacted]"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
+    # password hashes: $argon2id$v=19$m=...$salt$hash, $2b$12$... (bcrypt)
+    (re.compile(r"\$argon2(?:id|i|d)\$[^\s'\",)\]]+"), "[redacted-hash]"),
+    (re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"), "[redacted-hash]"),
+    # episode tokens (32 hex), key digests (64 hex) and any longer hex run
+    (re.compile(r"\b[0-9a-fA-F]{32,}\b"), "[redacted-hex]"),
+    # 'password': '...', "password_hash": "...", in a dict or JSON a message quotes
+    (
+        re.compile(
+            r"(?i)([\"']?\b(?:password|password_hash|key_hash|secret|access_token|episode)[\"']?"
+            r"\s*:\s*)([\"'])[^\"']*\2"
+        ),
+        r"\1\2[redacted]\2",
+    ),
+    # SQLAlchemy's "[parameters: (...)]" line: values of any kind, never logged
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: redacted]"),
 ]
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
 from capacity.availability.models import Status, StopReason
-from capacity.facilities.models import Category
+from capacity.facilities.models import Category, Slug
 from capacity.storage.types import UTCDateTime
 
 
@@ -95,10 +95,17 @@ OUTCOME_INDEX = [
     "minutes_until_placement",
 ]
 SHOWN_AVAILABLE = (Status.green.value, Status.orange.value)
-EPISODE_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+# 128 random bits from the server (POST /api/v1/episodes), so that no name fits in it
+EPISODE_PATTERN = r"^[0-9a-f]{32}$"
 Count = Annotated[StrictInt, PydField(ge=0, le=1000)]
-Episode = Annotated[
-    str, PydField(pattern=EPISODE_PATTERN, description="Random token of one search")
+EpisodeToken = Annotated[
+    str,
+    PydField(
+        pattern=EPISODE_PATTERN,
+        min_length=32,
+        max_length=32,
+        description="A token from POST /api/v1/episodes, issued to the caller: groups one search",
+    ),
 ]
 Minutes = Annotated[StrictInt, PydField(ge=0, le=7 * 24 * 60)]
 
@@ -163,14 +170,14 @@ class Refusal(RefusalBase, table=True):
 
 class RefusalCreate(SQLModel):
     occurred_at: AwareDatetime
-    facility_id: str = Field(min_length=1, max_length=64)
+    facility_id: Slug
     category: Category
     request_type: RequestType | None = None
     reason: RefusalReason | None = None
     decision: Decision = Decision.refused
     gestational_age_band: GestationalAgeBand | None = None
     indication: Indication | None = None
-    episode: Episode | None = None
+    episode: EpisodeToken | None = None
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
@@ -183,9 +190,23 @@ class RefusalCreate(SQLModel):
         return self
 
 
+class Episode(SQLModel, table=True):
+    """A search's token, issued by the server: random, so it can say nothing about the woman."""
+
+    token: str = Field(primary_key=True, min_length=32, max_length=32)
+    issued_by: int = Field(description="Account id; only this account may record with it")
+    issued_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+    expires_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+
+
+class EpisodePublic(SQLModel):
+    episode: str = Field(description="32 lowercase hex digits (128 random bits)")
+    expires_at: datetime
+
+
 class RefusalUpdate(SQLModel):
     outcome: Outcome
-    placed_facility_id: str | None = Field(default=None, max_length=64)
+    placed_facility_id: Slug | None = None
     calls_until_placement: Count | None = None
     minutes_until_placement: Minutes | None = None
 

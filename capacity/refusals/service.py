@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from capacity.availability.models import Status
 from capacity.errors import Forbidden, InputError, NotFound
 from capacity.facilities.models import Facility
 from capacity.refusals.models import (
+    Episode,
     Outcome,
     Refusal,
     RefusalCreate,
@@ -27,6 +29,8 @@ MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=2)  # a phone's clock may run a little ahead
 AMEND_WINDOW = timedelta(hours=24)
 MINE_MAX_DAYS = 31
+# Long enough for one search and a late entry; the app asks for a new one after 3 hours.
+EPISODE_LIFETIME = timedelta(hours=24)
 
 
 def buckets(occurred_at: datetime) -> dict[str, Any]:
@@ -72,14 +76,46 @@ async def _facility(session: AsyncSession, facility_id: str, field: str) -> Faci
     return facility
 
 
+async def issue_episode(*, session: AsyncSession, account_id: int, now: datetime) -> Episode:
+    """A new random episode token (128 bits) for the caller's search; flushes, no commit."""
+    episode = Episode(
+        token=secrets.token_hex(16),
+        issued_by=account_id,
+        issued_at=now,
+        expires_at=now + EPISODE_LIFETIME,
+    )
+    session.add(episode)
+    await session.flush()
+    return episode
+
+
+async def check_episode(
+    *, session: AsyncSession, token: str, account_id: int, now: datetime
+) -> None:
+    """Only a token this server issued to this account, and not yet expired, may group refusals.
+
+    Bound to the account: a token seen elsewhere (an export, another phone) cannot add records
+    to someone else's search, and a token is only ever known to the one who asked for it.
+    """
+    episode = await session.get(Episode, token)
+    if episode is None or episode.issued_by != account_id:
+        raise InputError("episode", "not an episode token issued to you: ask POST /api/v1/episodes")
+    if episode.expires_at <= now:
+        raise InputError("episode", "episode token expired: ask POST /api/v1/episodes")
+
+
 async def check_create(
-    *, session: AsyncSession, refusal_in: RefusalCreate, now: datetime
+    *, session: AsyncSession, refusal_in: RefusalCreate, account_id: int, now: datetime
 ) -> Facility:
     """The facility asked for, after the rules a schema cannot express."""
     if refusal_in.occurred_at > now + CLOCK_SKEW:
         raise InputError("occurred_at", "occurred_at lies in the future")
     if refusal_in.occurred_at < now - MAX_AGE:
         raise InputError("occurred_at", "occurred_at lies more than 7 days back")
+    if refusal_in.episode is not None:
+        await check_episode(
+            session=session, token=refusal_in.episode, account_id=account_id, now=now
+        )
     facility = await _facility(session, refusal_in.facility_id, "facility_id")
     if refusal_in.category.value not in facility.categories:
         raise InputError("category", f"{facility.id} does not offer {refusal_in.category.value}")

@@ -54,7 +54,13 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        # hide_parameters: an error's message must not carry the values (password hashes, key
+        # digests, episode tokens) that were bound to the statement; the log gets the statement.
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": not self.is_sqlite,
+            "hide_parameters": True,
+        }
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20, pool_timeout=5)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

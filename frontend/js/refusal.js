@@ -1,19 +1,22 @@
 // Record a refusal from a card: open (1), reason (2), save (3). Type and gestational band are optional.
 import { t, esc } from './i18n.js';
-import { api, store } from './api.js';
+import { api, session, store } from './api.js';
 
 const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
 const TYPES = ['non_medical', 'medical', 'acute', 'antenatal_transfer', 'neonatal_transfer'];
 const BANDS = ['<24', '24-27', '28-31', '32-33', '34-36', '>=37'];
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 
-// One random token groups the refusals of one search (a few hours), never anything about the woman.
-function episode() {
+// One token groups the refusals of one search (a few hours). The server issues it (128 random
+// bits, valid for its own account only): nothing typed, so nothing about the woman, can be one.
+const SEARCH_MS = 3 * 3600e3;
+async function episode(fresh = false) {
+  const who = session.get()?.username;
   const e = store.get('episode');
-  if (e && Date.now() - e.at < 3 * 3600e3) return e.token;
-  const token = [...crypto.getRandomValues(new Uint8Array(12))].map(b => b.toString(16).padStart(2, '0')).join('');
-  store.set('episode', { token, at: Date.now() });
-  return token;
+  if (!fresh && e && e.who === who && Date.now() - e.at < SEARCH_MS && Date.parse(e.expires_at) > Date.now() + 60e3) return e.token;
+  const d = await api('/api/v1/episodes', { method: 'POST' });
+  store.set('episode', { token: d.episode, expires_at: d.expires_at, who, at: Date.now() });
+  return d.episode;
 }
 
 function radios(name, values, label, checked) {
@@ -72,10 +75,17 @@ export function openRefusal(f, entry, ctx) {
       reason: form.reason.value,
       gestational_age_band: form.band.value || null,
       indication: null,
-      episode: episode(),
     };
     try {
-      const rec = await api('/api/v1/refusals', { method: 'POST', body });
+      body.episode = await episode();
+      let rec;
+      try {
+        rec = await api('/api/v1/refusals', { method: 'POST', body });
+      } catch (e) {
+        if (!(e.status === 422 && 'episode' in e.fields)) throw e;
+        body.episode = await episode(true);  // expired, or issued before another sign-in
+        rec = await api('/api/v1/refusals', { method: 'POST', body });
+      }
       if (body.request_type) localStorage.setItem('cap.rtype', body.request_type);
       else localStorage.removeItem('cap.rtype');
       const mine = store.get('mine') || [];

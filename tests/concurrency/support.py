@@ -75,7 +75,6 @@ def refusal(facility: str, category: str = "delivery_room") -> dict[str, Any]:
         "reason": "no_nurse",
         "gestational_age_band": ">=37",
         "indication": "failure_to_progress",
-        "episode": "ep-7f3a9c21",
     }
 
 

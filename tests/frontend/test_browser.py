@@ -471,7 +471,12 @@ def test_refusal_in_three_taps_then_outcome_then_analyst_chart(
         "Soort verzoek: Acuut (vorige keuze)"
     )
     page.locator("#refusal-cancel").click()
-    assert sorted(str(r["request_type"]) for r in own_refusals(server)) == ["None", "acute"]
+    both = own_refusals(server)
+    assert sorted(str(r["request_type"]) for r in both) == ["None", "acute"]
+    # one search, one token, and the server issued it (issue 11.6)
+    assert len({r["episode"] for r in both}) == 1 and re.fullmatch(
+        "[0-9a-f]{32}", both[0]["episode"]
+    )
 
     # "Mijn meldingen": the first refusal gets its outcome; it is stored by the service.
     page.click("a[href='#/mine']")

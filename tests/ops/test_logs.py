@@ -89,3 +89,25 @@ def test_redact_covers_bearer_headers_keys_and_passwords() -> None:
     assert redact("GET /ws/regions/noord?token=e.y.J&since=4") == (
         "GET /ws/regions/noord?token=[redacted]&since=4"
     )
+
+
+def test_redact_covers_hashes_episodes_and_sql_parameters() -> None:
+    argon2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+    episode = "3f1c0a9b8e7d6c5b4a39281706f5e4d3"
+    digest = "ab" * 32
+    line = "\n".join(
+        [
+            "(sqlite3.OperationalError) database is locked",
+            '[SQL: INSERT INTO "user" (username, password_hash) VALUES (?, ?)]',
+            f"[parameters: ('nurse', '{argon2}')]",
+            "(Background on this error at: https://sqlalche.me)",
+        ]
+    )
+    cleaned = redact(line)
+    assert "$argon2" not in cleaned and "nurse" not in cleaned
+    assert 'INSERT INTO "user"' in cleaned and "[parameters: redacted]" in cleaned
+    assert argon2 not in redact(f"stored {argon2} for nurse")
+    assert episode not in redact(f"refusal of episode {episode}")
+    assert digest not in redact(f"key_hash={digest}") and digest not in redact(digest)
+    assert "s3cret" not in redact("{'password': 's3cret', \"episode\": \"x\"}")
+    assert redact("request 9f2c4e1a7b3d5f60 took 4 ms") == "request 9f2c4e1a7b3d5f60 took 4 ms"

@@ -29,7 +29,6 @@ def refusal(**changes):  # type: ignore[no-untyped-def]
         "reason": "no_nurse",
         "gestational_age_band": ">=37",
         "indication": "failure_to_progress",
-        "episode": "ep-7f3a9c21",
     }
     body.update(changes)
     return body
@@ -141,6 +140,8 @@ async def test_accepted_transfer_is_recorded_without_reason(client, login):
         ({"reason": None}, "reason"),
         ({"indication": "she was tired"}, "indication"),
         ({"episode": "x"}, "episode"),
+        ({"episode": "Maria_de_Vries-1991-03-15"}, "episode"),
+        ({"episode": "0" * 32}, "episode"),  # the right shape, but never issued
         ({"note": "called at 3am"}, "note"),
         ({"bsn": "123456782"}, "bsn"),
         ({"name": "J. Jansen"}, "name"),

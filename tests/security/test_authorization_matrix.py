@@ -212,6 +212,7 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         fixed(json=refusal()),
         signed_in(201, analyst=403, other_analyst=403),
     ),
+    ("POST", "/api/v1/episodes"): (fixed(), signed_in(201, analyst=403, other_analyst=403)),
     ("GET", "/api/v1/refusals/mine"): (fixed(), signed_in(200, analyst=403, other_analyst=403)),
     # Only the midwife who recorded it; other recorders get 403, admins too (the outcome is
     # the recorder's to give, so "admin: everything" stops here), analysts 403 by role.

@@ -30,9 +30,8 @@ from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
-from capacity.availability.pipeline import repair_region, repairs
+from capacity.availability.pipeline import repairs
 from capacity.availability.service import load_all
-from capacity.availability.state import iso, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.errors import Unavailable
 from capacity.facilities.models import Region
@@ -79,7 +78,7 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
                 hub: Hub | None = getattr(state, "hub", None)
                 if hub is not None:
                     await hub.server_changed()
-                await _rebuild_every_region(state)
+                await load_all(db=state.db, store=state.store, settings=state.settings, every=True)
             elif not await state.store.loaded():
                 log.warning("Redis holds no live picture: rebuilding from SQL")
                 await load_all(db=state.db, store=state.store, settings=state.settings)
@@ -98,20 +97,6 @@ async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
 async def _region_seqs(db: Database) -> dict[str, int]:
     async with db.session() as session:
         return {r: int(seq) for r, seq in (await session.exec(select(Region.id, Region.seq))).all()}
-
-
-async def _rebuild_every_region(state: Any) -> None:
-    """Every region from SQL, as the repairer does; one that fails is left to the repairer."""
-    repairer = repairs(db=state.db, store=state.store, settings=state.settings)
-    for region in await _region_seqs(state.db):
-        try:
-            await repair_region(
-                db=state.db, store=state.store, settings=state.settings, region=region
-            )
-        except (SQLAlchemyError, Unavailable, *REDIS_DOWN) as exc:
-            log.warning("rebuild of %s failed (%s); the repairer retries", region, exc)
-            repairer.request(region)
-    await state.store.mark_loaded(iso(utcnow()))
 
 
 async def _repair_regions_behind(state: Any) -> None:

@@ -26,6 +26,7 @@ from capacity.main import create_app
 from capacity.settings import Settings
 from capacity.storage.db import Database
 from capacity.storage.redis import EmbeddedValkey
+from tests import servers
 
 PG_URL = os.environ.get("CAPACITY_TEST_DATABASE_URL")
 
@@ -158,3 +159,19 @@ def login(client: httpx.AsyncClient) -> Login:
 
 
 ERASMUS = "erasmus-mc-rotterdam"
+
+
+@pytest.fixture
+def api_server(
+    databases: Databases, valkey: EmbeddedValkey, tmp_path: Path
+) -> Iterator[servers.Server]:
+    """One real server process (uvicorn) on a fresh database and an emptied Valkey, no frontend."""
+    redis.Redis.from_url(valkey.url).flushall()
+    made = servers.Server(
+        database_url=databases.fresh(),
+        redis_url=valkey.url,
+        data_dir=tmp_path / "server",
+        frontend_dir=str(tmp_path / "no-frontend"),
+    )
+    with servers.running([made]) as (running,):
+        yield running

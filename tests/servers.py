@@ -24,6 +24,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL and reap."""
+    process.kill()
+    process.wait(5)
+
+
+def end(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM; SIGKILL if it has not ended within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        kill(process)
+
+
 class Child:
     """A child process of the project, configured through CAPACITY_* variables, its output in a
     log file; ``defaults`` (CAPACITY_* without the prefix) may be set per subclass."""
@@ -57,18 +72,12 @@ class Child:
     def kill(self) -> None:
         """SIGKILL, as a crash would: no shutdown, no goodbye to anyone."""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(5)
+            kill(self.process)
             self.process = None
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            end(self.process, grace=10)
             self.process = None
 
 

@@ -80,14 +80,17 @@ async def facility_entry(
     raise NotFound(f"unknown facility {facility.id!r}")
 
 
-async def load_all(*, db: Database, store: CapacityStore, settings: Settings) -> int:
-    """Make Redis match SQL for every region (at start, and when Redis came back empty)."""
+async def load_all(
+    *, db: Database, store: CapacityStore, settings: Settings, every: bool = False
+) -> int:
+    """Make Redis match SQL for every region (at start, and when Redis came back empty); with
+    ``every``, rebuild each region even where the seqs agree (Redis is another server now)."""
     async with db.session() as session:
         regions = list((await session.exec(select(Region))).all())
     rebuilt = 0
     for region in regions:
         redis_seq = await store.current_seq(region.id)
-        if redis_seq == region.seq:
+        if redis_seq == region.seq and not every:
             continue
         async with db.unit_of_work() as uow:
             await rebuild_region(

@@ -17,6 +17,28 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 
+def connection_options() -> dict[str, Any]:
+    """How every client of ours talks to Redis: short timeouts, so an outage is noticed rather
+    than waited out.
+
+    A broken connection (Redis restarted) is retried on a fresh one; a timeout is not: Redis
+    did not answer in time, and retrying would only multiply the wait (the retries of a
+    pipeline's script check and of the pipeline nest, which made a write hang a minute).
+    """
+    return {
+        "decode_responses": False,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "health_check_interval": 15,
+        "retry": Retry(
+            ExponentialBackoff(cap=0.5, base=0.05),
+            retries=2,
+            supported_errors=(RedisConnectionError,),
+        ),
+        "retry_on_error": [RedisConnectionError],
+    }
+
+
 class _PrimaryClient(aioredis.Redis):
     """The primary's client; closing it also closes the connections to the sentinels."""
 
@@ -34,7 +56,7 @@ def create_sentinel_client(
     password: str | None,
     sentinel_password: str | None,
 ) -> aioredis.Redis:
-    """A client of the primary the sentinels name, with the timeouts of ``create_client``.
+    """A client of the primary the sentinels name, with our ``connection_options``.
 
     A sentinel that does not answer is skipped within a second; while none names a primary
     that is up (the failover window) every command fails at once with a ConnectionError.
@@ -47,16 +69,7 @@ def create_sentinel_client(
             "socket_timeout": 1,
         },
         password=password,
-        decode_responses=False,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=15,
-        retry=Retry(
-            ExponentialBackoff(cap=0.5, base=0.05),
-            retries=2,
-            supported_errors=(RedisConnectionError,),
-        ),
-        retry_on_error=[RedisConnectionError],
+        **connection_options(),
     )
     client: aioredis.Redis = sentinel.master_for(master, redis_class=_PrimaryClient)
     return client

@@ -10,33 +10,13 @@ Every one must be a 4xx whose message names the field, and the service must go o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
-import redis
 
-from capacity.storage.redis import EmbeddedValkey
 from tests import servers
-from tests.conftest import ERASMUS, Databases
+from tests.conftest import ERASMUS
 
 FIGURES = {"categories": {"delivery_room": {"available": 1, "staffed": 4}}}
-
-
-@pytest.fixture
-def server(
-    databases: Databases, valkey: EmbeddedValkey, tmp_path: Path
-) -> Iterator[servers.Server]:
-    redis.Redis.from_url(valkey.url).flushall()
-    made = servers.Server(
-        database_url=databases.fresh(),
-        redis_url=valkey.url,
-        data_dir=tmp_path / "server",
-        frontend_dir=str(tmp_path / "no-frontend"),
-    )
-    with servers.running([made]) as (running,):
-        yield running
 
 
 async def bearer(http: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -50,8 +30,8 @@ def names(answer: httpx.Response, field: str) -> bool:
     return field in str(body.get("message", "")) or field in str(body.get("detail", ""))
 
 
-async def test_hostile_values_at_once_get_4xx_naming_the_field(server: servers.Server) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+async def test_hostile_values_at_once_get_4xx_naming_the_field(api_server: servers.Server) -> None:
+    async with httpx.AsyncClient(base_url=api_server.url, timeout=30) as http:
         admin, analyst, staff = await asyncio.gather(
             bearer(http, "admin"), bearer(http, "analyst"), bearer(http, f"staff-{ERASMUS}")
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import redis
 
 from capacity.storage.embedded import _die_with_parent
+from tests import servers
 from tests.servers import free_port
 
 MASTER = "capacity"
@@ -73,8 +74,7 @@ class Node:
     def kill(self) -> None:
         """SIGKILL: the host is gone, with whatever it had not yet sent to its replica."""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(5)
+            servers.kill(self.process)
             self.process = None
 
     def pause(self) -> None:
@@ -88,12 +88,7 @@ class Node:
     def stop(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)  # a paused process cannot end
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            servers.end(self.process, grace=5)
             self.process = None
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -71,3 +73,36 @@ def wait_for(check: Any, timeout: float, what: str, every: float = 0.05) -> Any:
 
 def flush(url: str) -> None:
     redis.Redis.from_url(url).flushall()
+
+
+@dataclass
+class Answers:
+    """What one writer sent and what the service answered."""
+
+    facility: str
+    accepted: list[tuple[int, int]] = field(default_factory=list)  # (version, available)
+    refused: list[int] = field(default_factory=list)  # status codes other than 200
+    errors: list[str] = field(default_factory=list)
+
+
+async def write_until(server: Server, admin: str, answers: Answers, stop: asyncio.Event) -> None:
+    """PUT changing delivery-room figures for ``answers.facility`` until ``stop``; note answers."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            available = i % 9
+            try:
+                response = await http.put(
+                    f"/api/v1/facilities/{answers.facility}/capacity",
+                    json={"categories": {"delivery_room": {"available": available, "staffed": 9}}},
+                    headers={"Authorization": f"Bearer {admin}"},
+                )
+            except httpx.HTTPError as exc:
+                answers.errors.append(repr(exc))
+                continue
+            if response.status_code == 200:
+                answers.accepted.append((response.json()["version"], available))
+            else:
+                answers.refused.append(response.status_code)
+                await asyncio.sleep(0.05)

@@ -12,7 +12,6 @@ import asyncio
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -21,22 +20,23 @@ import pytest
 
 from capacity.storage.redis import EmbeddedValkey
 from tests.conftest import Databases
-from tests.faults.support import ERASMUS, IKAZIA, MAASSTAD, REGION, Server, rows, sql, token
+from tests.faults.support import (
+    ERASMUS,
+    IKAZIA,
+    MAASSTAD,
+    REGION,
+    Answers,
+    Server,
+    rows,
+    sql,
+    token,
+    write_until,
+)
 from tests.realtime.support import Picture, connect, figures
 
 WRITERS = (ERASMUS, IKAZIA, MAASSTAD)  # one writer per facility, so its last 2xx is the truth
 CLIENTS = 4
 CONVERGE_SECONDS = 5.0
-
-
-@dataclass
-class Answers:
-    """What one writer sent and what the service answered."""
-
-    facility: str
-    accepted: list[tuple[int, int]] = field(default_factory=list)  # (version, available)
-    refused: list[int] = field(default_factory=list)  # status codes other than 200
-    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -51,28 +51,6 @@ def redis_and_server(
     yield valkey, server
     server.stop()
     valkey.stop()
-
-
-async def _write(server: Server, admin: str, answers: Answers, stop: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        i = 0
-        while not stop.is_set():
-            i += 1
-            available = i % 9
-            try:
-                response = await http.put(
-                    f"/api/v1/facilities/{answers.facility}/capacity",
-                    json={"categories": {"delivery_room": {"available": available, "staffed": 9}}},
-                    headers={"Authorization": f"Bearer {admin}"},
-                )
-            except httpx.HTTPError as exc:
-                answers.errors.append(repr(exc))
-                continue
-            if response.status_code == 200:
-                answers.accepted.append((response.json()["version"], available))
-            else:
-                answers.refused.append(response.status_code)
-                await asyncio.sleep(0.05)
 
 
 async def _listen(ws: Any, picture: Picture) -> None:
@@ -104,7 +82,7 @@ async def _crash_and_restart(
     ]
     stop = asyncio.Event()
     answers = [Answers(f) for f in WRITERS]
-    writers = [asyncio.create_task(_write(server, admin, a, stop)) for a in answers]
+    writers = [asyncio.create_task(write_until(server, admin, a, stop)) for a in answers]
     try:
         await asyncio.sleep(1.5)
         valkey.kill()

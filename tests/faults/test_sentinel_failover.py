@@ -28,7 +28,18 @@ from sqlalchemy import Engine
 from tests import servers
 from tests.conftest import Databases
 from tests.faults.sentinel_support import MASTER, SentinelDeployment
-from tests.faults.support import ERASMUS, IKAZIA, MAASSTAD, REGION, Server, rows, sql, token
+from tests.faults.support import (
+    ERASMUS,
+    IKAZIA,
+    MAASSTAD,
+    REGION,
+    Answers,
+    Server,
+    rows,
+    sql,
+    token,
+    write_until,
+)
 from tests.realtime.support import Picture, connect
 
 NOORD = "noord"
@@ -39,16 +50,6 @@ REGIONS = (REGION, NOORD)
 CLIENTS = 2  # per server and region
 CONVERGE_SECONDS = 10.0
 BALLAST = 48 << 20  # more than loopback buffers hold: what follows stays in the primary
-
-
-@dataclass
-class Answers:
-    """What one writer sent and what the service answered."""
-
-    facility: str
-    accepted: list[tuple[int, int]] = field(default_factory=list)  # (version, available)
-    refused: list[int] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,28 +97,6 @@ def deployment_and_servers(
             yield deployment, started
     finally:
         deployment.stop()
-
-
-async def _write(server: Server, admin: str, answers: Answers, stop: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        i = 0
-        while not stop.is_set():
-            i += 1
-            available = i % 9
-            try:
-                response = await http.put(
-                    f"/api/v1/facilities/{answers.facility}/capacity",
-                    json={"categories": {"delivery_room": {"available": available, "staffed": 9}}},
-                    headers={"Authorization": f"Bearer {admin}"},
-                )
-            except httpx.HTTPError as exc:
-                answers.errors.append(repr(exc))
-                continue
-            if response.status_code == 200:
-                answers.accepted.append((response.json()["version"], available))
-            else:
-                answers.refused.append(response.status_code)
-                await asyncio.sleep(0.05)
 
 
 def _shown(entries: Any) -> dict[str, tuple[int, int | None]]:
@@ -204,11 +183,11 @@ async def _failover(
     stop, quieted = asyncio.Event(), asyncio.Event()
     answers = [Answers(f) for f, _ in WRITERS]
     writers = [
-        asyncio.create_task(_write(pair[i], admin, a, stop))
+        asyncio.create_task(write_until(pair[i], admin, a, stop))
         for a, (_, i) in zip(answers, WRITERS, strict=True)
     ]
     quiet = Answers(QUIET[0])
-    quiet_writer = asyncio.create_task(_write(pair[QUIET[1]], admin, quiet, quieted))
+    quiet_writer = asyncio.create_task(write_until(pair[QUIET[1]], admin, quiet, quieted))
 
     async def hush() -> None:
         quieted.set()

@@ -15,16 +15,12 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
-import pytest
-import redis
 from sqlalchemy import create_engine, text
 
-from capacity.storage.redis import EmbeddedValkey
 from tests import servers
-from tests.conftest import PG_URL, Databases, _sync_url
+from tests.conftest import PG_URL, _sync_url
 from tests.faults.test_database_down import postgres_down, sqlite_locked
 from tests.refusals.test_recording import refusal
 
@@ -32,29 +28,14 @@ PASSWORD = "Correct-Horse-Battery-7731"
 HASH_MARKS = ("$argon2", "$2b$")
 
 
-@pytest.fixture
-def server(
-    databases: Databases, valkey: EmbeddedValkey, tmp_path: Path
-) -> Iterator[servers.Server]:
-    redis.Redis.from_url(valkey.url).flushall()
-    made = servers.Server(
-        database_url=databases.fresh(),
-        redis_url=valkey.url,
-        data_dir=tmp_path / "server",
-        frontend_dir=str(tmp_path / "no-frontend"),
-    )
-    with servers.running([made]) as (running,):
-        yield running
-
-
-def database_url(server: servers.Server) -> str:
-    return server.env["CAPACITY_DATABASE_URL"]
+def database_url(api_server: servers.Server) -> str:
+    return api_server.env["CAPACITY_DATABASE_URL"]
 
 
 @contextmanager
-def inserts_fail(server: servers.Server, table: str) -> Iterator[None]:
+def inserts_fail(api_server: servers.Server, table: str) -> Iterator[None]:
     """The database fails inside every INSERT into ``table`` (after the values were bound)."""
-    engine = create_engine(_sync_url(database_url(server)))
+    engine = create_engine(_sync_url(database_url(api_server)))
     assert table in ("user", "refusal")  # names of ours, quoted into the DDL below
     if PG_URL:
         setup = [
@@ -85,9 +66,9 @@ def inserts_fail(server: servers.Server, table: str) -> Iterator[None]:
 
 
 @contextmanager
-def database_unavailable(server: servers.Server) -> Iterator[None]:
+def database_unavailable(api_server: servers.Server) -> Iterator[None]:
     """SQLite locked by another process's write; PostgreSQL refusing connections."""
-    url = database_url(server)
+    url = database_url(api_server)
     with postgres_down(url) if PG_URL else sqlite_locked(url):
         yield
 
@@ -103,9 +84,9 @@ def new_account(username: str) -> dict[str, str]:
     return {"username": username, "password": PASSWORD, "role": "midwife"}
 
 
-def log_of(server: servers.Server) -> str:
-    server.stop()
-    return server.log.read_text()
+def log_of(api_server: servers.Server) -> str:
+    api_server.stop()
+    return api_server.log.read_text()
 
 
 def assert_clean(log: str, *secrets: str) -> None:
@@ -118,40 +99,40 @@ def failures(log: str, route: str) -> list[str]:
 
 
 def test_database_failing_inside_a_user_insert_logs_no_password_hash(
-    server: servers.Server,
+    api_server: servers.Server,
 ) -> None:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with httpx.Client(base_url=api_server.url, timeout=60) as http:
         admin = bearer(http, "admin")
-        with inserts_fail(server, "user"):
+        with inserts_fail(api_server, "user"):
             answer = http.post("/api/v1/users", json=new_account("nurse-jansen"), headers=admin)
         assert answer.status_code == 503, answer.text
-    log = log_of(server)
+    log = log_of(api_server)
     assert_clean(log, PASSWORD, admin["Authorization"].split()[1])
     [line] = failures(log, "POST /api/v1/users")
     assert re.search(r'OperationalError .* in INSERT INTO "?user"?: ', line), line
 
 
 def test_database_failing_inside_a_refusal_insert_logs_no_episode(
-    server: servers.Server,
+    api_server: servers.Server,
 ) -> None:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with httpx.Client(base_url=api_server.url, timeout=60) as http:
         midwife = bearer(http, "midwife")
         issued = http.post("/api/v1/episodes", headers=midwife)
         assert issued.status_code == 201, issued.text
         episode = issued.json()["episode"]
-        with inserts_fail(server, "refusal"):
+        with inserts_fail(api_server, "refusal"):
             answer = http.post("/api/v1/refusals", json=refusal(episode=episode), headers=midwife)
         assert answer.status_code == 503, answer.text
-    log = log_of(server)
+    log = log_of(api_server)
     assert_clean(log, episode, midwife["Authorization"].split()[1])
     [line] = failures(log, "POST /api/v1/refusals")
     assert re.search(r"OperationalError .* in INSERT INTO refusal: ", line), line
 
 
 def test_locked_or_down_database_and_bad_credentials_log_no_secret(
-    server: servers.Server,
+    api_server: servers.Server,
 ) -> None:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with httpx.Client(base_url=api_server.url, timeout=60) as http:
         admin = bearer(http, "admin")
         keys = [
             http.post("/api/v1/facilities/erasmus-mc-rotterdam/keys", json={}, headers=admin)
@@ -164,7 +145,7 @@ def test_locked_or_down_database_and_bad_credentials_log_no_secret(
             racing = list(
                 pool.map(
                     lambda _: httpx.post(
-                        f"{server.url}/api/v1/users",
+                        f"{api_server.url}/api/v1/users",
                         json=new_account("nurse-de-boer"),
                         headers=admin,
                         timeout=60,
@@ -191,13 +172,13 @@ def test_locked_or_down_database_and_bad_credentials_log_no_secret(
         ):
             assert http.get("/api/v1/regions", headers=headers).status_code == 401
         assert http.get("/api/v1/regions", headers={"X-API-Key": active}).status_code in (200, 403)
-        with database_unavailable(server):
+        with database_unavailable(api_server):
             login = http.post(
                 "/api/v1/auth/token", data={"username": "nurse-de-boer", "password": PASSWORD}
             )
             made = http.post("/api/v1/users", json=new_account("nurse-bakker"), headers=admin)
         assert login.status_code == made.status_code == 503, (login.text, made.text)
-    log = log_of(server)
+    log = log_of(api_server)
     digests = [hashlib.sha256(k.encode()).hexdigest() for k in (active, revoked)]
     tokens = [h["Authorization"].split()[1] for h in (admin, nurse)]
     assert_clean(log, PASSWORD, active, revoked, forged, *tokens, *digests)

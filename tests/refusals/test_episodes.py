@@ -10,37 +10,17 @@ until it expires.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
-import pytest
-import redis
 from sqlalchemy import bindparam, create_engine, text
 
-from capacity.storage.redis import EmbeddedValkey
 from capacity.storage.types import UTCDateTime
 from tests import servers
-from tests.conftest import ERASMUS, Databases, _sync_url
+from tests.conftest import ERASMUS, _sync_url
 from tests.refusals.test_recording import refusal
 
 PATIENT_DETAILS = ["Maria_de_Vries-1991-03-15", "BSN-123456782", "tel-0612345678"]
-
-
-@pytest.fixture
-def server(
-    databases: Databases, valkey: EmbeddedValkey, tmp_path: Path
-) -> Iterator[servers.Server]:
-    redis.Redis.from_url(valkey.url).flushall()
-    made = servers.Server(
-        database_url=databases.fresh(),
-        redis_url=valkey.url,
-        data_dir=tmp_path / "server",
-        frontend_dir=str(tmp_path / "no-frontend"),
-    )
-    with servers.running([made]) as (running,):
-        yield running
 
 
 def bearer(http: httpx.Client, username: str) -> dict[str, str]:
@@ -59,8 +39,8 @@ def everything_stored(http: httpx.Client) -> str:
     return "\n".join((export.text, mine.text, trail.text))
 
 
-def test_patient_details_as_episode_are_422_and_stored_nowhere(server: servers.Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def test_patient_details_as_episode_are_422_and_stored_nowhere(api_server: servers.Server) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=30) as http:
         midwife = bearer(http, "midwife")
         for typed in PATIENT_DETAILS:
             answer = http.post("/api/v1/refusals", json=refusal(episode=typed), headers=midwife)
@@ -72,8 +52,8 @@ def test_patient_details_as_episode_are_422_and_stored_nowhere(server: servers.S
     assert "123456782" not in stored and "0612345678" not in stored
 
 
-def test_a_server_token_groups_one_search_of_its_own_account(server: servers.Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def test_a_server_token_groups_one_search_of_its_own_account(api_server: servers.Server) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=30) as http:
         midwife, staff, analyst = (
             bearer(http, u) for u in ("midwife", f"staff-{ERASMUS}", "analyst-zuidwest")
         )
@@ -103,11 +83,11 @@ def test_a_server_token_groups_one_search_of_its_own_account(server: servers.Ser
         assert export.status_code == 200 and export.text.count(token) == 2
 
 
-def test_an_expired_token_is_422(server: servers.Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def test_an_expired_token_is_422(api_server: servers.Server) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=30) as http:
         midwife = bearer(http, "midwife")
         token = http.post("/api/v1/episodes", headers=midwife).json()["episode"]
-        engine = create_engine(_sync_url(server.env["CAPACITY_DATABASE_URL"]))
+        engine = create_engine(_sync_url(api_server.env["CAPACITY_DATABASE_URL"]))
         with engine.begin() as conn:
             past = datetime.now(UTC) - timedelta(minutes=1)
             expire = text("UPDATE episode SET expires_at = :t WHERE token = :e").bindparams(

@@ -23,6 +23,7 @@ from tests.reporting.data import IKAZIA, make
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="chromium missing: make browser"
 )
+OPERATIONS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 VIOLATIONS = """
 document.addEventListener('securitypolicyviolation', e =>
   console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}`));
@@ -124,3 +125,23 @@ def test_monthly_report_draws_its_bars_under_the_services_policy(
     # 6 refusals at Erasmus MC: the full bar; 1 at Ikazia is suppressed (<5): no bar.
     assert served[ERASMUS] > 100 and served[IKAZIA] == 0, served
     assert downloaded == served
+
+
+def test_docs_work_without_internet_under_a_strict_policy(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    spec = httpx.get(server.base + "/openapi.json").json()
+    operations = sum(len(OPERATIONS & set(item)) for item in spec["paths"].values())
+    assert operations > 20
+    offline = Offline(browser, server)
+    try:
+        page = offline.new_page()
+        response = page.goto(server.base + "/docs")
+        assert response is not None and response.status == 200
+        sync_api.expect(page.locator(".opblock")).to_have_count(operations, timeout=20000)
+        policy = response.headers["content-security-policy"]
+        assert "unsafe-inline" not in policy and "https:" not in policy, policy
+        # An operation opens and shows its parameters (the UI works, not just its list).
+        page.locator(".opblock-summary", has_text="/api/v1/reports/{report_id}").first.click()
+        sync_api.expect(page.locator(".opblock.is-open .parameters")).to_contain_text("format")
+    finally:
+        offline.close()
+    assert not offline.problems, "\n".join(offline.problems)

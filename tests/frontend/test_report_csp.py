@@ -139,9 +139,21 @@ def test_docs_work_without_internet_under_a_strict_policy(server: Server, browse
         sync_api.expect(page.locator(".opblock")).to_have_count(operations, timeout=20000)
         policy = response.headers["content-security-policy"]
         assert "unsafe-inline" not in policy and "https:" not in policy, policy
-        # An operation opens and shows its parameters (the UI works, not just its list).
-        page.locator(".opblock-summary", has_text="/api/v1/reports/{report_id}").first.click()
-        sync_api.expect(page.locator(".opblock.is-open .parameters")).to_contain_text("format")
+        # The UI works, not just its list: sign in with "Authorize" (the password flow), then
+        # try an operation and get the service's answer.
+        page.locator(".auth-wrapper .authorize").click()
+        page.fill("#oauth_username", "analyst-zuidwest")
+        page.fill("#oauth_password", "demo")
+        page.locator(".auth-btn-wrapper .authorize").click()
+        sync_api.expect(page.locator(".modal-ux")).to_contain_text("Logout")
+        page.locator(".auth-btn-wrapper .btn-done").click()
+        regions = page.locator(".opblock", has=page.locator("[data-path='/api/v1/regions']"))
+        regions.locator(".opblock-summary").click()
+        regions.locator(".try-out__btn").click()
+        regions.locator(".execute").click()
+        answer = regions.locator(".live-responses-table .response")
+        sync_api.expect(answer.locator(".response-col_status")).to_contain_text("200")
+        sync_api.expect(answer).to_contain_text("zuidwest")
     finally:
         offline.close()
     assert not offline.problems, "\n".join(offline.problems)

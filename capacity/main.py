@@ -19,6 +19,7 @@ from capacity.api import (
     admin,
     auth,
     capacity,
+    docs,
     errors,
     facilities,
     health,
@@ -179,6 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Free delivery rooms, maternity beds and neonatal cots per ROAZ region, live.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package, under a strict policy: capacity/api/docs.py
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
@@ -196,5 +199,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)  # outermost: counts and times every answer
+    docs.install(app)
     app.mount("/", Frontend(settings.frontend_dir, app.router.routes), name="frontend")
     return app

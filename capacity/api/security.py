@@ -1,8 +1,8 @@
 """Security headers on every answer, a strict CSP for the frontend, and CORS closed by default.
 
-The interactive API docs (``/docs``, ``/redoc``) load Swagger UI / ReDoc from a CDN and start it
-with an inline script, so they get their own, relaxed policy; everything else (the frontend and
-every API answer) gets the strict one.
+Every answer gets the strict policy unless it brings its own: the API docs (``/docs``, which
+allow their one inline script by its hash, capacity/api/docs.py) and the monthly HTML report
+(its one <style> by its hash, capacity/reporting/reports.py) do, and are no less strict.
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ STRICT_CSP = (
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
-CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {CDN}; "
-    f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; connect-src 'self'; worker-src 'self' blob:; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
+
+
+def docs_policy(script_hashes: list[str]) -> str:
+    """The strict policy, plus the inline scripts of the ``/docs`` page by their hashes."""
+    scripts = " ".join(["'self'", *script_hashes])
+    return STRICT_CSP.replace("script-src 'self';", f"script-src {scripts};")
+
+
 HSTS = b"max-age=63072000; includeSubDomains"
 
 
@@ -51,19 +50,17 @@ class SecurityHeaders:
         self.app = app
         self.common = _common(production)
         self.strict = [*self.common, (b"content-security-policy", STRICT_CSP.encode())]
-        self.docs = [*self.common, (b"content-security-policy", DOCS_CSP.encode())]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        extra = self.docs if path.startswith(DOCS_PATHS) else self.strict
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(k, v) for k, v in extra if k not in present]
+                # A header the answer set itself (a page's own policy) is kept.
+                added = [(k, v) for k, v in self.strict if k not in present]
                 message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 
-from capacity.api.security import STRICT_CSP
+from capacity.api.security import STRICT_CSP, docs_policy
 from capacity.main import create_app
 from capacity.settings import Mode, Settings
 
@@ -40,6 +43,11 @@ async def test_every_api_answer_carries_the_security_headers(client, login) -> N
 async def test_frontend_gets_the_strict_policy_and_docs_their_own(
     settings: Settings, tmp_path: Path
 ) -> None:
+    def sha256_of(script: str) -> str:
+        return (
+            "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        )
+
     frontend = tmp_path / "frontend"
     frontend.mkdir()
     (frontend / "index.html").write_text("<!doctype html><title>capacity</title>")
@@ -50,6 +58,8 @@ async def test_frontend_gets_the_strict_policy_and_docs_their_own(
     ):
         page = await client.get("/")
         docs = await client.get("/docs")
+        asset = await client.get("/docs/assets/swagger-ui-bundle.js")
+        redoc = await client.get("/redoc")
         # The frontend takes every path, but not the API's: those answer as the API does.
         unknown = await client.get("/api/v1/no-such-thing")
         wrong_method = await client.patch("/api/v1/refusals/stats")
@@ -59,9 +69,15 @@ async def test_frontend_gets_the_strict_policy_and_docs_their_own(
     assert page.headers["content-security-policy"] == STRICT_CSP
     assert "script-src 'self';" in page.headers["content-security-policy"]
     _check_common(page)
+    # The docs come from the package, under the strict policy plus their one inline script's
+    # hash: nothing from a CDN, nothing inline but that script (tests/frontend/test_report_csp.py
+    # runs them in Chromium without internet).
     assert docs.status_code == 200
     policy = docs.headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
+    [script] = re.findall(r"<script>(.*?)</script>", docs.text, re.DOTALL)
+    assert policy == docs_policy([sha256_of(script)]), policy
+    assert "https:" not in docs.text and "https:" not in policy
+    assert (asset.status_code, redoc.status_code) == (200, 404)
     _check_common(docs)
 
 

@@ -169,7 +169,17 @@ class FigureWriter:
         results = await self.store.apply_many(
             [(s.region, s.seq, s.pending.facility_id, s.raw, s.message) for s in staged]
         )
-        return {s.region for s, r in zip(staged, results, strict=True) if not r.applied}
+        missed = set()
+        for s, r in zip(staged, results, strict=True):
+            if not r.applied:
+                log.warning(
+                    "Redis holds seq %s for %s, SQL gave %s: rebuilding the region",
+                    r.current,
+                    s.region,
+                    s.seq,
+                )
+                missed.add(s.region)
+        return missed
 
     # ---- on the writer thread ----------------------------------------------------------------
 

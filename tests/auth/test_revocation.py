@@ -19,6 +19,7 @@ import httpx
 import pytest
 import redis
 import websockets
+from sqlalchemy import text
 
 from capacity.auth.models import Role, User
 from capacity.auth.service import create_token
@@ -26,6 +27,7 @@ from capacity.realtime import messages
 from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 from tests.conftest import ERASMUS, Databases
+from tests.faults.support import sql
 
 SECRET = "test-secret-key-for-revocation-0123456789abcdef"
 FIGURES = {"categories": {"delivery_room": {"available": 1, "staffed": 4}}}
@@ -167,10 +169,10 @@ async def open_stream(url: str) -> websockets.ClientConnection:
     return ws
 
 
-async def close_code(ws: websockets.ClientConnection) -> int | None:
-    """Read until the server closes the stream (at most 10 s); its close code."""
+async def close_code(ws: websockets.ClientConnection, within: float = 10) -> int | None:
+    """Read until the server closes the stream (at most ``within`` s); its close code."""
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(within):
             while True:
                 await ws.recv()
     except websockets.ConnectionClosed as closed:
@@ -263,3 +265,19 @@ async def test_stream_is_closed_when_its_token_expires(http) -> None:  # type: i
     refused = await on_b.get("/api/v1/regions/zuidwest/capacity", headers=short)
     assert refused.status_code == 401
     await steady.close()
+
+
+async def test_unannounced_deactivation_still_closes_the_stream(two_servers, http) -> None:  # type: ignore[no-untyped-def]
+    """A deactivation that never reached Redis (written while Redis was away, or by a tool that
+    does not announce) ends the stream anyway, once the process reads the accounts again."""
+    on_a, on_b = http
+    midwife = await bearer(on_a, "midwife")
+    stream = await open_stream(ws_url(on_b, midwife))
+    engine = sql(two_servers[0].env["CAPACITY_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE \"user\" SET active = false WHERE username = 'midwife'"))
+    finally:
+        engine.dispose()
+    # Without an announcement the guard reads the accounts every MAX_AGE_SECONDS (10 s).
+    assert await close_code(stream, within=30) == messages.CLOSE_BAD_TOKEN

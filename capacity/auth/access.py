@@ -7,7 +7,7 @@ value in Redis after its transaction committed; each request reads that value fi
 GET) and a process that sees a new value drops everything it knew. So a revoked key or a
 deactivated account gets 401 on its very next request, whichever process serves it.
 
-A token is valid while its account is active and the account's ``token_generation`` is still
+A token is valid while its account is active and the account's ``token_generation`` is not above
 the one the token was issued under (``capacity.auth.service.revoke_tokens`` raises it).
 """
 
@@ -171,6 +171,8 @@ class AccessCache:
         active, current = account
         if not active:
             raise AuthError("account deactivated")
-        if principal.generation != current:
+        # Older than the account's generation: revoked. Newer can only mean the cached answer
+        # predates a revocation not yet announced, and a token issued after it is good.
+        if principal.generation < current:
             raise AuthError("token revoked; sign in again")
         return principal

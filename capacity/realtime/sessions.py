@@ -138,7 +138,8 @@ class SessionGuard:
         for account in ids:
             active, generation = accounts.get(account, (False, 0))
             for entry in list(self.watched.get(account, ())):
-                if not active or entry.generation != generation:
+                # A newer token than the row read (issued since) is not revoked.
+                if not active or entry.generation < generation:
                     self.forget(entry)
                     entry.end(messages.CLOSE_BAD_TOKEN)
                     ended += 1

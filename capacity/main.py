@@ -41,6 +41,7 @@ from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.realtime import ws
 from capacity.realtime.hub import Hub
+from capacity.realtime.sessions import SessionGuard
 from capacity.settings import Settings
 from capacity.storage import keys
 from capacity.storage.db import Database
@@ -144,6 +145,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub_client, ping_seconds=settings.ws_ping_seconds, queue_limit=settings.ws_queue_limit
     )
     await hub.start()
+    app.state.sessions = sessions = SessionGuard(db=db, redis=client)
+    await sessions.start()
     # Off in app instances of a deployment that runs `capacity scheduler` on its own.
     scheduler = (
         jobs.scheduler(db=db, store=store, settings=settings) if settings.scheduler else None
@@ -161,6 +164,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await sessions.stop()
         await hub.stop()
         await hub_client.aclose()
         watcher.cancel()

@@ -2,15 +2,19 @@
 
 Resolving an API key or checking that a token's account is still active costs an SQL round trip;
 hospitals' systems push figures many times a second, so each process keeps the answers. Every
-revocation (a key revoked, an account deactivated) raises a generation counter in Redis after
-its transaction committed; each request reads that counter first (one Redis GET) and a process
-that sees a new value drops everything it knew. So a revoked key or a deactivated account gets
-401 on its very next request, whichever process serves it.
+revocation (a key revoked, an account deactivated or its tokens revoked) puts a new generation
+value in Redis after its transaction committed; each request reads that value first (one Redis
+GET) and a process that sees a new value drops everything it knew. So a revoked key or a
+deactivated account gets 401 on its very next request, whichever process serves it.
+
+A token is valid while its account is active and the account's ``token_generation`` is not above
+the one the token was issued under (``capacity.auth.service.revoke_tokens`` raises it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -33,12 +37,16 @@ _UNKNOWN = b"redis unreachable"
 
 
 async def announce_revocation(redis: aioredis.Redis) -> None:
-    """Tell every process to forget what it knew of keys and accounts (after the commit)."""
-    await redis.incr(keys.auth_generation())
+    """Tell every process to forget what it knew of keys and accounts (after the commit).
+
+    A new random value, never a counter: after a Redis restart a counter starts again and could
+    come back to the very value a process last saw, hiding the revocation from it.
+    """
+    await redis.set(keys.auth_generation(), secrets.token_hex(8))
 
 
 class _SharedRead:
-    """Reads the revocation counter once for all requests that arrived meanwhile.
+    """Reads the revocation generation once for all requests that arrived meanwhile.
 
     A request always waits for a read sent after it arrived, never for one already on its way,
     so a revocation announced before the request came in is always seen. Under load many
@@ -73,7 +81,8 @@ class _SharedRead:
 
 
 class AccessCache:
-    """One per process: key hash -> principal, token -> principal, account id -> active."""
+    """One per process: key hash -> principal, token -> principal, account id -> (active,
+    token generation)."""
 
     def __init__(self, *, db: Database, redis: aioredis.Redis, secret: str):
         self.db, self.redis, self.secret = db, redis, secret
@@ -82,7 +91,7 @@ class AccessCache:
         self.expires_at = 0.0
         self.by_key: dict[str, Principal | AuthError] = {}
         self.by_token: dict[str, Principal] = {}
-        self.active: dict[int, bool] = {}
+        self.accounts: dict[int, tuple[bool, int]] = {}
 
     async def _current(self) -> bool:
         """Drop everything if another process revoked something; False when Redis is down."""
@@ -97,7 +106,7 @@ class AccessCache:
         if generation != self.generation or now >= self.expires_at:
             self.by_key.clear()
             self.by_token.clear()
-            self.active.clear()
+            self.accounts.clear()
             self.generation, self.expires_at = generation, now + MAX_AGE_SECONDS
         return not down
 
@@ -139,7 +148,8 @@ class AccessCache:
         return known
 
     async def for_token(self, token: str) -> Principal:
-        """The principal of a valid token whose account is still active; AuthError otherwise."""
+        """The principal of a valid token whose account is still active and whose tokens were not
+        revoked since it was issued; AuthError otherwise."""
         cached = await self._current()
         generation = self.generation
         principal = self.by_token.get(token) if cached else None
@@ -147,15 +157,22 @@ class AccessCache:
             principal = decode_token(token, secret=self.secret)
             if cached:
                 self._remember(self.by_token, token, principal, generation)
-        active = self.active.get(principal.id) if cached else None
-        if active is None:
+        account = self.accounts.get(principal.id) if cached else None
+        if account is None:
             async with self.db.session() as session:
                 found = (
-                    await session.exec(select(User.active).where(User.id == principal.id))
+                    await session.exec(
+                        select(User.active, User.token_generation).where(User.id == principal.id)
+                    )
                 ).first()
-            active = bool(found)
+            account = (bool(found[0]), int(found[1])) if found is not None else (False, 0)
             if cached:
-                self._remember(self.active, principal.id, active, generation)
+                self._remember(self.accounts, principal.id, account, generation)
+        active, current = account
         if not active:
             raise AuthError("account deactivated")
+        # Older than the account's generation: revoked. Newer can only mean the cached answer
+        # predates a revocation not yet announced, and a token issued after it is good.
+        if principal.generation < current:
+            raise AuthError("token revoked; sign in again")
         return principal

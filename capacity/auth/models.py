@@ -27,6 +27,10 @@ class User(SQLModel, table=True):
     region_id: str | None = Field(default=None, foreign_key="region.id", max_length=64)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+    # Raised by every revocation of the account's tokens (deactivation, a new password): a token
+    # carries the value it was issued under and is refused once the account's is higher, so
+    # reactivating an account does not bring its old tokens back.
+    token_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class UserCreate(SQLModel):
@@ -111,6 +115,7 @@ class Principal:
     facility_id: str | None = None
     region_id: str | None = None
     expires: float = float("inf")  # a token's expiry (POSIX seconds); keys do not expire
+    generation: int = 0  # a token's ``User.token_generation`` when it was issued
 
     @property
     def actor(self) -> str:

@@ -49,7 +49,7 @@ def _burn_time(password: str) -> None:
 
 
 def create_token(*, user: User, secret: str, lifetime: timedelta) -> tuple[str, int]:
-    """A signed bearer token carrying the account's role and binding."""
+    """A signed bearer token carrying the account's role, binding and token generation."""
     now = datetime.now(UTC)
     claims = {
         "sub": str(user.id),
@@ -57,6 +57,7 @@ def create_token(*, user: User, secret: str, lifetime: timedelta) -> tuple[str, 
         "role": user.role.value,
         "fac": user.facility_id,
         "reg": user.region_id,
+        "gen": user.token_generation,
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
@@ -77,6 +78,7 @@ def decode_token(token: str, *, secret: str) -> Principal:
             facility_id=claims.get("fac"),
             region_id=claims.get("reg"),
             expires=float(claims["exp"]),
+            generation=int(claims.get("gen", 0)),  # tokens from before generations carry none
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired; sign in again") from exc
@@ -161,15 +163,33 @@ async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
     return row
 
 
+async def revoke_tokens(*, session: AsyncSession, user: User) -> None:
+    """Refuse every token issued to the account so far, for good (a reactivation does not bring
+    them back); tokens issued from now on are not affected.
+
+    The caller commits, then calls ``capacity.auth.access.announce_revocation``: every process
+    then refuses the old tokens on their next request and closes live streams opened with them
+    within a second or two (``capacity.realtime.sessions``). Without the announcement (Redis
+    down) it takes at most ``capacity.auth.access.MAX_AGE_SECONDS``.
+    """
+    user.token_generation += 1
+    session.add(user)
+
+
 async def set_user_active(
     *, session: AsyncSession, username: str, active: bool, actor: str
 ) -> User:
-    """Deactivate (or reactivate) an account; the caller announces it after the commit."""
+    """Deactivate (or reactivate) an account; the caller announces it after the commit.
+
+    A deactivation revokes the account's tokens: once reactivated, it signs in afresh.
+    """
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None:
         raise NotFound(f"unknown user {username!r}")
     if user.active != active:
         user.active = active
+        if not active:
+            await revoke_tokens(session=session, user=user)
         session.add(user)
         audit.record(
             session=session,

@@ -14,7 +14,9 @@ import orjson
 from capacity.realtime.transport import frame
 
 # Close codes (4000-4999 are ours; the last three digits follow HTTP where one fits).
-CLOSE_BAD_TOKEN = 4401  # missing, forged or expired token
+# Missing, forged, expired or revoked token (the account deactivated): sign in again, do not
+# retry with the same token. Also ends an open stream at its token's expiry or revocation.
+CLOSE_BAD_TOKEN = 4401
 CLOSE_FORBIDDEN = 4403  # the account may not read this region
 CLOSE_UNKNOWN_REGION = 4404
 CLOSE_TOO_SLOW = 4008  # the client fell behind its buffer; reconnect with ``since``

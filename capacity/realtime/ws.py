@@ -11,20 +11,22 @@ from sqlmodel import select
 from starlette.websockets import WebSocketState
 
 from capacity.api.deps import access_cache
+from capacity.auth.models import Principal
 from capacity.auth.service import may_read_region
 from capacity.errors import AuthError
 from capacity.facilities.models import Region
 from capacity.observability.metrics import WS_CLOSED
 from capacity.realtime import messages
 from capacity.realtime.connection import Closed, Connection, drain_receive
+from capacity.realtime.sessions import SessionGuard
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["live"])
 
 
-async def _admit(websocket: WebSocket, region: str) -> int | None:
-    """None when the caller may watch the region, else the close code to end with."""
+async def _admit(websocket: WebSocket, region: str) -> Principal | int:
+    """The caller when it may watch the region, else the close code to end with."""
     state = websocket.app.state
     token = websocket.query_params.get("token")
     try:
@@ -39,7 +41,7 @@ async def _admit(websocket: WebSocket, region: str) -> int | None:
             return messages.CLOSE_UNKNOWN_REGION
     if not may_read_region(principal, region):
         return messages.CLOSE_FORBIDDEN
-    return None
+    return principal
 
 
 def _since(websocket: WebSocket) -> int | None:
@@ -51,16 +53,30 @@ def _since(websocket: WebSocket) -> int | None:
 
 @router.websocket("/ws/regions/{region}")
 async def region_stream(websocket: WebSocket, region: str) -> None:
-    """A snapshot of the region, then every change in ``seq`` order, and pings when idle."""
+    """A snapshot of the region, then every change in ``seq`` order, and pings when idle.
+
+    The stream ends with ``CLOSE_BAD_TOKEN`` when its token expires or is revoked (the account
+    deactivated), whichever process revoked it (``capacity.realtime.sessions``).
+    """
     await websocket.accept()  # accept first: a close code can only travel on an open socket
     state = websocket.app.state
-    code: int | None
+    code: int | None = None
     try:
-        code = await _admit(websocket, region)
+        admitted = await _admit(websocket, region)
     except Exception:  # the database is down: the client retries later
         log.exception("live stream: admission failed")
-        code = messages.CLOSE_UNAVAILABLE
-    if code is None:
+        admitted = messages.CLOSE_UNAVAILABLE
+    if isinstance(admitted, int):
+        code = admitted
+    else:
+        guard: SessionGuard = state.sessions
+        ended: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def end(close_code: int) -> None:
+            if not ended.done():
+                ended.set_result(close_code)
+
+        watch = guard.watch(admitted, end)
         connection = Connection(
             websocket,
             region=region,
@@ -71,7 +87,10 @@ async def region_stream(websocket: WebSocket, region: str) -> None:
         )
         writer = asyncio.create_task(connection.run(_since(websocket)))
         reader = asyncio.create_task(drain_receive(websocket))
-        await asyncio.wait((writer, reader), return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait((writer, reader, ended), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            guard.forget(watch)
         reader.cancel()
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -84,6 +103,8 @@ async def region_stream(websocket: WebSocket, region: str) -> None:
             pass
         except Exception:  # the socket broke under the writer: nothing left to tell the client
             log.debug("live stream writer ended", exc_info=True)
+        if ended.done():  # the token expired or was revoked: that is what the client must hear
+            code = ended.result()
     if code is not None and websocket.application_state is WebSocketState.CONNECTED:
         WS_CLOSED.labels(code=str(code)).inc()
         with contextlib.suppress(Exception):

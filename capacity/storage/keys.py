@@ -33,7 +33,7 @@ def loaded_marker() -> str:
 
 
 def auth_generation() -> str:
-    """Counter raised on every revocation of a key or account: processes drop cached access."""
+    """Changed (a new random value) on every revocation: processes drop cached access."""
     return f"{PREFIX}:auth:gen"
 
 

@@ -12,6 +12,13 @@ export const session = {
   clear() { localStorage.removeItem(KEY); },
 };
 
+// The service no longer takes the token (expired, revoked, the account deactivated): forget it and
+// show the login screen, which says why. Never retried with the same token.
+export function signedOut() {
+  session.clear();
+  window.dispatchEvent(new Event('cap:logout'));
+}
+
 export class ApiError extends Error {
   constructor(status, data) {
     const msg = status === 0 ? 'offline'
@@ -43,10 +50,7 @@ export async function api(path, { method = 'GET', body, form, raw, headers: extr
   } catch {
     throw new ApiError(0, null);
   }
-  if (res.status === 401 && s) {
-    session.clear();
-    window.dispatchEvent(new Event('cap:logout'));
-  }
+  if (res.status === 401 && s) signedOut();
   if (!res.ok) {
     let data = null;
     try { data = await res.json(); } catch { /* not JSON */ }

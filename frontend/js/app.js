@@ -16,6 +16,7 @@ const ALLOWED = {
   admin: ['midwife', 'staff', 'analyst'],
 };
 let current = null;  // {name, mod}
+let signedOutNotice = false;  // the service ended the session: the login screen says so
 
 export function toast(msg, ms = 4000) {
   const el = document.getElementById('toast');
@@ -68,6 +69,7 @@ function renderLogin() {
   view.innerHTML = `<form class="login pad" id="login-form" novalidate>
     <h1>${esc(t('login_title'))}</h1>
     <p class="muted">${esc(t('login_intro'))}</p>
+    ${signedOutNotice ? `<p class="warn" id="signed-out" role="status">${esc(t('signed_out'))}</p>` : ''}
     <label for="u">${esc(t('username'))}</label>
     <input id="u" name="username" autocomplete="username" autocapitalize="none" required>
     <label for="p">${esc(t('password'))}</label>
@@ -82,6 +84,7 @@ function renderLogin() {
     err.textContent = '';
     try {
       await login(form.username.value.trim(), form.password.value);
+      signedOutNotice = false;
       location.hash = '';
       show();
     } catch (ex) {
@@ -117,7 +120,8 @@ document.getElementById('logout').addEventListener('click', () => {
   location.hash = '';
   show();
 });
-window.addEventListener('cap:logout', () => show());
+// The service refused the session (expired, revoked, the account deactivated): say so at login.
+window.addEventListener('cap:logout', () => { signedOutNotice = true; show(); });
 window.addEventListener('hashchange', () => show());
 
 if ('serviceWorker' in navigator) {

@@ -1,6 +1,10 @@
 // The region's live stream: snapshot, then facility messages in seq order; reconnect with since.
 // Falls back to polling the regional picture when the websocket cannot be used.
-import { api, session } from './api.js';
+import { api, session, signedOut } from './api.js';
+
+// The service's close code for a token it no longer accepts (expired, revoked, the account
+// deactivated), at connect or on an open stream: sign in again rather than reconnect.
+const CLOSE_BAD_TOKEN = 4401;
 
 export class Live {
   constructor(region, { onSnapshot, onFacility, onState }) {
@@ -61,10 +65,11 @@ export class Live {
         this.refetch();  // a snapshot may follow as well; either is fine
       }
     };
-    ws.onclose = () => {
+    ws.onclose = ev => {
       clearTimeout(this.watchdog);
       this.ws = null;
       if (this.closed) return;
+      if (ev.code === CLOSE_BAD_TOKEN) { this.stop(); signedOut(); return; }
       this.failures += 1;
       // Never opened several times in a row: the stream is not there; poll the picture meanwhile.
       if (!opened) this.refetch();

@@ -4,12 +4,13 @@ and an account changing its own password."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from capacity.api.deps import DbDep, SettingsDep, UnitOfWorkDep, require
+from capacity.api.responses import ERRORS
 from capacity.audit import service as audit
 from capacity.auth.models import PasswordChange, Principal, Role, Token
 from capacity.auth.ratelimit import Attempt, Blocked, LoginLimiter
@@ -18,6 +19,12 @@ from capacity.errors import AuthError, InputError, TooManyLogins
 from capacity.observability.metrics import LOGIN_LOCKOUTS
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many failed logins for the account from this address, the "
+        "address, or the account (Retry-After; body: scope, retry_after, locked_until)"
+    }
+}
 
 AccountDep = Annotated[Principal, require(*Role)]
 
@@ -39,13 +46,7 @@ async def _reserve(request: Request, username: str) -> Attempt:
 @router.post(
     "/token",
     response_model=Token,
-    responses={
-        401: {"description": "Wrong name or password"},
-        429: {
-            "description": "Too many failed logins for the account from this address, the "
-            "address, or the account (Retry-After; body: scope, retry_after, locked_until)"
-        },
-    },
+    responses={401: {"description": "Wrong name or password"}, **LIMITED},
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -110,8 +111,9 @@ async def token(
     "/password",
     status_code=204,
     responses={
-        422: {"description": "Wrong current password or a new one too short"},
-        429: {"description": "Too many failed logins (as for /token)"},
+        **ERRORS,
+        422: {"description": "Wrong current password, or a new one too short or too long"},
+        **LIMITED,
     },
 )
 async def password(

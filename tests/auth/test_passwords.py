@@ -19,8 +19,8 @@ PASSWORD = "/api/v1/auth/password"
 CLI = str(Path(sys.executable).parent / "capacity")
 
 
-async def bearer(http: httpx.AsyncClient, username: str, password: str = "demo") -> dict[str, str]:
-    response = await login(http, username, password)
+async def bearer(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await login(http, username, "demo")
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

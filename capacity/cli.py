@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -133,6 +135,35 @@ def users_add(
         typer.echo(f"error: {exc.field}: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"added {user.username} ({user.role.value})")
+
+
+def _read_password() -> str:
+    """The new password from a hidden prompt (twice), or the first line of stdin when it is
+    not a terminal (a script, a secret manager); never from the command line."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        typer.echo("error: new_password: the two entries differ; nothing changed", err=True)
+        raise typer.Exit(2)
+    return first
+
+
+@users.command("passwd")
+def users_passwd(username: str) -> None:
+    """Set an account's password, read from a prompt or from stdin (never an argument)."""
+    password = _read_password()
+
+    async def work(db: Database) -> Any:
+        async with db.write_session() as session:
+            user = await auth.reset_password(
+                session=session, username=username, new=password, actor="cli"
+            )
+            await session.commit()
+            return user
+
+    user = _run_checked(work)
+    typer.echo(f"password of {user.username} changed")
 
 
 def _service_redis(settings: Settings) -> Any:

@@ -26,6 +26,15 @@ class AuthError(CapacityError):
     """Credentials missing, wrong, expired or revoked (401)."""
 
 
+class TooManyLogins(CapacityError):
+    """Failed logins reached a limit (429); ``body`` says which and until when."""
+
+    def __init__(self, body: dict[str, Any], retry_after: int):
+        super().__init__(body["message"])
+        self.body = body
+        self.retry_after = retry_after
+
+
 class Forbidden(CapacityError):
     """The caller is known but may not do this (403)."""
 

@@ -128,8 +128,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db, app.state.store, app.state.redis, app.state.embedded = db, store, client, embedded
     app.state.login_limiter = LoginLimiter(
         client,
-        per_account=settings.login_account_failures,
+        per_account_address=settings.login_account_failures,
         per_address=settings.login_address_failures,
+        per_account=settings.login_account_total_failures,
         window_seconds=settings.login_window_seconds,
     )
     try:

@@ -63,10 +63,13 @@ class Settings(BaseSettings):
     )
     ws_queue_limit: int = Field(2000, ge=8, description="Live stream: messages buffered per client")
     login_account_failures: int = Field(
-        5, ge=1, description="Failed logins per account within the window before 429"
+        5, ge=1, description="Failed logins per account from one address within the window"
     )
     login_address_failures: int = Field(
         20, ge=1, description="Failed logins per client address within the window before 429"
+    )
+    login_account_total_failures: int = Field(
+        100, ge=1, description="Failed logins per account from all addresses within the window"
     )
     login_window_seconds: int = Field(15 * 60, ge=1, le=24 * 3600)
     cors_origins: str = Field(

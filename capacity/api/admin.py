@@ -22,11 +22,15 @@ from capacity.auth.models import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
+    LockoutLifted,
+    PasswordReset,
     User,
     UserCreate,
     UserPublic,
     UserUpdate,
 )
+from capacity.auth.ratelimit import LoginLimiter
+from capacity.errors import NotFound
 from capacity.facilities.models import Slug
 from capacity.reporting.service import FIRST_DAY, LAST_DAY
 
@@ -58,6 +62,38 @@ async def update_user(
     await uow.commit_now()
     await announce_revocation(get_access(request).redis)
     return user
+
+
+@router.post("/users/{username}/password", status_code=204)
+async def reset_password(
+    username: Username, reset: PasswordReset, admin: AdminDep, uow: UnitOfWorkDep
+) -> None:
+    """Set an account's password (its owner forgot it); tell the owner out of band."""
+    await service.reset_password(
+        session=uow.session, username=username, new=reset.new_password, actor=admin.actor
+    )
+
+
+@router.delete("/users/{username}/lockout", response_model=LockoutLifted)
+async def lift_lockout(
+    username: Username, admin: AdminDep, uow: UnitOfWorkDep, request: Request
+) -> LockoutLifted:
+    """Let an account sign in again from every address: its failed logins are forgotten (an
+    address's own limit, over all accounts, stays)."""
+    user = (await uow.session.exec(select(User).where(User.username == username))).first()
+    if user is None:
+        raise NotFound(f"unknown user {username!r}")
+    limiter: LoginLimiter = request.app.state.login_limiter
+    cleared = await limiter.lift(username=user.username)
+    audit.record(
+        session=uow.session,
+        actor=admin.actor,
+        action="user.lockout_lift",
+        entity="user",
+        entity_id=user.username,
+        detail={"cleared": cleared},
+    )
+    return LockoutLifted(username=user.username, cleared=cleared)
 
 
 @router.post("/facilities/{facility_id}/keys", response_model=ApiKeyCreated, status_code=201)

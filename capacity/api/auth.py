@@ -1,31 +1,52 @@
-"""Signing in: the OAuth2 password flow, with failed logins limited per account and address."""
+"""Signing in: the OAuth2 password flow, with failed logins limited per account and address;
+and an account changing its own password."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from capacity.api.deps import DbDep, SettingsDep
+from capacity.api.deps import DbDep, SettingsDep, UnitOfWorkDep, require
+from capacity.api.responses import ERRORS
 from capacity.audit import service as audit
-from capacity.auth.models import Token
-from capacity.auth.ratelimit import LoginLimiter
-from capacity.auth.service import authenticate, create_token
-from capacity.errors import AuthError
+from capacity.auth.models import PasswordChange, Principal, Role, Token
+from capacity.auth.ratelimit import Attempt, Blocked, LoginLimiter
+from capacity.auth.service import authenticate, change_password, create_token
+from capacity.errors import AuthError, InputError, TooManyLogins
 from capacity.observability.metrics import LOGIN_LOCKOUTS
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many failed logins for the account from this address, the "
+        "address, or the account (Retry-After; body: scope, retry_after, locked_until)"
+    }
+}
+
+AccountDep = Annotated[Principal, require(*Role)]
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _reserve(request: Request, username: str) -> Attempt:
+    """A slot for one password check; 429 (with when it ends) when a failure limit is reached."""
+    limiter: LoginLimiter = request.app.state.login_limiter
+    outcome = await limiter.reserve(username=username, address=_address(request))
+    if isinstance(outcome, Blocked):
+        LOGIN_LOCKOUTS.labels(outcome.scope).inc()
+        raise TooManyLogins(outcome.body(), outcome.retry_after)
+    return outcome
 
 
 @router.post(
     "/token",
     response_model=Token,
-    responses={
-        401: {"description": "Wrong name or password"},
-        429: {"description": "Too many failed logins for the account or address (Retry-After)"},
-    },
+    responses={401: {"description": "Wrong name or password"}, **LIMITED},
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -34,18 +55,19 @@ async def token(
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for a bearer token."""
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
     limiter: LoginLimiter = request.app.state.login_limiter
-    blocked = await limiter.blocked(username=form.username, address=address)
-    if blocked is not None:
-        LOGIN_LOCKOUTS.labels(blocked.scope).inc()
-        raise HTTPException(
-            429, detail=blocked.message, headers={"Retry-After": str(blocked.retry_after)}
-        )
-    # The password is checked in a read transaction; only the audit rows take the write lock.
-    async with db.session() as session:
-        user = await authenticate(session=session, username=form.username, password=form.password)
-    locked = [] if user else await limiter.failed(username=form.username, address=address)
+    attempt = await _reserve(request, form.username)
+    ok: bool | None = None  # stays None without an answer (database down): nothing counted
+    try:
+        # The password is checked in a read transaction; only the audit rows take the write lock.
+        async with db.session() as session:
+            user = await authenticate(
+                session=session, username=form.username, password=form.password
+            )
+        ok = user is not None
+    finally:
+        locked = await limiter.finish(attempt, ok=ok)
     async with db.unit_of_work() as uow:
         audit.record(
             session=uow.session,
@@ -60,8 +82,8 @@ async def token(
                 session=uow.session,
                 actor="system:login-limit",
                 action="login.locked",
-                entity="user" if scope == "account" else "address",
-                entity_id=form.username[:80] if scope == "account" else address[:80],
+                entity="address" if scope == "address" else "user",
+                entity_id=address[:80] if scope == "address" else form.username[:80],
                 detail={
                     "scope": scope,
                     "address": address,
@@ -70,7 +92,6 @@ async def token(
             )
     if user is None:
         raise AuthError("wrong username or password")
-    await limiter.succeeded(username=form.username)
     access, expires = create_token(
         user=user,
         secret=settings.resolved_secret_key,
@@ -84,3 +105,36 @@ async def token(
         facility_id=user.facility_id,
         region_id=user.region_id,
     )
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    responses={
+        **ERRORS,
+        422: {"description": "Wrong current password, or a new one too short or too long"},
+        **LIMITED,
+    },
+)
+async def password(
+    change: PasswordChange, principal: AccountDep, uow: UnitOfWorkDep, request: Request
+) -> None:
+    """Change the signed-in account's own password; a wrong current one counts as a failed
+    login (so a borrowed token cannot guess it)."""
+    limiter: LoginLimiter = request.app.state.login_limiter
+    attempt = await _reserve(request, principal.name)
+    ok: bool | None = None
+    try:
+        await change_password(
+            session=uow.session,
+            user_id=principal.id,
+            current=change.current_password,
+            new=change.new_password,
+            actor=principal.actor,
+        )
+        ok = True
+    except InputError as exc:
+        ok = False if exc.field == "current_password" else None
+        raise
+    finally:
+        await limiter.finish(attempt, ok=ok)

@@ -20,6 +20,7 @@ from capacity.errors import (
     Forbidden,
     InputError,
     NotFound,
+    TooManyLogins,
     Unavailable,
     VersionConflict,
 )
@@ -69,6 +70,12 @@ def _conflict(_: Request, exc: Exception) -> JSONResponse:
     version = exc.entry["version"] if exc.entry else exc.current
     body = {"detail": exc.message, "message": exc.message, "facility": exc.entry}
     return JSONResponse(body, status_code=412, headers={"ETag": f'"{version}"'})
+
+
+def _too_many(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyLogins)
+    headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse(exc.body, status_code=429, headers=headers)
 
 
 def _overflow(_: Request, exc: Exception) -> JSONResponse:
@@ -134,6 +141,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(VersionConflict, _conflict)
+    app.add_exception_handler(TooManyLogins, _too_many)
     app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
     app.add_exception_handler(Forbidden, _plain(403))
     app.add_exception_handler(NotFound, _plain(404))

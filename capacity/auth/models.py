@@ -37,12 +37,37 @@ class UserCreate(SQLModel):
     username: str = Field(
         min_length=3, max_length=80, schema_extra={"pattern": r"^[A-Za-z0-9._@-]+$"}
     )
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=8, max_length=200)  # PASSWORD_MIN, PASSWORD_MAX
     role: Role
     facility_id: str | None = None
     region_id: str | None = None
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 200
+
+
+class PasswordChange(SQLModel):
+    """A signed-in account's own new password; the current one proves it is its owner."""
+
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class PasswordReset(SQLModel):
+    """A new password an admin sets for an account (passed on to its owner out of band)."""
+
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class LockoutLifted(SQLModel):
+    username: str
+    cleared: int = Field(description="Failure counters removed (0: the account was not locked)")
 
 
 class UserUpdate(SQLModel):

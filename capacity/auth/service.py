@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 import jwt
 from pwdlib import PasswordHash
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
-from capacity.auth.models import ApiKey, ApiKeyCreated, Principal, Role, User, UserCreate
+from capacity.auth.models import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    ApiKey,
+    ApiKeyCreated,
+    Principal,
+    Role,
+    User,
+    UserCreate,
+)
 from capacity.errors import AuthError, InputError, NotFound
 from capacity.facilities.models import Facility, Region
 
@@ -21,31 +34,52 @@ ALGORITHM = "HS256"
 KEY_PREFIX = "cap_"
 
 
+HASHING_THREADS = 2  # argon2 costs ~50 ms of CPU and memory; at most this many at once
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+
+
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHash:
     return PasswordHash.recommended()
 
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    # One per event loop: a limiter's waiters belong to the loop that made them.
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(HASHING_THREADS)
+    return limiter
 
 
-def verify_password(password: str, password_hash: str) -> bool:
+def _verify(password: str, password_hash: str) -> bool:
     try:
         return _hasher().verify(password, password_hash)
     except Exception:  # a malformed stored hash is a failed login, not a crash
         return False
 
 
+async def hash_password(password: str) -> str:
+    """The argon2 hash, computed in a worker thread (never on the event loop), bounded."""
+    return await anyio.to_thread.run_sync(_hasher().hash, password, limiter=_hashing_limiter())
+
+
+async def verify_password(password: str, password_hash: str) -> bool:
+    """Whether the password fits the hash, checked in a worker thread, bounded."""
+    return await anyio.to_thread.run_sync(
+        _verify, password, password_hash, limiter=_hashing_limiter()
+    )
+
+
 _DUMMY_HASH: str | None = None
 
 
-def _burn_time(password: str) -> None:
+async def _burn_time(password: str) -> None:
     """Spend as long on an unknown account as on a wrong password, so names cannot be probed."""
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
-    verify_password(password, _DUMMY_HASH)
+        _DUMMY_HASH = await hash_password(secrets.token_urlsafe(12))
+    await verify_password(password, _DUMMY_HASH)
 
 
 def create_token(*, user: User, secret: str, lifetime: timedelta) -> tuple[str, int]:
@@ -106,9 +140,9 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     """The active account with this name and password, or None."""
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None or not user.active:
-        _burn_time(password)
+        await _burn_time(password)
         return None
-    return user if verify_password(password, user.password_hash) else None
+    return user if await verify_password(password, user.password_hash) else None
 
 
 def hash_key(key: str) -> str:
@@ -202,6 +236,51 @@ async def set_user_active(
     return user
 
 
+def _check_new_password(field: str, password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InputError(field, f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+
+
+async def change_password(
+    *, session: AsyncSession, user_id: int, current: str, new: str, actor: str
+) -> User:
+    """A signed-in account's own new password, after its current one (422 when wrong)."""
+    _check_new_password("new_password", new)
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        raise AuthError("the account no longer exists or is deactivated")
+    if not await verify_password(current, user.password_hash):
+        raise InputError("current_password", "not the current password")
+    user.password_hash = await hash_password(new)
+    session.add(user)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.password_change",
+        entity="user",
+        entity_id=user.username,
+    )
+    return user
+
+
+async def reset_password(*, session: AsyncSession, username: str, new: str, actor: str) -> User:
+    """An admin (or the command line) sets an account's password."""
+    _check_new_password("new_password", new)
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    if user is None:
+        raise NotFound(f"unknown user {username!r}")
+    user.password_hash = await hash_password(new)
+    session.add(user)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.password_reset",
+        entity="user",
+        entity_id=user.username,
+    )
+    return user
+
+
 async def rotate_api_key(*, session: AsyncSession, key_id: int, actor: str) -> ApiKeyCreated:
     """A new key for the same facility and label; the old one is revoked in the same commit.
 
@@ -249,7 +328,7 @@ async def create_user(
         raise InputError("username", f"username {user_in.username!r} is taken")
     user = User(
         username=user_in.username,
-        password_hash=password_hash or hash_password(user_in.password),
+        password_hash=password_hash or await hash_password(user_in.password),
         role=user_in.role,
         facility_id=user_in.facility_id,
         region_id=user_in.region_id,
@@ -291,7 +370,7 @@ async def ensure_demo_users(*, session: AsyncSession) -> int:
     missing = [a for a in demo_usernames(regions, facilities) if a.username not in existing]
     if not missing:  # the usual case at every start after the first: no hashing at all
         return 0
-    demo_hash = hash_password("demo")  # one hash for all: hashing ninety times costs seconds
+    demo_hash = await hash_password("demo")  # one hash for all: hashing ninety times costs seconds
     for account in missing:
         await create_user(
             session=session, user_in=account, actor="system:demo", password_hash=demo_hash

@@ -42,9 +42,23 @@ def scheduler_lock(job: str) -> str:
     return f"{PREFIX}:lock:{job}"
 
 
+# Login limits: one script reads and writes several of these at once, so they share a slot.
+_LOGIN = f"{PREFIX}:login:{{l}}"
+
+
 def login_attempts(scope: str, ident: str) -> str:
-    """Counter of recent failed logins per account or address."""
-    return f"{PREFIX}:login:{scope}:{ident}"
+    """Counter of recent failed logins per account and address, address, or account."""
+    return f"{_LOGIN}:{scope}:{ident}"
+
+
+def login_in_flight(scope: str, ident: str) -> str:
+    """Sorted set of login attempts whose password is being checked (score: lease end, ms)."""
+    return f"{_LOGIN}:flight:{scope}:{ident}"
+
+
+def login_pairs(account: str) -> str:
+    """Set of an account's per-address failure counters (cleared together when lifted)."""
+    return f"{_LOGIN}:pairs:{account}"
 
 
 def overdue_reporters(region: str) -> str:

@@ -1,5 +1,5 @@
 // Shell: login, navigation by role, language switch, service worker.
-import { t, lang, setLang, esc } from './i18n.js';
+import { t, lang, setLang, esc, clock } from './i18n.js';
 import { session, login, ApiError } from './api.js';
 
 const view = document.getElementById('view');
@@ -65,6 +65,18 @@ function route() {
   return names.includes(want) ? want : names[0];
 }
 
+// A lockout says so, and until when (local time): "wrong password" would be a lie then.
+const LOCKED = { account_address: 'login_locked', address: 'login_locked_address', account: 'login_locked_account' };
+function loginProblem(ex) {
+  if (!(ex instanceof ApiError)) return t('login_failed');
+  if (ex.offline) return t('login_offline');
+  const d = ex.data;
+  if (ex.status === 429 && d && d.locked_until) {
+    return t(LOCKED[d.scope] || 'login_locked', { time: clock(d.locked_until) });
+  }
+  return t('login_failed');
+}
+
 function renderLogin() {
   view.innerHTML = `<form class="login pad" id="login-form" novalidate>
     <h1>${esc(t('login_title'))}</h1>
@@ -88,7 +100,7 @@ function renderLogin() {
       location.hash = '';
       show();
     } catch (ex) {
-      err.textContent = ex instanceof ApiError && ex.offline ? t('login_offline') : t('login_failed');
+      err.textContent = loginProblem(ex);
     }
   });
 }

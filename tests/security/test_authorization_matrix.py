@@ -195,6 +195,14 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         fixed(path="/api/v1/users/analyst", json={"active": True}),
         admin_only(200),
     ),
+    ("POST", "/api/v1/users/{username}/password"): (
+        fixed(path="/api/v1/users/analyst/password", json={"new_password": "long-enough"}),
+        admin_only(204),
+    ),
+    ("DELETE", "/api/v1/users/{username}/lockout"): (
+        fixed(path="/api/v1/users/midwife/lockout"),
+        admin_only(200),
+    ),
     ("POST", "/api/v1/facilities/{facility_id}/keys"): (fixed(json={}), admin_only(201)),
     ("GET", "/api/v1/keys"): (fixed(), admin_only(200)),
     ("DELETE", "/api/v1/keys/{key_id}"): (key_path, admin_only(200)),
@@ -239,6 +247,12 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
             "revoked_key": 4401,
             "expired": 4401,
         },
+    ),
+    # Each account its own password (API keys have none). Last: a changed password may end
+    # the account's other sessions, and the rows above use them.
+    ("POST", "/api/v1/auth/password"): (
+        fixed(json={"current_password": "demo", "new_password": "changed-in-matrix"}),
+        signed_in(204),
     ),
 }
 PATH_VALUES = {"facility_id": ERASMUS, "region": REGION}

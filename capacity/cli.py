@@ -163,7 +163,8 @@ def users_passwd(username: str) -> None:
             return user
 
     user = _run_checked(work)
-    typer.echo(f"password of {user.username} changed")
+    asyncio.run(_announce_revocation())  # a running service signs the account out at once
+    typer.echo(f"password of {user.username} changed; its sessions are signed out")
 
 
 def _service_redis(settings: Settings) -> Any:

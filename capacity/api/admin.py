@@ -66,12 +66,15 @@ async def update_user(
 
 @router.post("/users/{username}/password", status_code=204)
 async def reset_password(
-    username: Username, reset: PasswordReset, admin: AdminDep, uow: UnitOfWorkDep
+    username: Username, reset: PasswordReset, admin: AdminDep, uow: UnitOfWorkDep, request: Request
 ) -> None:
-    """Set an account's password (its owner forgot it); tell the owner out of band."""
+    """Set an account's password (its owner forgot it); tell the owner out of band. The
+    account's tokens are revoked: whoever signed in with the old password is signed out."""
     await service.reset_password(
         session=uow.session, username=username, new=reset.new_password, actor=admin.actor
     )
+    await uow.commit_now()
+    await announce_revocation(get_access(request).redis)
 
 
 @router.delete("/users/{username}/lockout", response_model=LockoutLifted)

@@ -9,14 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from capacity.api.deps import DbDep, SettingsDep, UnitOfWorkDep, require
+from capacity.api.deps import DbDep, SettingsDep, UnitOfWorkDep, get_access, require
 from capacity.api.responses import ERRORS
 from capacity.audit import service as audit
-from capacity.auth.models import PasswordChange, Principal, Role, Token
+from capacity.auth.access import announce_revocation
+from capacity.auth.models import PasswordChange, Principal, Role, Token, User
 from capacity.auth.ratelimit import Attempt, Blocked, LoginLimiter
 from capacity.auth.service import authenticate, change_password, create_token
 from capacity.errors import AuthError, InputError, TooManyLogins
 from capacity.observability.metrics import LOGIN_LOCKOUTS
+from capacity.settings import Settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 LIMITED: dict[int | str, dict[str, Any]] = {
@@ -92,6 +94,10 @@ async def token(
             )
     if user is None:
         raise AuthError("wrong username or password")
+    return _token(user, settings)
+
+
+def _token(user: User, settings: Settings) -> Token:
     access, expires = create_token(
         user=user,
         secret=settings.resolved_secret_key,
@@ -109,7 +115,7 @@ async def token(
 
 @router.post(
     "/password",
-    status_code=204,
+    response_model=Token,
     responses={
         **ERRORS,
         422: {"description": "Wrong current password, or a new one too short or too long"},
@@ -117,15 +123,22 @@ async def token(
     },
 )
 async def password(
-    change: PasswordChange, principal: AccountDep, uow: UnitOfWorkDep, request: Request
-) -> None:
+    change: PasswordChange,
+    principal: AccountDep,
+    uow: UnitOfWorkDep,
+    request: Request,
+    settings: SettingsDep,
+) -> Token:
     """Change the signed-in account's own password; a wrong current one counts as a failed
-    login (so a borrowed token cannot guess it)."""
+    login (so a borrowed token cannot guess it).
+
+    Every token of the account issued so far is revoked (other devices, open live streams
+    included, must sign in again); the answer carries a new token for this one."""
     limiter: LoginLimiter = request.app.state.login_limiter
     attempt = await _reserve(request, principal.name)
     ok: bool | None = None
     try:
-        await change_password(
+        user = await change_password(
             session=uow.session,
             user_id=principal.id,
             current=change.current_password,
@@ -138,3 +151,6 @@ async def password(
         raise
     finally:
         await limiter.finish(attempt, ok=ok)
+    await uow.commit_now()
+    await announce_revocation(get_access(request).redis)
+    return _token(user, settings)

@@ -244,7 +244,9 @@ def _check_new_password(field: str, password: str) -> None:
 async def change_password(
     *, session: AsyncSession, user_id: int, current: str, new: str, actor: str
 ) -> User:
-    """A signed-in account's own new password, after its current one (422 when wrong)."""
+    """A signed-in account's own new password, after its current one (422 when wrong).
+
+    Revokes the account's tokens (the caller commits and announces, then issues a new one)."""
     _check_new_password("new_password", new)
     user = await session.get(User, user_id)
     if user is None or not user.active:
@@ -252,7 +254,7 @@ async def change_password(
     if not await verify_password(current, user.password_hash):
         raise InputError("current_password", "not the current password")
     user.password_hash = await hash_password(new)
-    session.add(user)
+    await revoke_tokens(session=session, user=user)  # every other signed-in device signs in anew
     audit.record(
         session=session,
         actor=actor,
@@ -264,13 +266,13 @@ async def change_password(
 
 
 async def reset_password(*, session: AsyncSession, username: str, new: str, actor: str) -> User:
-    """An admin (or the command line) sets an account's password."""
+    """An admin (or the command line) sets an account's password and revokes its tokens."""
     _check_new_password("new_password", new)
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None:
         raise NotFound(f"unknown user {username!r}")
     user.password_hash = await hash_password(new)
-    session.add(user)
+    await revoke_tokens(session=session, user=user)  # whoever knew the old one is signed out
     audit.record(
         session=session,
         actor=actor,

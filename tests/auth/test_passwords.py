@@ -16,6 +16,7 @@ from tests.faults.support import rows, sql
 from tests.servers import Server
 
 PASSWORD = "/api/v1/auth/password"
+REGIONS = "/api/v1/regions"
 CLI = str(Path(sys.executable).parent / "capacity")
 
 
@@ -46,8 +47,15 @@ async def test_a_user_changes_her_own_password(api_server: Server) -> None:
         assert named_field(await http.post(PASSWORD, json=wrong, headers=me)) == "current_password"
         short = {"current_password": "demo", "new_password": "short"}
         assert named_field(await http.post(PASSWORD, json=short, headers=me)) == "new_password"
+        other_device = await bearer(http, "midwife")
         right = {"current_password": "demo", "new_password": "a-new-secret"}
-        assert (await http.post(PASSWORD, json=right, headers=me)).status_code == 204
+        changed = await http.post(PASSWORD, json=right, headers=me)
+        assert changed.status_code == 200, changed.text
+        this_device = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+        # every token from before is revoked; the answer's new one keeps this device signed in
+        for old in (me, other_device):
+            assert (await http.get(REGIONS, headers=old)).status_code == 401
+        assert (await http.get(REGIONS, headers=this_device)).status_code == 200
         assert (await login(http, "midwife", "demo")).status_code == 401
         assert (await login(http, "midwife", "a-new-secret")).status_code == 200
     changes = audited(api_server, "user.password_change")
@@ -69,6 +77,7 @@ async def test_wrong_current_passwords_count_as_failed_logins(api_server: Server
 async def test_an_admin_resets_a_password(api_server: Server) -> None:
     async with client(api_server) as http:
         admin = await bearer(http, "admin")
+        analyst = await bearer(http, "analyst")
         path = "/api/v1/users/analyst/password"
         short = await http.post(path, json={"new_password": "1234567"}, headers=admin)
         assert named_field(short) == "new_password"
@@ -78,6 +87,8 @@ async def test_an_admin_resets_a_password(api_server: Server) -> None:
         assert unknown.status_code == 404
         reset = await http.post(path, json={"new_password": "given-by-phone"}, headers=admin)
         assert reset.status_code == 204, reset.text
+        # whoever signed in with the old password is signed out at once
+        assert (await http.get(REGIONS, headers=analyst)).status_code == 401
         assert (await login(http, "analyst", "demo")).status_code == 401
         assert (await login(http, "analyst", "given-by-phone")).status_code == 200
     resets = audited(api_server, "user.password_reset")
@@ -125,6 +136,8 @@ def passwd(
 
 
 async def test_cli_passwd_reads_the_password_from_stdin_never_argv(api_server: Server) -> None:
+    async with client(api_server) as http:
+        before = await bearer(http, "admin")
     done = passwd(api_server, "admin", "typed-in-a-pipe\n")
     assert done.returncode == 0, done.stderr
     assert "password of admin changed" in done.stdout
@@ -136,6 +149,8 @@ async def test_cli_passwd_reads_the_password_from_stdin_never_argv(api_server: S
     on_argv = passwd(api_server, "admin", "", "--password", "on-the-command-line")
     assert on_argv.returncode != 0  # no such option: a password never goes on argv
     async with client(api_server) as http:
+        # the running service heard of it: the session from before is over
+        assert (await http.get(REGIONS, headers=before)).status_code == 401
         assert (await login(http, "admin", "demo")).status_code == 401
         assert (await login(http, "admin", "typed-in-a-pipe")).status_code == 200
     assert [(a, who) for a, who, _ in audited(api_server, "user.password_reset")] == [

@@ -109,9 +109,9 @@ def users_add(
     role: Role = typer.Option(..., help="midwife, facility_staff, analyst or admin"),
     facility: str | None = typer.Option(None, help="facility id (facility_staff)"),
     region: str | None = typer.Option(None, help="region id (analyst; omit for all regions)"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
-    """Add an account."""
+    """Add an account; its password from a hidden prompt or stdin (never the command line)."""
+    password = _read_password()
 
     async def work(db: Database) -> Any:
         async with db.write_session() as session:

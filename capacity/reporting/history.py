@@ -206,7 +206,9 @@ async def _last_before(
     latest = []
     for facility in facilities:
         mine = (C.region == region, C.facility_id == facility, C.at < at)
-        latest += [_latest(*mine, C.kind == kind) for kind in STOP_KINDS]
+        # stop changes carry no category: "IS NULL" lets the index give the order too (else
+        # a planner may walk the region's whole history backwards looking for a rare kind)
+        latest += [_latest(*mine, C.kind == k, C.category.is_(None)) for k in STOP_KINDS]
         latest += [_latest(*mine, C.kind == FIGURES, C.category == c.value) for c in Category]
     rows: list[Any] = []
     for i in range(0, len(latest), 400):  # bounded statements for regions with many facilities

@@ -15,14 +15,17 @@ runs on a worker thread: a long range must not hold up the event loop (and midwi
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 import anyio.to_thread
-from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,9 +52,24 @@ COLUMNS = ["facility_id", "category", "period", "hours_red", "hours_stop", "hour
 MAX_DAYS = 400  # period=day: at most this many days (one row per facility, category and day)
 US = timedelta(microseconds=1)
 US_PER_HOUR = 3_600_000_000
-BATCH = 5000  # history rows walked per hop to the worker thread
+BATCH = 2000  # rows handled per hop to the worker thread
 # a key of time spent: (facility, category or "" for a stop, state, free beds or -1)
 Key = tuple[str, str, str, int]
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def turn(settings: Settings) -> AsyncIterator[None]:
+    """One of ``settings.heavy_reads`` places of this process for an expensive answer."""
+    loop = asyncio.get_running_loop()
+    if loop not in _turns:
+        _turns[loop] = asyncio.Semaphore(settings.heavy_reads)
+    async with _turns[loop]:
+        yield
 
 
 def _midnight(day: date) -> datetime:
@@ -278,7 +296,9 @@ async def _daily(
     total_key: str,
 ) -> None:
     """Add the finished days [start, end] from ``capacity_daily``, summed in SQL."""
-    key: Any = {"day": D.day, "week": D.week, "month": D.month}.get(period, literal(""))
+    # the day as text: no date objects made per row on the event loop
+    day = cast(D.day, String(10))
+    key: Any = {"day": day, "week": D.week, "month": D.month}.get(period, literal(""))
     red = case((and_(D.state == "fresh", D.available < red_under), D.microseconds), else_=0)
     stop = case((D.state == "stop", D.microseconds), else_=0)
     stale = case((D.state == "stale", D.microseconds), else_=0)
@@ -294,12 +314,20 @@ async def _daily(
         .where(D.region == region, D.day >= start, D.day <= end)
         .group_by(D.facility_id, D.category, key)
     )
-    for facility, category, k, r, s, st in (await session.exec(query)).all():  # type: ignore[call-overload]
-        name = total_key if period == "total" else k.isoformat() if isinstance(k, date) else k
-        cell = totals.us[(facility, category, name)]
-        cell["red"] += int(r or 0)
-        cell["stop"] += int(s or 0)
-        cell["stale"] += int(st or 0)
+    query = query.execution_options(yield_per=BATCH)
+
+    def add(part: Sequence[Any]) -> None:
+        for facility, category, k, r, s, st in part:
+            name = total_key if period == "total" else k.isoformat() if isinstance(k, date) else k
+            cell = totals.us[(facility, category, name)]
+            cell["red"] += int(r or 0)
+            cell["stop"] += int(s or 0)
+            cell["stale"] += int(st or 0)
+
+    # in parts, added on the worker thread: the event loop only ever holds one part
+    result = await session.stream(query)
+    async for part in result.partitions(BATCH):
+        await anyio.to_thread.run_sync(add, part)
 
 
 async def capacity_over_time(

@@ -24,6 +24,7 @@ from capacity.reporting.models import CapacityDaily, CapacityDailyState
 from capacity.settings import Settings
 from capacity.storage.db import Database
 from tests.conftest import ERASMUS
+from tests.reporting import reference_history
 from tests.reporting.data import IKAZIA
 
 REGION = "zuidwest"
@@ -162,6 +163,46 @@ async def test_daily_table_gives_the_history_answer(db, settings, seed_value):
     after = await both(db, settings, start=date(2026, 10, 20), end=date(2026, 11, 3), period="day")
     assert before == after
     assert await both(db, settings, start=date(2026, 3, 1), end=date(2026, 11, 3), period="month")
+
+
+async def test_the_answers_are_those_of_the_old_walk(db, settings):
+    """Against the code before the daily table (tests/reporting/reference_history.py), with
+    the history in time order as the service writes it; hours may differ only by the rounding
+    of float seconds (old) against whole microseconds (new)."""
+    rng = random.Random(11)
+    rows = random_history(rng, local(2026, 3, 20), local(2026, 4, 6), 300)
+    rows += random_history(rng, local(2026, 10, 18), NOW, 400)
+    await seed(db, sorted(rows, key=lambda r: r["at"]))
+    await history.aggregate_region(db=db, settings=settings, region=REGION, now=NOW)
+    for green, orange, limit in [(2, 1, 240), (4, 3, 240), (1, 2, 45)]:
+        await set_region(db, green_min=green, orange_min=orange, freshness_limit_minutes=limit)
+        for start, end, period in [
+            (date(2026, 3, 25), date(2026, 4, 2), "day"),
+            (date(2026, 10, 20), date(2026, 11, 3), "day"),
+            (date(2026, 3, 1), date(2026, 11, 30), "week"),
+            (date(2026, 1, 1), date(2026, 12, 31), "month"),
+        ]:
+            new = await both(db, settings, start=start, end=end, period=period)
+            async with db.session() as session:
+                old = list(
+                    await reference_history.capacity_over_time(
+                        session=session,
+                        settings=settings,
+                        region=REGION,
+                        start=start,
+                        end=end,
+                        period=period,  # type: ignore[arg-type]
+                        now=NOW,
+                    )
+                )
+            assert len(new) == len(old)
+            for a, b in zip(new, old, strict=True):
+                assert a.keys() == b.keys()
+                assert [a[k] for k in a if not k.startswith("hours")] == [
+                    b[k] for k in b if not k.startswith("hours")
+                ]
+                assert all(abs(a[k] - b[k]) <= 0.011 for k in a if k.startswith("hours")), (a, b)
+            assert sum(r["hours_red"] + r["hours_stale"] for r in new) > 0
 
 
 async def test_dst_days_have_23_and_25_hours(db, settings):

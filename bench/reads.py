@@ -11,10 +11,12 @@ scheduler off) and measures
   alone, then while --analysts analysts loop the heavy query.
 With --raw the same is measured a second time against a server that reads only the history
 (``CAPACITY_HISTORY_DAILY=false``), on the same database in the same run: the ratio of the two
-is what the daily table and the bounded walk buy.
+is what the daily table buys. With --before DIR (SQLite only) a third time against the code
+before issue 10 point 9, an exported tree (``git archive aa3a818 | tar -x -C DIR``) served with
+``PYTHONPATH=DIR`` on a copy of the database downgraded to revision 0006.
 
     .venv/bin/python -m bench.reads [--rows 1500000] [--days 400] [--analysts 4] [--seconds 20]
-                                    [--raw] [--url ...]
+                                    [--raw] [--before DIR] [--url ...]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from alembic import command
 from sqlalchemy import create_engine
 
 from bench._service import percentile, service, token
@@ -203,6 +207,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="per midwife phase")
     parser.add_argument("--repeat", type=int, default=3, help="heavy queries alone")
     parser.add_argument("--raw", action="store_true", help="also a server reading the history")
+    parser.add_argument("--before", type=Path, help="a source tree of the code before")
     parser.add_argument("--url", help="an empty database instead of a temporary SQLite file")
     args = parser.parse_args()
     url = args.url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'reads.db'}"
@@ -212,11 +217,22 @@ def main() -> None:
     params = {"region": REGION, "from": first.isoformat(), "to": today.isoformat()}
     params["period"] = "day"
     print(f"heavy query: capacity-over-time {params}", flush=True)
-    modes = {"daily": "true", **({"raw": "false"} if args.raw else {})}
+    env = {"CAPACITY_DATABASE_URL": url, "CAPACITY_SCHEDULER": "false"}
+    modes = {"daily": {**env, "CAPACITY_HISTORY_DAILY": "true"}}
+    if args.raw:
+        modes["raw"] = {**env, "CAPACITY_HISTORY_DAILY": "false"}
+    if args.before:
+        path = url.split("///", 1)[1]
+        shutil.copy(path, f"{path}.before")
+        command.downgrade(setup.alembic_config(f"{url}.before"), "0006")
+        modes["before"] = {
+            **env,
+            "CAPACITY_DATABASE_URL": f"{url}.before",
+            "PYTHONPATH": str(args.before.resolve()),
+        }
     results = {}
-    for mode, daily in modes.items():
-        env = {"CAPACITY_DATABASE_URL": url, "CAPACITY_SCHEDULER": "false"}
-        with service(env={**env, "CAPACITY_HISTORY_DAILY": daily}) as (base, _pid):
+    for mode, mode_env in modes.items():
+        with service(env=mode_env) as (base, _pid):
             print(f"measuring {mode} ...", flush=True)
             results[mode] = measure(base, args, params)
     print(

@@ -5,12 +5,14 @@ from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
 from capacity.facilities.models import Facility, Region
 from capacity.refusals.models import Episode, Refusal
-from capacity.reporting.models import RefusalReport
+from capacity.reporting.models import CapacityDaily, CapacityDailyState, RefusalReport
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "CapacityChange",
+    "CapacityDaily",
+    "CapacityDailyState",
     "CapacityFigure",
     "Episode",
     "Facility",

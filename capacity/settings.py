@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         True, description="Run the scheduled jobs in this process (false: `capacity scheduler`)"
     )
+    history_daily: bool = Field(
+        True,
+        description="Capacity over time reads finished days from capacity_daily (false: always "
+        "from the history, for benchmarks)",
+    )
+    heavy_reads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Capacity-over-time answers computed at once per process; more wait their "
+        "turn, so analysts cannot take every core from midwives' reads",
+    )
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
     workers: int = Field(1, ge=1, le=64)
     ws_ping_seconds: float = Field(

@@ -69,7 +69,20 @@ class CapacityChange(SQLModel, table=True):
     """One accepted change, append-only; the basis of history and time-in-status reports."""
 
     __tablename__ = "capacity_change"
-    __table_args__ = (Index("ix_capacity_change_region_at", "region", "at"),)
+    __table_args__ = (
+        # the history of a region in order (capacity over time, the capacity-daily job)
+        Index("ix_capacity_change_region_at_id", "region", "at", "id"),
+        # the last figure of a category / last stop change of a facility before a moment
+        Index(
+            "ix_capacity_change_last",
+            "region",
+            "facility_id",
+            "kind",
+            "category",
+            "at",
+            "id",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=_tz())

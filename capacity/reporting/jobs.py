@@ -1,13 +1,14 @@
-"""Scheduled reporting: on the first of each month, the previous month's report per region.
+"""Scheduled reporting: on the first of each month, the previous month's report per region;
+every night (and soon after start) the finished days of capacity over time (``capacity_daily``).
 
-Every process schedules the job; only the one that takes the Redis lock runs it, and a month
+Every process schedules the jobs; only the one that takes the Redis lock runs each, and a month
 already reported is not generated again by the scheduler (the command line can regenerate).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +17,7 @@ from sqlmodel import select
 from capacity.availability.store import CapacityStore
 from capacity.facilities.models import Region
 from capacity.refusals.service import LOCAL
-from capacity.reporting import reports
+from capacity.reporting import history, reports
 from capacity.reporting.models import RefusalReport
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -71,8 +72,43 @@ async def run_locked(
     return made
 
 
+async def daily_locked(
+    *, db: Database, store: CapacityStore, settings: Settings, lock_seconds: int = 600
+) -> int | None:
+    """Aggregate the finished days if this process takes the lock; None if another holds it.
+
+    The lock keeps two schedulers from doing the work twice; were it lost, the second run
+    still adds nothing (``history.aggregate_region`` claims each region's days first).
+    """
+    try:
+        async with job_lock(store.redis, "capacity-daily", seconds=lock_seconds) as held:
+            if not held:
+                return None
+            days = await history.aggregate(db=db, settings=settings)
+    except (SQLAlchemyError, *REDIS_DOWN) as exc:
+        log.warning("capacity-daily run failed: %s", exc)
+        return None
+    log.info("capacity-daily: %d region-days aggregated", days)
+    return days
+
+
 def schedule(scheduler: Any, **deps: Any) -> None:
-    """Add the monthly report: the 1st of each month, 02:00 Dutch time."""
+    """Add the monthly report (the 1st of each month, 02:00 Dutch time) and capacity-daily
+    (00:30 Dutch time, after the day has ended, and a minute after start: the first run
+    backfills the history)."""
+    scheduler.add_job(
+        daily_locked,
+        "cron",
+        hour=0,
+        minute=30,
+        timezone=LOCAL,
+        kwargs=deps,
+        id="capacity-daily",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=12 * 3600,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+    )
     scheduler.add_job(
         run_locked,
         "cron",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from capacity.storage.types import UTCDateTime
@@ -57,3 +57,38 @@ class RefusalDaily(SQLModel, table=True):
     n: int = Field(description="records")
     n_shown: int = Field(description="records while shown green or orange")
     n_no_episode: int = Field(description="records without an episode token")
+
+
+class CapacityDaily(SQLModel, table=True):
+    """Time per region, finished local day, facility, category and state, from the history.
+
+    The raw material of capacity over time, so that changing thresholds need no recomputation:
+    ``fresh`` rows hold the time a category's last figure was ``available`` and still fresh,
+    ``stale`` the time it was past the freshness limit (the limit in ``capacity_daily_state``),
+    ``stop`` (category ``''``) the time the facility was in a stop. Kept by the
+    ``capacity-daily`` job for days that have ended; today is always read from the history.
+    Microseconds, so that sums over days equal the raw sums exactly.
+    """
+
+    __tablename__ = "capacity_daily"
+
+    region: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    facility_id: str = Field(primary_key=True, max_length=64)
+    category: str = Field(primary_key=True, max_length=32, description="'' for a stop")
+    state: str = Field(primary_key=True, max_length=8, description="fresh, stale or stop")
+    available: int = Field(primary_key=True, description="-1 unless fresh")
+    week: str = Field(max_length=8, description="ISO week of day, e.g. 2026-W41")
+    month: str = Field(max_length=7)
+    microseconds: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+
+
+class CapacityDailyState(SQLModel, table=True):
+    """Per region: the days up to ``through`` are in ``capacity_daily``, for this limit."""
+
+    __tablename__ = "capacity_daily_state"
+
+    region: str = Field(primary_key=True, max_length=64)
+    through: date
+    freshness_limit_minutes: int
+    updated_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]

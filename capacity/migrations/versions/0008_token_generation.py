@@ -1,7 +1,7 @@
 """user.token_generation: revoking an account's tokens survives its reactivation
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04 22:00:00
 
 Every token carries the account's ``token_generation`` of when it was issued; a deactivation
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -13,11 +13,34 @@ export const session = {
 };
 
 // The service no longer takes the token (expired, revoked, the account deactivated): forget it and
-// show the login screen, which says why. Never retried with the same token.
-export function signedOut() {
-  session.clear();
+// show the login screen, which says why. Never retried with the same token. A newer token stored
+// meanwhile (a password change in another tab) is kept.
+export function signedOut(token) {
+  const s = session.get();
+  if (!token || !s || s.token === token) session.clear();
   window.dispatchEvent(new Event('cap:logout'));
 }
+
+// A password change revokes every older token at once, and the service may close this page's
+// streams (4401) or refuse a request (401) before its answer with the new token arrives. So a
+// refused token means "signed out" only once the change under way (if any) has settled and no
+// newer token replaced it.
+let changing = null;
+async function replaced(token) {
+  if (changing) await changing;
+  const s = session.get();
+  return !!s && s.token !== token;
+}
+// The token was refused: true if a newer one replaced it (carry on with that), else signed out.
+export async function refused(token) {
+  if (await replaced(token)) return true;
+  signedOut(token);
+  return false;
+}
+// Another tab stored a new token (its password change): this one's streams follow it.
+window.addEventListener('storage', e => {
+  if (e.key === KEY && e.newValue) window.dispatchEvent(new Event('cap:token'));
+});
 
 export class ApiError extends Error {
   constructor(status, data) {
@@ -37,7 +60,8 @@ export class ApiError extends Error {
   get offline() { return this.status === 0; }
 }
 
-export async function api(path, { method = 'GET', body, form, raw, headers: extra } = {}) {
+export async function api(path, opts = {}) {
+  const { method = 'GET', body, form, raw, headers: extra, change } = opts;
   const s = session.get();
   const headers = { ...extra };
   if (s) headers.Authorization = `Bearer ${s.token}`;
@@ -50,7 +74,11 @@ export async function api(path, { method = 'GET', body, form, raw, headers: extr
   } catch {
     throw new ApiError(0, null);
   }
-  if (res.status === 401 && s) signedOut();
+  if (res.status === 401 && s) {
+    // Refused only because a password change replaced the token: nothing happened, send it again.
+    if (!change && await replaced(s.token)) return api(path, opts);
+    signedOut(s.token);
+  }
   if (!res.ok) {
     let data = null;
     try { data = await res.json(); } catch { /* not JSON */ }
@@ -61,14 +89,31 @@ export async function api(path, { method = 'GET', body, form, raw, headers: extr
   return res.json();
 }
 
-export async function login(username, password) {
-  const d = await api('/api/v1/auth/token', { method: 'POST', form: { username, password } });
+function keep(d) {
   const s = {
     token: d.access_token, exp: Date.now() + (d.expires_in - 30) * 1000,
     role: d.role, username: d.username, facility_id: d.facility_id, region_id: d.region_id,
   };
   session.set(s);
   return s;
+}
+
+export async function login(username, password) {
+  return keep(await api('/api/v1/auth/token', { method: 'POST', form: { username, password } }));
+}
+
+// The account's own new password. The answer's token replaces the stored one (every older token
+// is revoked); open streams reconnect with it on 'cap:token'.
+export function changePassword(current, next) {
+  const run = (async () => {
+    const body = { current_password: current, new_password: next };
+    const s = keep(await api('/api/v1/auth/password', { method: 'POST', body, change: true }));
+    window.dispatchEvent(new Event('cap:token'));
+    return s;
+  })();
+  const mine = run.catch(() => null).finally(() => { if (changing === mine) changing = null; });
+  changing = mine;
+  return run;
 }
 
 // Small persistent cache for the last known picture and reference data (offline use).

@@ -45,6 +45,10 @@ function chrome() {
   const lb = document.getElementById('lang');
   lb.textContent = t('other_lang');
   lb.setAttribute('aria-label', t('other_lang_label'));
+  const acc = document.getElementById('account');
+  acc.hidden = !s;
+  acc.textContent = t('pw_short');
+  if (s) acc.setAttribute('aria-label', t('pw_open', { user: s.username }));
   const out = document.getElementById('logout');
   out.hidden = !s;
   out.textContent = t('logout_short');
@@ -124,6 +128,11 @@ document.getElementById('lang').addEventListener('click', () => {
   setLang(lang === 'nl' ? 'en' : 'nl');
   if (current && current.mod.relabel) { chrome(); current.mod.relabel(); } else show();
 });
+// Her own password: a sheet over the screen, which stays live underneath (the stream follows the
+// new token, see live.js).
+document.getElementById('account').addEventListener('click', () => {
+  import('./password.js').then(m => m.openPassword({ toast, announce }));
+});
 document.getElementById('logout').addEventListener('click', () => {
   session.clear();
   // A shared phone keeps nothing of the previous user: cached pictures and own refusals go too.
@@ -133,7 +142,11 @@ document.getElementById('logout').addEventListener('click', () => {
   show();
 });
 // The service refused the session (expired, revoked, the account deactivated): say so at login.
-window.addEventListener('cap:logout', () => { signedOutNotice = true; show(); });
+window.addEventListener('cap:logout', () => {
+  signedOutNotice = true;
+  document.querySelectorAll('dialog[open]').forEach(d => d.close());  // not left over the login
+  show();
+});
 window.addEventListener('hashchange', () => show());
 
 if ('serviceWorker' in navigator) {

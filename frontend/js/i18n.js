@@ -73,6 +73,15 @@ const NL = {
   downloads: 'Downloads', csv: 'CSV', xlsx: 'Excel (XLSX)', monthly: 'Maandrapport',
   suppressed: '< 5', no_data: 'Geen gegevens voor deze periode.', not_available: 'Nog niet beschikbaar in deze versie van de service.',
   small_cells: 'Cellen onder 5 worden niet getoond.',
+  pw_short: 'Wachtwoord', pw_open: 'Wachtwoord wijzigen (ingelogd als {user})', pw_title: 'Wachtwoord wijzigen',
+  pw_intro: 'Ingelogd als {user}. Na het wijzigen moeten uw andere apparaten opnieuw inloggen; dit apparaat blijft ingelogd.',
+  pw_current: 'Huidig wachtwoord', pw_new: 'Nieuw wachtwoord', pw_repeat: 'Herhaal nieuw wachtwoord',
+  pw_rule: '8 tot 200 tekens.', pw_save: 'Wachtwoord wijzigen', pw_need_current: 'Vul uw huidige wachtwoord in.',
+  pw_wrong: 'Dit is niet uw huidige wachtwoord.', pw_length: 'Een wachtwoord heeft 8 tot 200 tekens.',
+  pw_mismatch: 'De twee nieuwe wachtwoorden zijn niet gelijk.',
+  pw_locked: 'Te veel onjuiste wachtwoorden. Probeer het opnieuw vanaf {time}.',
+  pw_offline: 'Geen verbinding: wachtwoord niet gewijzigd.',
+  pw_done: 'Uw wachtwoord is gewijzigd. Uw andere apparaten moeten opnieuw inloggen.',
   wd: ['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'],
 };
 const EN = {
@@ -149,6 +158,15 @@ const EN = {
   downloads: 'Downloads', csv: 'CSV', xlsx: 'Excel (XLSX)', monthly: 'Monthly report',
   suppressed: '< 5', no_data: 'No data for this period.', not_available: 'Not available in this version of the service yet.',
   small_cells: 'Cells under 5 are not shown.',
+  pw_short: 'Password', pw_open: 'Change password (signed in as {user})', pw_title: 'Change password',
+  pw_intro: 'Signed in as {user}. After the change your other devices must sign in again; this one stays signed in.',
+  pw_current: 'Current password', pw_new: 'New password', pw_repeat: 'Repeat new password',
+  pw_rule: '8 to 200 characters.', pw_save: 'Change password', pw_need_current: 'Enter your current password.',
+  pw_wrong: 'This is not your current password.', pw_length: 'A password has 8 to 200 characters.',
+  pw_mismatch: 'The two new passwords are not the same.',
+  pw_locked: 'Too many wrong passwords. Try again from {time}.',
+  pw_offline: 'No connection: password not changed.',
+  pw_done: 'Your password has been changed. Your other devices must sign in again.',
   wd: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
 const DICTS = { nl: NL, en: EN };

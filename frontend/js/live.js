@@ -1,9 +1,10 @@
 // The region's live stream: snapshot, then facility messages in seq order; reconnect with since.
 // Falls back to polling the regional picture when the websocket cannot be used.
-import { api, session, signedOut } from './api.js';
+import { api, session, refused } from './api.js';
 
 // The service's close code for a token it no longer accepts (expired, revoked, the account
-// deactivated), at connect or on an open stream: sign in again rather than reconnect.
+// deactivated), at connect or on an open stream: sign in again rather than reconnect; unless a
+// password change replaced the token, then go on with the new one.
 const CLOSE_BAD_TOKEN = 4401;
 
 export class Live {
@@ -25,6 +26,8 @@ export class Live {
     this.connect();
     this.onOnline = () => { if (this.state !== 'live') this.reconnectNow(); };
     window.addEventListener('online', this.onOnline);
+    this.onToken = () => this.renew();
+    window.addEventListener('cap:token', this.onToken);
   }
 
   stop() {
@@ -32,21 +35,36 @@ export class Live {
     clearTimeout(this.timer);
     clearTimeout(this.watchdog);
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('cap:token', this.onToken);
     if (this.ws) { this.ws.onclose = null; this.ws.close(); }
+  }
+
+  // A new token (own password changed): the stream on the old one is about to be closed (4401);
+  // leave it quietly and go on at once with the new one. From a snapshot, not since the last seq:
+  // the snapshot shows the stream live at once (a replay of nothing new would say nothing).
+  renew() {
+    const s = session.get();
+    if (this.closed || !s || (this.ws && this.ws.token === s.token)) return;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    if (this.ws) { this.ws.onclose = null; this.ws.close(); this.ws = null; }
+    this.failures = 0;
+    this.connect(true);
   }
 
   reconnectNow() { clearTimeout(this.timer); this.failures = 0; if (this.ws) this.ws.close(); else this.connect(); }
 
-  connect() {
+  connect(fresh = false) {
     if (this.closed) return;
     const s = session.get();
     if (!s) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     let url = `${proto}://${location.host}/ws/regions/${encodeURIComponent(this.region)}?token=${encodeURIComponent(s.token)}`;
-    if (this.seq != null) url += `&since=${this.seq}`;
+    if (this.seq != null && !fresh) url += `&since=${this.seq}`;
     this.setState('connecting');
     let opened = false;
     const ws = new WebSocket(url);
+    ws.token = s.token;
     this.ws = ws;
     ws.onopen = () => { opened = true; this.failures = 0; this.kick(); };
     ws.onmessage = ev => {
@@ -69,7 +87,13 @@ export class Live {
       clearTimeout(this.watchdog);
       this.ws = null;
       if (this.closed) return;
-      if (ev.code === CLOSE_BAD_TOKEN) { this.stop(); signedOut(); return; }
+      if (ev.code === CLOSE_BAD_TOKEN) {
+        refused(ws.token).then(newer => {
+          if (!newer) this.stop();
+          else if (!this.ws) this.connect(true);  // not yet renewed on 'cap:token'
+        });
+        return;
+      }
       this.failures += 1;
       // Never opened several times in a row: the stream is not there; poll the picture meanwhile.
       if (!opened) this.refetch();

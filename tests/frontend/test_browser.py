@@ -173,6 +173,9 @@ def sign_in(page, server: Server, user: str, region: str | None = REGION):  # ty
     page.fill("#u", user)
     page.fill("#p", "demo")
     page.click("#login-form button[type=submit]")
+    # Signed in (the token stored) before the test goes on: a reload or a push right after the
+    # click raced the login answer and found the login screen again.
+    page.wait_for_selector("#login-form", state="detached", timeout=15000)
     return page
 
 

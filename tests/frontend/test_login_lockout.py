@@ -7,6 +7,7 @@ Real Chromium at 390 px, a real server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,6 +43,12 @@ def local_times(iso: str) -> set[str]:
     return {(at + timedelta(seconds=s)).strftime("%H:%M") for s in (-2, 0, 2)}
 
 
+def ends_another_day(iso: str) -> bool:
+    """A lock ending after local midnight: the form names the day too (``5 dec., 00:01``)."""
+    zone = ZoneInfo(PHONE["timezone_id"])
+    return datetime.fromisoformat(iso).astimezone(zone).date() != datetime.now(zone).date()
+
+
 @pytest.mark.parametrize(
     ("lang", "wrong", "locked"),
     [
@@ -69,8 +76,16 @@ def test_locked_login_says_so_and_until_when(server: Server, browser, lang, wron
         )
         assert refused.status_code == 429
         text = error.inner_text()
-        shown = {locked.format(time=t) for t in local_times(refused.json()["locked_until"])}
-        assert any(s in text for s in shown), (text, shown)
+        until = refused.json()["locked_until"]
+        # "... until 00:04", or "... until 5 Dec, 00:04" when the lock ends after midnight
+        found = re.search(
+            re.escape(locked.format(time="")) + r"(?:(\d{1,2}) [^,]+, )?(\d\d:\d\d)", text
+        )
+        assert found, (text, locked)
+        assert found[2] in local_times(until), (text, until)
+        day = datetime.fromisoformat(until).astimezone(ZoneInfo(PHONE["timezone_id"])).day
+        expected_day = str(day) if ends_another_day(until) else None
+        assert found[1] == expected_day, (text, until)
         assert wrong not in text
         shot(page, f"login-locked-{lang}")
     finally:

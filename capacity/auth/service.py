@@ -147,6 +147,12 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     return user if await verify_password(password, user.password_hash) else None
 
 
+async def account_name(session: AsyncSession, username: str) -> str | None:
+    """The name if an account (active or not) has it, else None: what a failed login records."""
+    query = select(User.username).where(User.username == username)
+    return (await session.exec(query)).first()
+
+
 def hash_key(key: str) -> str:
     # Keys are 256 random bits, so a fast hash is as safe as a slow one and keeps pushes cheap.
     return hashlib.sha256(key.encode()).hexdigest()

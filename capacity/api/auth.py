@@ -57,6 +57,8 @@ async def token(
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for a bearer token."""
+    if "\x00" in form.username:  # no account has one, and PostgreSQL cannot even compare it
+        raise InputError("username", "a NUL byte is in no account's name")
     address = _address(request)
     limiter: LoginLimiter = request.app.state.login_limiter
     attempt = await _reserve(request, form.username)

@@ -43,3 +43,14 @@ async def test_names_that_are_no_account_never_reach_the_audit_trail(api_server:
     # an account's own failures and successes still name it
     assert "('user:midwife', 'login.failed', 'user', 'midwife'" in recorded
     assert "('user:midwife', 'login.ok', 'user', 'midwife'" in recorded
+
+
+async def test_a_nul_byte_in_the_name_is_422_naming_the_field(api_server: Server) -> None:
+    """PostgreSQL cannot store or compare a NUL: it was a 422 naming no field there (and a 401
+    on SQLite); now one answer, naming ``username``, on both."""
+    async with client(api_server) as http:
+        for name in ("\x00", "midwife\x00", "a\x00b"):
+            answer = await login(http, name, "demo")
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["message"].startswith("username:")
+        assert (await login(http, "midwife", "demo")).status_code == 200

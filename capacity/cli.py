@@ -191,13 +191,15 @@ async def _announce_revocation() -> None:
     if client is None:
         return
     try:
-        await announce_revocation(client)
+        announced = await announce_revocation(client)
     except REDIS_DOWN:
+        announced = False
+    finally:
+        await client.aclose()
+    if not announced:
         typer.echo(
             "warning: Redis unreachable; running servers drop the key within seconds", err=True
         )
-    finally:
-        await client.aclose()
 
 
 @facilities_cli.command("list")

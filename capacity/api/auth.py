@@ -15,7 +15,7 @@ from capacity.audit import service as audit
 from capacity.auth.access import announce_revocation
 from capacity.auth.models import PasswordChange, Principal, Role, Token, User
 from capacity.auth.ratelimit import Attempt, Blocked, LoginLimiter
-from capacity.auth.service import authenticate, change_password, create_token
+from capacity.auth.service import account_name, authenticate, change_password, create_token
 from capacity.errors import AuthError, InputError, TooManyLogins
 from capacity.observability.metrics import LOGIN_LOCKOUTS
 from capacity.settings import Settings
@@ -57,6 +57,8 @@ async def token(
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for a bearer token."""
+    if "\x00" in form.username:  # no account has one, and PostgreSQL cannot even compare it
+        raise InputError("username", "a NUL byte is in no account's name")
     address = _address(request)
     limiter: LoginLimiter = request.app.state.login_limiter
     attempt = await _reserve(request, form.username)
@@ -71,12 +73,15 @@ async def token(
     finally:
         locked = await limiter.finish(attempt, ok=ok)
     async with db.unit_of_work() as uow:
+        # The name typed is recorded only when it is an account's: anything else (a patient's
+        # name, a password typed in the wrong field) must never reach the immutable trail.
+        name = user.username if user else await account_name(uow.session, form.username)
         audit.record(
             session=uow.session,
-            actor=f"user:{form.username[:60]}",
+            actor=f"user:{name}" if name else "anonymous",
             action="login.ok" if user else "login.failed",
             entity="user",
-            entity_id=form.username[:80],
+            entity_id=name,
             detail={"address": address},
         )
         for scope in locked:
@@ -85,7 +90,7 @@ async def token(
                 actor="system:login-limit",
                 action="login.locked",
                 entity="address" if scope == "address" else "user",
-                entity_id=address[:80] if scope == "address" else form.username[:80],
+                entity_id=address[:80] if scope == "address" else name,
                 detail={
                     "scope": scope,
                     "address": address,

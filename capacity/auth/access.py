@@ -14,6 +14,7 @@ the one the token was issued under (``capacity.auth.service.revoke_tokens`` rais
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from capacity.storage import keys
 from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN
 
+log = logging.getLogger(__name__)
+
 MAX_ENTRIES = 20_000  # a flood of forged tokens must not grow memory without bound
 # Defence in depth: a revocation that could not be announced (the command line without the
 # service's Redis, Redis down at the time) still takes effect within this many seconds.
@@ -36,13 +39,27 @@ MAX_AGE_SECONDS = 10.0
 _UNKNOWN = b"redis unreachable"
 
 
-async def announce_revocation(redis: aioredis.Redis) -> None:
+async def announce_revocation(redis: aioredis.Redis) -> bool:
     """Tell every process to forget what it knew of keys and accounts (after the commit).
 
     A new random value, never a counter: after a Redis restart a counter starts again and could
     come back to the very value a process last saw, hiding the revocation from it.
+
+    False when Redis is down: the revocation is made all the same (it is in SQL; answering 503
+    "nothing was changed" would lie, and lose a rotated key shown only in that answer).
+    Processes that cannot read Redis trust no cached answer; the others reread within
+    ``MAX_AGE_SECONDS``.
     """
-    await redis.set(keys.auth_generation(), secrets.token_hex(8))
+    try:
+        await redis.set(keys.auth_generation(), secrets.token_hex(8))
+    except REDIS_DOWN as exc:
+        log.warning(
+            "revocation not announced (Redis): %s; every process sees it within %.0f s",
+            exc,
+            MAX_AGE_SECONDS,
+        )
+        return False
+    return True
 
 
 class _SharedRead:

@@ -6,6 +6,7 @@ vanishes when it ends):
 - ``account_address``: one account from one client address (5). The owner's own typos lock
   only her own address; a stranger elsewhere cannot lock her out.
 - ``address``: one client address over all accounts (20): one guesser trying many names.
+  An IPv6 client counts as its /64 here and in the pair: it has that many addresses.
 - ``account``: one account over all addresses (100): guessing spread over many addresses.
 
 Only failures count, atomically: one script reserves a slot before the password is verified
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
 import random
 import secrets
@@ -104,6 +106,18 @@ _SCOPES = {
 }
 
 
+def client_group(address: str) -> str:
+    """What the limits count as one address: an IPv6 client by its /64 (every connection has
+    2^64 addresses to choose from), anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network((ip, 64), strict=False))
+    return address
+
+
 def _digest(ident: str) -> str:
     # Hashed: bounded key length and no account names or addresses readable in Redis.
     return hashlib.sha256(ident.encode()).hexdigest()[:32]
@@ -183,7 +197,7 @@ class LoginLimiter:
         self._lift = client.register_script(_LIFT)
 
     def _limits(self, username: str, address: str) -> list[Limit]:
-        account = username.casefold()
+        account, address = username.casefold(), client_group(address)
         return [
             Limit("account_address", f"{account}\n{address}", self.per_account_address),
             Limit("address", address, self.per_address),

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -15,6 +16,7 @@ import jwt
 from pwdlib import PasswordHash
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from capacity.audit import service as audit
 from capacity.auth.models import (
@@ -145,6 +147,12 @@ async def authenticate(*, session: AsyncSession, username: str, password: str) -
     return user if await verify_password(password, user.password_hash) else None
 
 
+async def account_name(session: AsyncSession, username: str) -> str | None:
+    """The name if an account (active or not) has it, else None: what a failed login records."""
+    query = select(User.username).where(User.username == username)
+    return (await session.exec(query)).first()
+
+
 def hash_key(key: str) -> str:
     # Keys are 256 random bits, so a fast hash is as safe as a slow one and keeps pushes cheap.
     return hashlib.sha256(key.encode()).hexdigest()
@@ -210,6 +218,13 @@ async def revoke_tokens(*, session: AsyncSession, user: User) -> None:
     session.add(user)
 
 
+def _locked_user(*where: Any) -> SelectOfScalar[User]:
+    """The account row, locked until the commit (PostgreSQL; SQLite's writers are serialised):
+    password changes, resets and deactivations racing each other each see the one before, so
+    one current password changes the password once and no revocation is lost."""
+    return select(User).where(*where).with_for_update().execution_options(populate_existing=True)
+
+
 async def set_user_active(
     *, session: AsyncSession, username: str, active: bool, actor: str
 ) -> User:
@@ -217,7 +232,7 @@ async def set_user_active(
 
     A deactivation revokes the account's tokens: once reactivated, it signs in afresh.
     """
-    user = (await session.exec(select(User).where(User.username == username))).first()
+    user = (await session.exec(_locked_user(User.username == username))).first()
     if user is None:
         raise NotFound(f"unknown user {username!r}")
     if user.active != active:
@@ -248,7 +263,7 @@ async def change_password(
 
     Revokes the account's tokens (the caller commits and announces, then issues a new one)."""
     _check_new_password("new_password", new)
-    user = await session.get(User, user_id)
+    user = (await session.exec(_locked_user(User.id == user_id))).first()
     if user is None or not user.active:
         raise AuthError("the account no longer exists or is deactivated")
     if not await verify_password(current, user.password_hash):
@@ -268,7 +283,7 @@ async def change_password(
 async def reset_password(*, session: AsyncSession, username: str, new: str, actor: str) -> User:
     """An admin (or the command line) sets an account's password and revokes its tokens."""
     _check_new_password("new_password", new)
-    user = (await session.exec(select(User).where(User.username == username))).first()
+    user = (await session.exec(_locked_user(User.username == username))).first()
     if user is None:
         raise NotFound(f"unknown user {username!r}")
     user.password_hash = await hash_password(new)

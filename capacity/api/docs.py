@@ -13,17 +13,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, HTMLResponse
 from swagger_ui_bundle import swagger_ui_path
 
 from capacity.api.security import docs_policy
+from capacity.errors import NotFound
 
 PATH = "/docs"
 ASSETS = "/docs/assets"
+ASSET_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
+ASSET_HEADERS = {"Cache-Control": "public, max-age=86400"}
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -50,4 +57,13 @@ def install(app: FastAPI) -> None:
     async def docs() -> HTMLResponse:
         return HTMLResponse(page, headers=headers)
 
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    folder = Path(swagger_ui_path)
+
+    # Only the three files the page loads: the package also holds an index.html pointing at
+    # the petstore, an OAuth2 redirect page and more, none of which this service offers.
+    @app.get(ASSETS + "/{name}", include_in_schema=False)
+    async def asset(name: str) -> FileResponse:
+        media_type = ASSET_FILES.get(name)
+        if media_type is None:
+            raise NotFound(f"no docs asset {name[:80]!r}")
+        return FileResponse(folder / name, media_type=media_type, headers=ASSET_HEADERS)

@@ -59,6 +59,11 @@ async def test_frontend_gets_the_strict_policy_and_docs_their_own(
         page = await client.get("/")
         docs = await client.get("/docs")
         asset = await client.get("/docs/assets/swagger-ui-bundle.js")
+        # only the files the page loads, not the package's petstore page or OAuth2 redirect
+        others = [
+            (await client.get(f"/docs/assets/{name}")).status_code
+            for name in ("index.html", "swagger-initializer.js", "oauth2-redirect.html", "..%2Fx")
+        ]
         redoc = await client.get("/redoc")
         # The frontend takes every path, but not the API's: those answer as the API does.
         unknown = await client.get("/api/v1/no-such-thing")
@@ -72,6 +77,7 @@ async def test_frontend_gets_the_strict_policy_and_docs_their_own(
     # The docs come from the package, under the strict policy plus their one inline script's
     # hash: nothing from a CDN, nothing inline but that script (tests/frontend/test_report_csp.py
     # runs them in Chromium without internet).
+    assert others == [404] * 4
     assert docs.status_code == 200
     policy = docs.headers["content-security-policy"]
     [script] = re.findall(r"<script>(.*?)</script>", docs.text, re.DOTALL)

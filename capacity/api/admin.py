@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -18,6 +19,7 @@ from capacity.audit.models import AuditEvent, AuditEventPublic
 from capacity.auth import service
 from capacity.auth.access import announce_revocation
 from capacity.auth.models import (
+    AddressLockoutLifted,
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
@@ -30,7 +32,7 @@ from capacity.auth.models import (
     UserUpdate,
 )
 from capacity.auth.ratelimit import LoginLimiter
-from capacity.errors import NotFound
+from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Slug
 from capacity.reporting.service import FIRST_DAY, LAST_DAY
 
@@ -97,6 +99,35 @@ async def lift_lockout(
         detail={"cleared": cleared},
     )
     return LockoutLifted(username=user.username, cleared=cleared)
+
+
+@router.delete("/lockouts/addresses/{address}", response_model=AddressLockoutLifted)
+async def lift_address_lockout(
+    address: Annotated[
+        str, Path(max_length=64, pattern=r"^[0-9A-Fa-f:.]+$", description="IPv4 or IPv6 address")
+    ],
+    admin: AdminDep,
+    uow: UnitOfWorkDep,
+    request: Request,
+) -> AddressLockoutLifted:
+    """Let every account sign in again from one client address (IPv4, or IPv6 counted by its
+    /64): its failed logins over all accounts are forgotten. For a hospital whose staff share
+    one public address, locked by 20 wrong logins from anyone behind it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError as exc:
+        raise InputError("address", f"not an IP address: {address[:60]!r}") from exc
+    limiter: LoginLimiter = request.app.state.login_limiter
+    cleared = await limiter.lift_address(address=str(ip))
+    audit.record(
+        session=uow.session,
+        actor=admin.actor,
+        action="address.lockout_lift",
+        entity="address",
+        entity_id=str(ip),
+        detail={"cleared": cleared},
+    )
+    return AddressLockoutLifted(address=str(ip), cleared=cleared)
 
 
 @router.post("/facilities/{facility_id}/keys", response_model=ApiKeyCreated, status_code=201)

@@ -70,6 +70,11 @@ class LockoutLifted(SQLModel):
     cleared: int = Field(description="Failure counters removed (0: the account was not locked)")
 
 
+class AddressLockoutLifted(SQLModel):
+    address: str
+    cleared: int = Field(description="1: the address was counting failures, 0: it was not")
+
+
 class UserUpdate(SQLModel):
     active: bool = Field(description="false takes the account's access away at once")
 

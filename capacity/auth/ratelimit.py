@@ -258,6 +258,11 @@ class LoginLimiter:
             return []
         return [attempt.limits[int(i) - 1].scope for i in reached]
 
+    async def lift_address(self, *, address: str) -> int:
+        """Clear an address's failures over all accounts (a hospital's shared address locked by
+        anyone behind it); 1 when it held some, else 0. Its accounts' own pairs stay."""
+        return int(await self.client.delete(Limit("address", client_group(address), 0).key))
+
     async def lift(self, *, username: str) -> int:
         """Clear an account's failures from every address; returns how many counters held some."""
         account = username.casefold()

@@ -156,3 +156,29 @@ async def test_cli_passwd_reads_the_password_from_stdin_never_argv(api_server: S
     assert [(a, who) for a, who, _ in audited(api_server, "user.password_reset")] == [
         ("cli", "admin")
     ]
+
+
+async def test_an_admin_lifts_a_shared_address_locked_by_anyone_behind_it(
+    api_server: Server,
+) -> None:
+    """A hospital's staff share one public address: 20 wrong logins for any names from it lock
+    every account there; an admin lifts that lock for the address."""
+    async with client(api_server, STRANGER) as http:
+        for i in range(20):
+            assert (await login(http, f"nobody-{i}", "x")).status_code == 401
+        locked = await login(http, "midwife", "demo")
+        assert locked.status_code == 429 and locked.json()["scope"] == "address"
+    async with client(api_server, OWNER) as http:
+        admin = await bearer(http, "admin")
+        bad = await http.delete("/api/v1/lockouts/addresses/not-an-ip", headers=admin)
+        assert named_field(bad) == "address"
+        as_midwife = await bearer(http, "midwife")
+        refused = await http.delete(f"/api/v1/lockouts/addresses/{STRANGER}", headers=as_midwife)
+        assert refused.status_code == 403
+        lifted = await http.delete(f"/api/v1/lockouts/addresses/{STRANGER}", headers=admin)
+        assert lifted.status_code == 200, lifted.text
+        assert lifted.json() == {"address": STRANGER, "cleared": 1}
+    async with client(api_server, STRANGER) as http:
+        assert (await login(http, "midwife", "demo")).status_code == 200
+    lifts = audited(api_server, "address.lockout_lift")
+    assert [(actor, who) for actor, who, _ in lifts] == [("user:admin", STRANGER)]

@@ -200,6 +200,10 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         fixed(path="/api/v1/users/analyst/password", json={"new_password": "long-enough"}),
         admin_only(204),
     ),
+    ("DELETE", "/api/v1/lockouts/addresses/{address}"): (
+        fixed(path="/api/v1/lockouts/addresses/192.0.2.7"),
+        admin_only(200),
+    ),
     ("DELETE", "/api/v1/users/{username}/lockout"): (
         fixed(path="/api/v1/users/midwife/lockout"),
         admin_only(200),

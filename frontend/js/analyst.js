@@ -7,7 +7,9 @@ const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop
 let st = null;
 let mounts = 0;
 
-const iso = d => d.toISOString().slice(0, 10);
+// The local date (statistics count Dutch days): the UTC date was yesterday's between
+// midnight and 01:00/02:00, and the day's refusals were missing from the default range.
+const iso = d => new Date(d.getTime() - d.getTimezoneOffset() * 6e4).toISOString().slice(0, 10);
 
 export async function mount(root, ctx) {
   const turn = ++mounts;

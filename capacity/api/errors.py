@@ -51,9 +51,18 @@ def _unprocessable(loc: list[str], field: str, msg: str, kind: str) -> JSONRespo
     return JSONResponse({"detail": detail, "message": f"{field}: {msg}"}, status_code=422)
 
 
-def _input(_: Request, exc: Exception) -> JSONResponse:
+def _input(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
-    return _unprocessable(["body", *exc.field.split(".")], exc.field, exc.message, "value_error")
+    parts = exc.field.split(".")
+    # Where the field came from, as FastAPI's own 422s say it: ``?to=`` is a query field.
+    where = (
+        "query"
+        if parts[0] in request.query_params
+        else "path"
+        if parts[0] in request.path_params
+        else "body"
+    )
+    return _unprocessable([where, *parts], exc.field, exc.message, "value_error")
 
 
 async def _http(request: Request, exc: Exception) -> Response:

@@ -264,7 +264,8 @@ async def test_period_day_is_bounded(client, login):
         "/api/v1/capacity-over-time", params={**params, "to": "2026-02-05"}, headers=analyst
     )
     assert too_long.status_code == 422
-    assert "to" in too_long.text
+    assert too_long.json()["message"].startswith("to: ")  # the field named, where it came from
+    assert too_long.json()["detail"][0]["loc"] == ["query", "to"]
     longest = await client.get(
         "/api/v1/capacity-over-time", params={**params, "to": "2026-02-04"}, headers=analyst
     )

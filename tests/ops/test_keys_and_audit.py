@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,11 @@ from tests.conftest import ERASMUS
 CLI = str(Path(sys.executable).parent / "capacity")
 PUT = f"/api/v1/facilities/{ERASMUS}/capacity"
 FIGURES = {"categories": {"delivery_room": {"available": 1, "staffed": 3}}}
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """The export's day, read when the test runs (a module constant went stale at midnight)."""
+    return datetime.now(UTC).date()
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,7 +105,7 @@ async def test_admin_exports_the_audit_trail_as_csv_and_the_export_is_audited(
     admin = await login("admin")
     await client.post("/api/v1/auth/token", data={"username": "=HYPERLINK(1)", "password": "x"})
     response = await _export(
-        client, admin, **{"from": str(TODAY), "to": str(TODAY), "format": "csv"}
+        client, admin, **{"from": str(today()), "to": str(today()), "format": "csv"}
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -127,25 +131,25 @@ async def test_admin_exports_the_audit_trail_as_csv_and_the_export_is_audited(
 
 async def test_audit_export_refuses_bad_periods_and_non_admins(client, login) -> None:  # type: ignore[no-untyped-def]
     admin = await login("admin")
-    later = TODAY + timedelta(days=1)
-    backwards = await _export(client, admin, **{"from": str(later), "to": str(TODAY)})
+    later = today() + timedelta(days=1)
+    backwards = await _export(client, admin, **{"from": str(later), "to": str(today())})
     assert backwards.status_code == 422 and "to" in backwards.json()["message"]
     bad_date = await _export(client, admin, **{"from": "yesterday"})
     assert bad_date.status_code == 422 and "from" in bad_date.json()["message"]
     missing = await _export(client, admin)
     assert missing.status_code == 422 and "from" in missing.json()["message"]
-    wrong_format = await _export(client, admin, **{"from": str(TODAY), "format": "xml"})
+    wrong_format = await _export(client, admin, **{"from": str(today()), "format": "xml"})
     assert wrong_format.status_code == 422 and "format" in wrong_format.json()["message"]
     for user in ("midwife", "analyst"):
-        denied = await _export(client, await login(user), **{"from": str(TODAY)})
+        denied = await _export(client, await login(user), **{"from": str(today())})
         assert denied.status_code == 403
-    assert (await _export(client, {}, **{"from": str(TODAY)})).status_code == 401
+    assert (await _export(client, {}, **{"from": str(today())})).status_code == 401
 
 
 async def test_audit_export_command(client, login, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     await login("admin")
     out = tmp_path / "audit.csv"
-    day = str(TODAY)
+    day = str(today())
     done = run_cli(settings, "audit", "export", "--from", day, "--to", day, "--output", str(out))
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(out.open()))

@@ -399,7 +399,13 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(
     # a valid change saves, and names its author
     page.get_by_role("button", name="Vrij: Eén minder").first.click()
     page.get_by_role("button", name="Bemand: Eén meer").first.click()
-    page.click("#save")
+    # Wait for the save's own answer: the author line may already name this account (the
+    # seeded figures), so it cannot tell that the save is done before SQL is read below.
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/facilities/{ERASMUS}/capacity") and r.request.method == "PUT"
+    ) as saved:
+        page.click("#save")
+    assert saved.value.status == 200
     sync_api.expect(page.locator("#last-change")).to_contain_text(f"staff-{ERASMUS}")
     entry = server.call("GET", f"/api/v1/regions/{REGION}/capacity", "midwife").json()
     entry = next(f for f in entry["facilities"] if f["facility_id"] == ERASMUS)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from capacity.api.deps import (
@@ -35,7 +35,7 @@ from capacity.refusals.models import (
     RefusalUpdate,
     public,
 )
-from capacity.reporting import exports, history, reports
+from capacity.reporting import exports, history, labels, render, reports
 from capacity.reporting import service as reporting
 from capacity.reporting.models import RefusalReport, ReportSummary
 
@@ -61,6 +61,16 @@ ToQ = Annotated[
         ge=reporting.FIRST_DAY,
         le=reporting.LAST_DAY,
     ),
+]
+LangQ = Annotated[
+    Literal["nl", "en"] | None,
+    Query(
+        description="Language of labels in CSV, XLSX and HTML (default: Accept-Language, else nl)"
+    ),
+]
+SepQ = Annotated[
+    Literal[";", ","],
+    Query(description="CSV separator: ; (Dutch Excel, decimal commas) or , (decimal points)"),
 ]
 
 
@@ -294,8 +304,19 @@ async def get_report(
     session: SessionDep,
     db: DbDep,
     format: Literal["json", "csv", "xlsx", "html"] = "json",
+    lang: LangQ = None,
+    sep: SepQ = ";",
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
-    """One report: its figures (null = suppressed, under 5) as JSON, CSV, XLSX or an HTML page."""
+    """One report as JSON, CSV, XLSX or an HTML page.
+
+    JSON: a suppressed cell is ``{"suppressed": true}`` (under 5, or hidden so that no row or
+    column total gives it back); ``null`` means not applicable (a refusal rate without accepted
+    transfers). HTML, CSV and XLSX show facility names (ids in an extra column), Dutch labels
+    (``lang=en`` or ``Accept-Language: en`` for English), "x" for suppressed and "n.v.t." for
+    not applicable, times in Europe/Amsterdam. XLSX: one sheet per table, with charts. CSV: UTF-8
+    with BOM, ``;`` and decimal commas for Dutch Excel; ``sep=,`` for commas and decimal points.
+    """
     report = await session.get(RefusalReport, report_id)
     if report is None:
         raise NotFound(f"unknown report {report_id}")
@@ -307,14 +328,19 @@ async def get_report(
         {"region": report.region, "month": report.month, "format": format},
     )
     if format == "json":
-        return report.content
+        return reports.upgrade(report.content)
+    language = labels.language(lang, accept_language)
     if format == "html":
         # Its own policy: the service's strict one refuses the page's <style>.
-        page = reports.to_html(report.content)
-        return HTMLResponse(page, headers={"Content-Security-Policy": reports.CSP})
-    rows = exports.aiter_rows(
-        (dict(zip(reports.ROW_COLUMNS, r, strict=True)) for r in reports.rows(report.content)),
-        reports.ROW_COLUMNS,
+        page = render.to_html(report.content, language)
+        return HTMLResponse(page, headers={"Content-Security-Policy": render.CSP})
+    if format == "csv":
+        body = render.to_csv(report.content, language, sep)
+    else:
+        body = await anyio.to_thread.run_sync(render.to_xlsx, report.content, language)
+    name = f"{labels.word('title', language).lower()}-{report.region}-{report.month}"
+    return Response(
+        body,
+        media_type=exports.MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
-    body = exports.stream(format, reports.ROW_COLUMNS, rows, "report")
-    return _download(body, format, f"refusals-report-{report.region}-{report.month}")

@@ -163,6 +163,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "shown_stop_reason": ("Getoonde stopreden", "Stop reason shown"),
     "shown_available_n": ("Getoond vrij", "Shown free"),
     "shown_staffed": ("Getoond bezet te houden", "Shown staffed"),
+    "placed_facility_name": ("Geplaatst bij", "Placed at"),
     "placed_facility_id": ("Geplaatst bij (id)", "Placed at (id)"),
     "placed_outside_region": ("Buiten de regio geplaatst", "Placed outside the region"),
     "calls_until_placement": ("Telefoontjes tot plaatsing", "Calls until placement"),
@@ -185,7 +186,7 @@ EXPORT_VALUE_KINDS = {
     "shown_stale": "bool",
     "placed_outside_region": "bool",
 }
-EXPORT_HEADERS = {"shown_available": "shown_available_n"}
+EXPORT_HEADERS = {"shown_available": "shown_available_n", "facility_name": "facility"}
 
 
 def language(lang: str | None, accept_language: str | None) -> Lang:

@@ -28,6 +28,7 @@ FACILITIES = [
 REASONS = ["no_bed", "no_nurse", "no_obstetrician", "neonatal_full", "stop", "other"]
 REQUESTS = ["non_medical", "medical", "acute", "antenatal_transfer", "neonatal_transfer", None]
 CATEGORIES = ["delivery_room", "maternity_bed", "obstetric_high_care", "nicu"]
+OUTCOMES = ["placed", "home_birth", "birth_en_route", "unknown"]
 SHOWN = ["green", "orange", "red", "red", "stop"]
 MONTHS = 40
 
@@ -41,6 +42,12 @@ def random_month(rng: random.Random, month: str) -> list[Any]:
     for _ in range(rng.randint(0, 60)):
         accepted = rng.random() < 0.2
         when = datetime(year, number, rng.randint(2, 27), rng.randint(0, 23), 5, tzinfo=UTC)
+        outcome: dict[str, Any] = {}
+        if not accepted and rng.random() < 0.4:
+            outcome = {
+                "outcome": rng.choices(OUTCOMES, [10, 2, 1, 3])[0],
+                "outcome_at": when + timedelta(hours=1),
+            }
         records.append(
             make(
                 rng.choices(facilities, weights)[0],
@@ -50,6 +57,7 @@ def random_month(rng: random.Random, month: str) -> list[Any]:
                 shown=rng.choice(SHOWN),
                 request_type=rng.choice(REQUESTS),  # type: ignore[arg-type]
                 category=rng.choice(CATEGORIES),
+                **outcome,
             )
         )
     return records
@@ -72,6 +80,8 @@ def lines(content: dict[str, Any]) -> list[tuple[str, Any, list[Any]]]:
     for reason in cross["reasons"]:
         cells = [row["cells"][reason] for row in cross["rows"]]
         out.append((f"column {reason}", by_reason.get(reason, 0), cells))
+    o = content["outcomes"]
+    out.append(("outcomes", o["recorded"], [o[k] for k in OUTCOMES]))
     return out
 
 

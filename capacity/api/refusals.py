@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from capacity.api.deps import (
@@ -27,7 +27,6 @@ from capacity.errors import NotFound
 from capacity.facilities.models import Slug
 from capacity.refusals import service
 from capacity.refusals.models import (
-    EXPORT_COLUMNS,
     EpisodePublic,
     RefusalCreate,
     RefusalMineList,
@@ -35,7 +34,7 @@ from capacity.refusals.models import (
     RefusalUpdate,
     public,
 )
-from capacity.reporting import exports, history, reports
+from capacity.reporting import exports, history, labels, render, reports
 from capacity.reporting import service as reporting
 from capacity.reporting.models import RefusalReport, ReportSummary
 
@@ -62,6 +61,21 @@ ToQ = Annotated[
         le=reporting.LAST_DAY,
     ),
 ]
+LangQ = Annotated[
+    Literal["nl", "en"] | None,
+    Query(
+        description="Language of labels in CSV, XLSX and HTML (default: Accept-Language, else nl)"
+    ),
+]
+SepQ = Annotated[
+    Literal[";", ","],
+    Query(description="CSV separator: ; (Dutch Excel, decimal commas) or , (decimal points)"),
+]
+
+CodesQ = Annotated[
+    bool, Query(description="true: the API's column names and codes instead of labels")
+]
+AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.post("/episodes", status_code=201, response_model=EpisodePublic)
@@ -166,6 +180,13 @@ async def _audit_export(
         await session.commit()
 
 
+async def _style(
+    db: DbDep, lang: str | None, accept_language: str | None, sep: str, codes: bool
+) -> exports.Style:
+    names = {} if codes else await exports.facility_names(db)
+    return exports.Style(labels.language(lang, accept_language), sep, codes, names)
+
+
 def _download(body: Any, fmt: str, name: str) -> StreamingResponse:
     return StreamingResponse(
         body,
@@ -207,14 +228,25 @@ async def refusal_export(
     start: FromQ = None,
     end: ToQ = None,
     format: Literal["csv", "xlsx"] = "csv",
+    lang: LangQ = None,
+    sep: SepQ = ";",
+    codes: CodesQ = False,
+    accept_language: AcceptLanguage = None,
 ) -> Any:
-    """One row per refusal (and accepted transfer), streamed; no identity of the recorder."""
+    """One row per refusal (and accepted transfer), streamed; no identity of the recorder.
+
+    For Excel by default: Dutch column names and labels (``lang=en`` or ``Accept-Language``
+    for English), each facility's name beside its id, times in Europe/Amsterdam (CSV
+    ``YYYY-MM-DD HH:MM:SS``, XLSX date cells), CSV with a UTF-8 BOM and ``;`` (``sep=,``).
+    ``codes=true``: the API's column names and codes, times ISO 8601 with the Amsterdam offset.
+    """
     await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
     detail = {"region": region, "from": start.isoformat(), "to": end.isoformat(), "format": format}
     await _audit_export(db, principal, "refusals.export", detail)
-    rows = exports.refusal_rows(db=db, region=region, start=start, end=end)
-    body = exports.stream(format, EXPORT_COLUMNS, rows, "refusals")
+    style = await _style(db, lang, accept_language, sep, codes)
+    rows = exports.refusal_rows(db=db, region=region, start=start, end=end, style=style)
+    body = exports.stream(format, exports.refusal_columns(style), rows, "refusals", style)
     return _download(body, format, f"refusals-{region}-{start}-{end}")
 
 
@@ -229,13 +261,18 @@ async def capacity_over_time(
     end: ToQ = None,
     period: Literal["day", "week", "month", "total"] = "month",
     format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangQ = None,
+    sep: SepQ = ";",
+    codes: CodesQ = False,
+    accept_language: AcceptLanguage = None,
 ) -> Any:
     """Hours each facility's categories spent red, in a stop, or stale, per period.
 
     Rows ``{"facility_id", "category", "period", "hours_red", "hours_stop", "hours_stale"}``
     for every category a facility offers; periods split at local midnights (``week`` is the
     ISO week, ``total`` the whole range). Red uses the region's current thresholds, stale its
-    freshness limit; a stop counts for every category offered. ``format=csv|xlsx`` downloads.
+    freshness limit; a stop counts for every category offered. ``format=csv|xlsx`` downloads
+    (labelled as the refusal export: ``lang``, ``sep``, ``codes``).
     """
     await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
@@ -252,8 +289,11 @@ async def capacity_over_time(
             return Response(encoded, media_type="application/json")
     detail = {"region": region, "from": start.isoformat(), "to": end.isoformat(), "format": format}
     await _audit_export(db, principal, "capacity.export", detail)
+    style = await _style(db, lang, accept_language, sep, codes)
+    columns = history.COLUMNS if codes else ["facility_name", *history.COLUMNS]
+    named = ({**r, "facility_name": r["facility_id"]} for r in rows)
     body = exports.stream(
-        format, history.COLUMNS, exports.aiter_rows(rows, history.COLUMNS), "capacity"
+        format, columns, exports.aiter_rows(named, columns, style), "capacity", style
     )
     return _download(body, format, f"capacity-{region}-{start}-{end}")
 
@@ -294,8 +334,19 @@ async def get_report(
     session: SessionDep,
     db: DbDep,
     format: Literal["json", "csv", "xlsx", "html"] = "json",
+    lang: LangQ = None,
+    sep: SepQ = ";",
+    accept_language: AcceptLanguage = None,
 ) -> Any:
-    """One report: its figures (null = suppressed, under 5) as JSON, CSV, XLSX or an HTML page."""
+    """One report as JSON, CSV, XLSX or an HTML page.
+
+    JSON: a suppressed cell is ``{"suppressed": true}`` (under 5, or hidden so that no row or
+    column total gives it back); ``null`` means not applicable (a refusal rate without accepted
+    transfers). HTML, CSV and XLSX show facility names (ids in an extra column), Dutch labels
+    (``lang=en`` or ``Accept-Language: en`` for English), "x" for suppressed and "n.v.t." for
+    not applicable, times in Europe/Amsterdam. XLSX: one sheet per table, with charts. CSV: UTF-8
+    with BOM, ``;`` and decimal commas for Dutch Excel; ``sep=,`` for commas and decimal points.
+    """
     report = await session.get(RefusalReport, report_id)
     if report is None:
         raise NotFound(f"unknown report {report_id}")
@@ -307,14 +358,19 @@ async def get_report(
         {"region": report.region, "month": report.month, "format": format},
     )
     if format == "json":
-        return report.content
+        return reports.upgrade(report.content)
+    language = labels.language(lang, accept_language)
     if format == "html":
         # Its own policy: the service's strict one refuses the page's <style>.
-        page = reports.to_html(report.content)
-        return HTMLResponse(page, headers={"Content-Security-Policy": reports.CSP})
-    rows = exports.aiter_rows(
-        (dict(zip(reports.ROW_COLUMNS, r, strict=True)) for r in reports.rows(report.content)),
-        reports.ROW_COLUMNS,
+        page = render.to_html(report.content, language)
+        return HTMLResponse(page, headers={"Content-Security-Policy": render.CSP})
+    if format == "csv":
+        body = render.to_csv(report.content, language, sep)
+    else:
+        body = await anyio.to_thread.run_sync(render.to_xlsx, report.content, language)
+    name = f"{labels.word('title', language).lower()}-{report.region}-{report.month}"
+    return Response(
+        body,
+        media_type=exports.MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
-    body = exports.stream(format, reports.ROW_COLUMNS, rows, "report")
-    return _download(body, format, f"refusals-report-{report.region}-{report.month}")

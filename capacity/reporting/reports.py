@@ -1,15 +1,16 @@
 """The monthly ROAZ report: one region, one calendar month, small cells suppressed.
 
-The report may be shared beyond analysts, so every count from 1 to 4 is replaced by null
-(shown as "<5"); a rate or median built on a suppressed count or on fewer than 5 records is
-suppressed too. Hours (capacity over time) count no people and are kept.
+The report may be shared beyond analysts, so every count from 1 to 4 is replaced by
+``{"suppressed": true}``, and so is, in every row or column with a total, a second cell
+wherever the total would otherwise give the hidden one back (``suppression``); a rate or median
+built on a suppressed count or on fewer than 5 records is suppressed too. ``null`` means "not
+applicable" (a refusal rate without accepted transfers, a median without values). Hours
+(capacity over time) count no people and are kept. ``render`` turns the content into HTML,
+CSV and XLSX with names and Dutch (or English) labels.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,14 +19,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
 from capacity.errors import InputError, NotFound
-from capacity.facilities.models import Region
+from capacity.facilities.models import Facility, Region
+from capacity.refusals.models import RefusalReason
 from capacity.refusals.service import LOCAL
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
-from capacity.reporting.service import GroupBy, refusal_groups, refusal_stats
+from capacity.reporting.service import GroupBy, facility_reason, refusal_groups, refusal_stats
+from capacity.reporting.suppression import SMALL, SUPPRESSED, protect
 from capacity.settings import Settings
 
-SMALL = 5
 GROUPINGS: list[GroupBy] = [
     "facility",
     "reason",
@@ -35,6 +37,11 @@ GROUPINGS: list[GroupBy] = [
     "weekday",
     "hour",
 ]
+VERSION = 2  # 1: null meant suppressed; 2: {"suppressed": true} does, null means not applicable
+MEASURES = {"count": "total", "shown_available": "shown_available", "accepted": "accepted"}
+OUTCOME_PARTS = ["placed", "home_birth", "birth_en_route", "unknown"]
+REASONS = [r.value for r in RefusalReason]
+# counts of version-1 content, where null meant suppressed
 COUNTS = {
     "total",
     "shown_available",
@@ -48,20 +55,6 @@ COUNTS = {
     "birth_en_route",
     "unknown",
 }
-ROW_COLUMNS = ["section", "key", "measure", "value"]
-BAR = 300  # px, the longest bar
-# The page's only styles, in its one <style> element: the page stays a single file (the analyst's
-# screen saves it to disk, where a linked stylesheet would be missing), and the policy it is
-# served with allows exactly this element by its hash, nothing else: no scripts, no inline style
-# attributes, nothing from elsewhere.
-STYLE = (
-    "body{font-family:sans-serif;max-width:60em;margin:auto}td,th{padding:2px 8px;text-align:left}"
-)
-STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-CSP = (
-    f"default-src 'none'; style-src '{STYLE_HASH}'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -80,20 +73,104 @@ def previous_month(today: date) -> str:
     return f"{last.year}-{last.month:02d}"
 
 
-def suppress(cells: dict[str, Any]) -> dict[str, Any]:
-    """Counts under 5 become None; rates and medians on small or hidden counts too."""
-    out = {
-        k: (None if k in COUNTS and v is not None and 0 < v < SMALL else v)
-        for k, v in cells.items()
+def _rate(count: Any, accepted: Any, rate: float | None, hidden: bool) -> Any:
+    """A rate hides with either of its counts, except where it does not apply (no transfers):
+    otherwise the rate and the shown count give the hidden one back."""
+    if not hidden and accepted == 0:
+        return None
+    return SUPPRESSED if hidden else rate
+
+
+def assemble(
+    *,
+    summary: dict[str, Any],
+    outcomes: dict[str, Any],
+    groups: dict[str, list[dict[str, Any]]],
+    cross: dict[tuple[str, str], int],
+    names: dict[str, str],
+) -> dict[str, Any]:
+    """Suppress the month's figures: counts under 5, then their complements (``suppression``).
+
+    The lines (a total and its parts) are every grouping's column of refusals, shown-available
+    and accepted against the summary, the facility x reason table's rows and columns against
+    the facility and reason counts, and the outcomes against the searches with an outcome.
+    """
+    groups = {g: [dict(row) for row in rows] for g, rows in groups.items()}
+    present = {row["key"] for row in groups["facility"]}
+    for facility in names:  # every facility of the region has its row, with or without refusals
+        if facility not in present:
+            groups["facility"].append(
+                {
+                    "key": facility,
+                    "count": 0,
+                    "shown_available": 0,
+                    "accepted": 0,
+                    "refusal_rate": None,
+                }
+            )
+    groups["facility"].sort(key=lambda row: (names.get(row["key"], row["key"]).lower(), row["key"]))
+    facilities = [row["key"] for row in groups["facility"]]
+
+    values: dict[Any, int] = {("summary", k): summary[k] for k in MEASURES.values()}
+    values[("summary", "searches")] = summary["searches"]
+    values.update({("outcomes", k): outcomes[k] for k in ["recorded", *OUTCOME_PARTS]})
+    values[("outcomes", "placed_outside_region")] = outcomes["placed_outside_region"]
+    lines: list[Any] = []
+    for g, rows in groups.items():
+        for measure, total in MEASURES.items():
+            parts = [(g, row["key"], measure) for row in rows]
+            values.update({(g, row["key"], measure): row[measure] for row in rows})
+            if g == "reason" and measure == "accepted":
+                continue  # an accepted transfer has no reason
+            lines.append((("summary", total), parts))
+    for f in facilities:
+        for r in REASONS:
+            values[("cross", f, r)] = cross.get((f, r), 0)
+        lines.append((("facility", f, "count"), [("cross", f, r) for r in REASONS]))
+    for r in REASONS:
+        values.setdefault(("reason", r, "count"), 0)
+        lines.append((("reason", r, "count"), [("cross", f, r) for f in facilities]))
+    lines.append((("outcomes", "recorded"), [("outcomes", k) for k in OUTCOME_PARTS]))
+    hidden = protect(values, lines)
+    shown = lambda key: SUPPRESSED if key in hidden else values[key]  # noqa: E731
+
+    out_groups = {}
+    for g, rows in groups.items():
+        out = []
+        for row in rows:
+            cells = {m: shown((g, row["key"], m)) for m in MEASURES}
+            either = (g, row["key"], "count") in hidden or (g, row["key"], "accepted") in hidden
+            cells["refusal_rate"] = _rate(
+                row["count"], row["accepted"], row["refusal_rate"], either
+            )
+            out.append({"key": row["key"], **cells})
+        out_groups[g] = out
+    out_summary = {k: shown(("summary", k)) for k in [*MEASURES.values(), "searches"]}
+    out_summary = {k: out_summary[k] for k in ("total", "shown_available", "searches", "accepted")}
+    out_summary["refusal_rate"] = _rate(
+        summary["total"],
+        summary["accepted"],
+        summary["refusal_rate"],
+        ("summary", "total") in hidden or ("summary", "accepted") in hidden,
+    )
+    out_outcomes: dict[str, Any] = {
+        k: shown(("outcomes", k)) for k in ["recorded", *OUTCOME_PARTS, "placed_outside_region"]
     }
-    if "refusal_rate" in out:
-        count = out.get("count", out.get("total"))
-        if count is None or out.get("accepted") is None:
-            out["refusal_rate"] = None
-    if "recorded" in out and (out["recorded"] or 0) < SMALL:
-        out["median_calls_until_placement"] = None
-        out["median_minutes_until_placement"] = None
-    return out
+    few = outcomes["recorded"] < SMALL or ("outcomes", "recorded") in hidden
+    for k in ("median_calls_until_placement", "median_minutes_until_placement"):
+        out_outcomes[k] = None if outcomes[k] is None else SUPPRESSED if few else outcomes[k]
+    return {
+        "summary": out_summary,
+        "outcomes": out_outcomes,
+        "groups": out_groups,
+        "facility_reason": {
+            "reasons": REASONS,
+            "rows": [
+                {"key": f, "cells": {r: shown(("cross", f, r)) for r in REASONS}}
+                for f in facilities
+            ],
+        },
+    }
 
 
 async def build(
@@ -104,39 +181,87 @@ async def build(
     month: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The report's content: the month's statistics (suppressed) and capacity hours."""
+    """The report's content: the month's statistics (suppressed) and capacity hours.
+
+    A month that has not begun is a 422 (``month``); one in progress is marked ``in_progress``.
+    """
+    now = now or datetime.now(UTC)
     start, end = month_range(month)
-    if await session.get(Region, region) is None:
+    today = now.astimezone(LOCAL).date()
+    if start > today:
+        raise InputError("month", f"{month} has not begun; there is nothing to report yet")
+    region_row = await session.get(Region, region)
+    if region_row is None:
         raise NotFound(f"unknown region {region!r}")
+    query = select(Facility.id, Facility.name).where(col(Facility.region) == region)
+    names = {f: n for f, n in (await session.exec(query)).all()}
     base = await refusal_stats(session=session, region=region, start=start, end=end)
-    summary = {
-        k: base[k] for k in ("total", "shown_available", "searches", "accepted", "refusal_rate")
-    }
-    groups = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for group_by in GROUPINGS:
-        found = await refusal_groups(
+        groups[group_by] = await refusal_groups(
             session=session, region=region, start=start, end=end, group_by=group_by
         )
-        groups[group_by] = [suppress(g) for g in found]
-    capacity = await history.capacity_over_time(
-        session=session,
-        settings=settings,
-        region=region,
-        start=start,
-        end=end,
-        period="total",
-        now=now,
+    cross = await facility_reason(session=session, region=region, start=start, end=end)
+    capacity = list(
+        await history.capacity_over_time(
+            session=session,
+            settings=settings,
+            region=region,
+            start=start,
+            end=end,
+            period="total",
+            now=now,
+        )
     )
+    missing = {row["key"] for row in groups["facility"]} - set(names)
+    if missing:  # a facility since moved to another region: still named
+        query = select(Facility.id, Facility.name).where(col(Facility.id).in_(missing))
+        names.update({f: n for f, n in (await session.exec(query)).all()})
+    content = assemble(
+        summary=base, outcomes=base["outcomes"], groups=groups, cross=cross, names=names
+    )
+    hours: dict[str, dict[str, Any]] = {}
+    for r in capacity:
+        own = hours.setdefault(r["facility_id"], {"hours_stop": 0.0, "hours_full": None})
+        own["hours_stop"] = max(own["hours_stop"], r["hours_stop"])
+        if r["category"] == "delivery_room":
+            own["hours_full"] = r["hours_red"]
+    for row in content["groups"]["facility"]:
+        row.update({"hours_stop": None, "hours_full": None, **hours.get(row["key"], {})})
     return {
+        "version": VERSION,
         "region": region,
+        "region_name": region_row.name,
         "month": month,
         "from": start.isoformat(),
         "to": end.isoformat(),
+        "in_progress": end >= today,
+        "generated_at": now.astimezone(UTC).replace(microsecond=0).isoformat(),
         "suppressed_below": SMALL,
-        "summary": suppress(summary),
-        "outcomes": suppress(base["outcomes"]),
-        "groups": groups,
-        "capacity": [r for r in capacity if r["hours_red"] or r["hours_stop"] or r["hours_stale"]],
+        "facility_names": names,
+        **content,
+        "capacity": [
+            {**r, "facility_name": names.get(r["facility_id"], r["facility_id"])}
+            for r in capacity
+            if r["hours_red"] or r["hours_stop"] or r["hours_stale"]
+        ],
+    }
+
+
+def upgrade(content: dict[str, Any]) -> dict[str, Any]:
+    """Content stored before version 2 (null meant suppressed) in version 2's terms."""
+    if content.get("version") == VERSION:
+        return content
+
+    def fix(cells: dict[str, Any]) -> dict[str, Any]:
+        return {k: SUPPRESSED if k in COUNTS and v is None else v for k, v in cells.items()}
+
+    return {
+        **content,
+        "version": VERSION,
+        "summary": fix(content["summary"]),
+        "outcomes": fix(content["outcomes"]),
+        "groups": {g: [fix(row) for row in rows] for g, rows in content["groups"].items()},
     }
 
 
@@ -151,8 +276,6 @@ async def generate(
 ) -> RefusalReport:
     """Build and store the report (replacing an earlier one of the same month); flushes."""
     now = now or datetime.now(UTC)
-    if month_range(month)[0] > now.astimezone(LOCAL).date():
-        raise InputError("month", f"{month} has not begun; there is nothing to report yet")
     content = await build(session=session, settings=settings, region=region, month=month, now=now)
     query = select(RefusalReport).where(
         RefusalReport.region == region, RefusalReport.month == month
@@ -180,58 +303,3 @@ async def list_reports(*, session: AsyncSession, region: str | None) -> list[Ref
     if region is not None:
         query = query.where(RefusalReport.region == region)
     return list((await session.exec(query)).all())
-
-
-def rows(content: dict[str, Any]) -> list[list[Any]]:
-    """The report as long rows: section, key, measure, value (None = suppressed)."""
-    out: list[list[Any]] = []
-    for section in ("summary", "outcomes"):
-        out += [[section, "", k, v] for k, v in content[section].items()]
-    for group_by, groups in content["groups"].items():
-        for g in groups:
-            out += [[group_by, g["key"], k, v] for k, v in g.items() if k != "key"]
-    for r in content["capacity"]:
-        key = f"{r['facility_id']}/{r['category']}"
-        out += [["capacity", key, m, r[m]] for m in ("hours_red", "hours_stop", "hours_stale")]
-    return out
-
-
-def _bars(title: str, groups: list[dict[str, Any]]) -> str:
-    # SVG bars: their width is an attribute, which a Content-Security-Policy does not govern (an
-    # inline style attribute is refused under the service's policy, leaving bars 0 px wide).
-    top = max([g["count"] or 0 for g in groups] + [1])
-    lines = "".join(
-        f"<tr><td>{html.escape(str(g['key']))}</td>"
-        f"<td>{'&lt;5' if g['count'] is None else g['count']}</td>"
-        f"<td><svg width={BAR} height=12 aria-hidden=true><rect class=bar fill=#c0392b "
-        f"width={(g['count'] or 0) * BAR // top} height=12 /></svg></td></tr>"
-        for g in groups
-    )
-    return f"<h2>{html.escape(title)}</h2><table>{lines}</table>"
-
-
-def to_html(content: dict[str, Any]) -> str:
-    """A self-contained page with bar charts (no scripts, printable)."""
-    shown = lambda v: "&lt;5" if v is None else html.escape(str(v))  # noqa: E731
-    summary = "".join(
-        f"<tr><th>{k}</th><td>{shown(v)}</td></tr>" for k, v in content["summary"].items()
-    )
-    outcomes = "".join(
-        f"<tr><th>{k}</th><td>{shown(v)}</td></tr>" for k, v in content["outcomes"].items()
-    )
-    charts = "".join(_bars(f"Refusals by {g}", content["groups"][g]) for g in GROUPINGS)
-    capacity = "".join(
-        f"<tr><td>{r['facility_id']}</td><td>{r['category']}</td><td>{r['hours_red']}</td>"
-        f"<td>{r['hours_stop']}</td><td>{r['hours_stale']}</td></tr>"
-        for r in content["capacity"]
-    )
-    return (
-        "<!doctype html><meta charset=utf-8>"
-        f"<title>Refusals {content['region']} {content['month']}</title>"
-        f"<style>{STYLE}</style>"
-        f"<h1>Refusals, region {html.escape(content['region'])}, {content['month']}</h1>"
-        f"<p>Cells under {content['suppressed_below']} are suppressed (&lt;5).</p>"
-        f"<table>{summary}</table><h2>Outcomes (per search)</h2><table>{outcomes}</table>{charts}"
-        "<h2>Capacity: hours red, in a stop, stale</h2><table><tr><th>facility</th><th>category"
-        f"</th><th>red</th><th>stop</th><th>stale</th></tr>{capacity}</table>"
-    )

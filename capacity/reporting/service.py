@@ -249,3 +249,19 @@ async def refusal_stats(
         "outcomes": await _outcomes(session, where),
         "groups": await _groups(session, region, start, end, group_by),
     }
+
+
+async def facility_reason(
+    *, session: AsyncSession, region: str, start: date, end: date
+) -> dict[tuple[str, str], int]:
+    """Refusals per (facility, reason) of one region and period (refusals without a reason
+    are left out); read from ``ix_refusal_region_occurred_on``."""
+    check_range(start, end)
+    query = (
+        select(T.facility_id, T.reason, func.count())
+        .where(*in_range(region, start, end), T.decision == Decision.refused.value)
+        .where(T.reason.is_not(None))
+        .group_by(T.facility_id, T.reason)
+    )
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    return {(f, r): int(n) for f, r, n in rows}

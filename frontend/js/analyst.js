@@ -1,5 +1,5 @@
 // The ROAZ analyst's screen: filters, refusal charts, hours red/stop/stale, downloads and reports.
-import { t, esc } from './i18n.js';
+import { t, esc, lang } from './i18n.js';
 import { api, store } from './api.js';
 import { hbars, heatmap } from './charts.js';
 
@@ -56,6 +56,7 @@ const q = () => `region=${encodeURIComponent(st.region)}&from=${st.from}&to=${st
 
 // Rows of the export CSV: the stats endpoint groups by one key; two-way charts are counted here.
 function parseCsv(text) {
+  text = text.replace(/^\ufeff/, '');
   const rows = [];
   let row = [], cell = '', quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -92,7 +93,8 @@ async function load() {
       api(`/api/v1/refusals/stats?${q()}&group_by=reason`),
       api(`/api/v1/refusals/stats?${q()}&group_by=facility`),
     ]);
-    const csv = await api(`/api/v1/refusals/export?${q()}&format=csv`, { raw: true });
+    // codes and commas: the export's default is labelled for Dutch Excel
+    const csv = await api(`/api/v1/refusals/export?${q()}&format=csv&codes=true&sep=,`, { raw: true });
     rows = parseCsv(await csv.text()).filter(r => !r.decision || r.decision === 'refused');
   } catch (e) {
     err.textContent = e.status === 404 ? t('not_available') : t('error', { msg: e.message });
@@ -133,16 +135,71 @@ async function load() {
       [t('st_red'), t('st_stop'), t('stale_note')]) : `<p class="muted">${esc(t('no_data'))}</p>`);
   }
   // Downloads and monthly reports.
-  const dl = (path, label) => `<button type="button" class="btn" data-dl="${esc(path)}">⤓ ${esc(label)}</button>`;
+  // Downloads are labelled in the screen's language (not the browser's Accept-Language).
+  const dl = (path, label) => `<button type="button" class="btn" data-dl="${esc(path)}&lang=${lang}">⤓ ${esc(label)}</button>`;
+  const thisMonth = iso(new Date()).slice(0, 7);
   html += section(t('downloads'), `<div class="downloads">
     ${dl(`/api/v1/refusals/export?${q()}&format=csv`, t('nav_analyst') + ' ' + t('csv'))}
     ${dl(`/api/v1/refusals/export?${q()}&format=xlsx`, t('nav_analyst') + ' ' + t('xlsx'))}
     ${dl(`/api/v1/capacity-over-time?${q()}&period=week&format=csv`, t('ch_hours').split(' ')[0] + ' ' + t('csv'))}
     ${dl(`/api/v1/capacity-over-time?${q()}&period=week&format=xlsx`, t('ch_hours').split(' ')[0] + ' ' + t('xlsx'))}</div>
-    <h3>${esc(t('monthly'))}</h3><p class="muted">${esc(t('small_cells'))}</p>
-    <ul class="reports">${(reports || []).map(r => `<li>${esc(r.month)}: ${['html', 'csv', 'xlsx'].map(f => dl(`/api/v1/reports/${r.id}?format=${f}`, f.toUpperCase())).join(' ')}</li>`).join('') || `<li class="muted">${esc(t('no_data'))}</li>`}</ul>`);
+    <h3>${esc(t('monthly'))}</h3><p class="muted">${esc(t('rep_x'))}</p>
+    <form class="filters" id="rep-form"><label class="field"><span>${esc(t('rep_month'))}</span>
+      <input type="month" id="rep-month" max="${thisMonth}" value="${thisMonth}" required></label>
+      <button class="btn" type="submit">${esc(t('rep_make'))}</button></form>
+    <ul class="reports">${(reports || []).map(r => `<li>${esc(r.month)}: <button type="button" class="btn primary" data-view="${r.id}">${esc(t('rep_view'))}</button> ${['html', 'csv', 'xlsx'].map(f => dl(`/api/v1/reports/${r.id}?format=${f}`, f.toUpperCase())).join(' ')}</li>`).join('') || `<li class="muted">${esc(t('no_data'))}</li>`}</ul>
+    <div id="report-view" aria-live="polite"></div>`);
   body.innerHTML = html;
   body.querySelectorAll('[data-dl]').forEach(b => b.addEventListener('click', () => download(b.dataset.dl)));
+  body.querySelectorAll('[data-view]').forEach(b => b.addEventListener('click', () => view(b.dataset.view)));
+  body.querySelector('#rep-form').addEventListener('submit', async e => {
+    e.preventDefault();
+    const month = body.querySelector('#rep-month').value;
+    try {
+      const made = await api(`/api/v1/reports?region=${encodeURIComponent(st.region)}&month=${month}`, { method: 'POST' });
+      st.ctx.toast(t('rep_made', { month }));
+      await load();
+      await view(made.id);
+    } catch (err) { st.ctx.toast(t('error', { msg: err.message })); }
+  });
+}
+
+// The monthly report on screen: names, labels, "x" for a suppressed cell, "n.v.t." where a
+// figure does not apply, and a chart. JSON cells: {"suppressed": true}, or null (not applicable).
+const hidden = v => !!(v && typeof v === 'object' && v.suppressed);
+function shown(v, pct) {
+  if (hidden(v)) return `<td class="num x" title="${esc(t('rep_x'))}">x</td>`;
+  if (v === null || v === undefined) return `<td class="num na">${esc(t('na'))}</td>`;
+  const n = pct ? `${(v * 100).toFixed(1)}%` : Number.isInteger(v) ? String(v) : v.toFixed(1);
+  return `<td class="num">${esc(lang === 'nl' ? n.replace('.', ',') : n)}</td>`;
+}
+function reportTable(head, rows) {
+  return `<div class="wide"><table class="report-table"><thead><tr>${head.map(h => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>
+    <tbody>${rows.map(([label, ...cells]) => `<tr><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`).join('')}</tbody></table></div>`;
+}
+
+async function view(id) {
+  const out = st && st.root.querySelector('#report-view');
+  if (!out) return;
+  let r;
+  try { r = await api(`/api/v1/reports/${id}`); } catch (e) { st.ctx.toast(t('error', { msg: e.message })); return; }
+  const names = { ...st.names, ...(r.facility_names || {}) };
+  const fac = r.groups.facility;
+  const chartRows = fac.filter(g => hidden(g.count) || g.count > 0);
+  const chart = chartRows.length ? hbars(chartRows.map(g => ({ label: names[g.key] || g.key, values: [hidden(g.count) ? 0 : g.count], note: hidden(g.count) ? 'x' : undefined })), [t('rep_refused')]) : `<p class="muted">${esc(t('no_data'))}</p>`;
+  const s = r.summary;
+  out.innerHTML = `<section class="chart report" id="report"><h2>${esc(t('monthly'))} ${esc(r.region_name || r.region)}, ${esc(r.month)}</h2>
+    <p class="${r.in_progress ? 'warn' : 'muted'}" id="report-status">${esc(t(r.in_progress ? 'rep_in_progress' : 'rep_final'))}</p>
+    <p class="muted">${esc(t('rep_x'))}<br>${esc(t('rep_na'))}</p>
+    <h3>${esc(t('rep_by_facility'))}</h3><div id="report-chart">${chart}</div>
+    ${reportTable([t('rep_facility'), t('rep_refused'), t('rep_accepted'), t('rep_rate'), t('rep_hours_stop'), t('rep_hours_full')],
+      [...fac.map(g => [names[g.key] || g.key, shown(g.count), shown(g.accepted), shown(g.refusal_rate, true), shown(g.hours_stop), shown(g.hours_full)]),
+        [t('sum'), shown(s.total), shown(s.accepted), shown(s.refusal_rate, true), '<td></td>', '<td></td>']])}
+    <h3>${esc(t('rep_by_reason'))}</h3>
+    ${reportTable([t('rep_reason'), t('rep_refused')], [...r.groups.reason.map(g => [t('r_' + g.key), shown(g.count)]), [t('sum'), shown(s.total)]])}
+    <div class="downloads">${['html', 'csv', 'xlsx'].map(f => `<button type="button" class="btn" data-dl="/api/v1/reports/${r.id || id}?format=${f}&lang=${lang}">⤓ ${f.toUpperCase()}</button>`).join(' ')}</div></section>`;
+  out.querySelectorAll('[data-dl]').forEach(b => b.addEventListener('click', () => download(b.dataset.dl)));
+  out.querySelector('#report').scrollIntoView();
 }
 
 // Downloads need the bearer token, so they go through fetch and a temporary object URL.

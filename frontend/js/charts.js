@@ -21,7 +21,8 @@ export function hbars(rows, series, { width = 340 } = {}) {
       x += bw;
     });
     const total = r.values.reduce((a, b) => a + b, 0);
-    out += `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${Number.isInteger(total) ? total : total.toFixed(1)}</text>`;
+    // r.note replaces the number (e.g. "x" for a suppressed cell, drawn without a bar)
+    out += `<text x="${(x + 4).toFixed(1)}" y="${y + 15}">${r.note !== undefined ? esc(r.note) : Number.isInteger(total) ? total : total.toFixed(1)}</text>`;
   });
   if (series.length < 2) return out + '</svg>';
   // The split of a stacked bar is otherwise only in the tooltips: give it as a table as well.

@@ -23,6 +23,7 @@ from tests.reporting.data import IKAZIA, make
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="chromium missing: make browser"
 )
+MAASSTAD = "maasstad-ziekenhuis-rotterdam"
 OPERATIONS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 VIOLATIONS = """
 document.addEventListener('securitypolicyviolation', e =>
@@ -74,12 +75,14 @@ class Offline:
 
 
 def _report(server: Server) -> int:
-    """A report of October 2026 with one facility over the small-cell limit (6 refusals)."""
+    """A report of October 2026 with one facility over the small-cell limit (8 refusals)."""
     url = server.env["CAPACITY_DATABASE_URL"].replace("+aiosqlite", "")
     engine = sqlalchemy.create_engine(url)
     with Session(engine) as session:
-        session.add_all([make(ERASMUS, f"2026-10-{day:02d}T10:00:00") for day in range(5, 11)])
+        session.add_all([make(ERASMUS, f"2026-10-{day:02d}T10:00:00") for day in range(5, 13)])
         session.add(make(IKAZIA, "2026-10-12T10:00:00"))
+        # two small cells: neither is the total minus the shown ones, so Erasmus MC stays shown
+        session.add_all([make(MAASSTAD, f"2026-10-{day}T10:00:00") for day in (13, 14, 15)])
         session.commit()
     engine.dispose()
     r = server.call("POST", f"/api/v1/reports?region={REGION}&month=2026-10", "admin")
@@ -90,7 +93,7 @@ def _report(server: Server) -> int:
 
 def _bar_widths(page) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Each facility's bar as the reader sees it (0 when the page's styles were refused)."""
-    rows = page.locator("h2:has-text('Refusals by facility') + table tr")
+    rows = page.locator("h2:has-text('Weigeringen per zorginstelling') + table tr")
     widths = {}
     for i in range(rows.count()):
         row = rows.nth(i)
@@ -104,7 +107,7 @@ def test_monthly_report_draws_its_bars_under_the_services_policy(
     server: Server, browser, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     report_id = _report(server)
-    url = f"{server.base}/api/v1/reports/{report_id}?format=html"
+    url = f"{server.base}/api/v1/reports/{report_id}?format=html&lang=nl"
     offline = Offline(browser, server, extra_http_headers=server.headers("admin"))
     try:
         page = offline.new_page()
@@ -112,7 +115,7 @@ def test_monthly_report_draws_its_bars_under_the_services_policy(
         assert response is not None and response.status == 200
         assert "content-security-policy" in response.headers  # the service's, as sent
         assert "unsafe-inline" not in response.headers["content-security-policy"]
-        sync_api.expect(page.locator("h1")).to_contain_text("zuidwest")
+        sync_api.expect(page.locator("h1")).to_contain_text("Zuidwest-Nederland")
         served = _bar_widths(page)
         # The downloaded copy (the analyst's screen saves it as a file) looks the same offline.
         saved = tmp_path / "report.html"
@@ -122,8 +125,8 @@ def test_monthly_report_draws_its_bars_under_the_services_policy(
     finally:
         offline.close()
     assert not offline.problems, "\n".join(offline.problems)
-    # 6 refusals at Erasmus MC: the full bar; 1 at Ikazia is suppressed (<5): no bar.
-    assert served[ERASMUS] > 100 and served[IKAZIA] == 0, served
+    # 8 refusals at Erasmus MC: the full bar; 1 at Ikazia is suppressed (<5): no bar.
+    assert served["Erasmus MC (Sophia)"] > 100 and served["Ikazia Ziekenhuis"] == 0, served
     assert downloaded == served
 
 

@@ -88,7 +88,9 @@ async def test_request_type_may_be_left_out_and_counts_as_unknown(client, login,
     )
     assert {g["key"]: g["count"] for g in stats.json()["groups"]} == {"unknown": 1, "medical": 1}
 
-    export = await client.get("/api/v1/refusals/export", params=params, headers=analyst)
-    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(export.text))}
+    export = await client.get(
+        "/api/v1/refusals/export", params={**params, "codes": "true", "sep": ","}, headers=analyst
+    )
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")))}
     assert rows[str(response.json()["id"])]["request_type"] == ""
     assert rows[str(medical.json()["id"])]["request_type"] == "medical"

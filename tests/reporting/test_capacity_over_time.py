@@ -94,9 +94,27 @@ async def test_capacity_over_time_downloads_and_access(client, login, app):
         await client.get(
             "/api/v1/capacity-over-time", params={**params, "format": "csv"}, headers=analyst
         )
-    ).text
-    rows = list(csv.DictReader(io.StringIO(text)))
-    mine = next(r for r in rows if r["facility_id"] == ERASMUS and r["category"] == "delivery_room")
+    ).content.decode("utf-8-sig")
+    # for Dutch Excel: ";", decimal commas, names and labels
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    mine = next(
+        r for r in rows if r["Zorginstelling (id)"] == ERASMUS and r["Categorie"] == "Verloskamer"
+    )
+    assert mine["Zorginstelling"] == "Erasmus MC (Sophia)"
+    assert (mine["Uren rood (vol)"], mine["Uren stop"], mine["Uren verouderd"]) == (
+        "2,0",
+        "3,0",
+        "15,0",
+    )
+    codes = await client.get(
+        "/api/v1/capacity-over-time",
+        params={**params, "format": "csv", "codes": "true", "sep": ","},
+        headers=analyst,
+    )
+    plain = list(csv.DictReader(io.StringIO(codes.content.decode("utf-8-sig"))))
+    mine = next(
+        r for r in plain if r["facility_id"] == ERASMUS and r["category"] == "delivery_room"
+    )
     assert (mine["hours_red"], mine["hours_stop"], mine["hours_stale"]) == ("2.0", "3.0", "15.0")
     content = (
         await client.get(

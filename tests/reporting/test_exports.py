@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -11,6 +12,8 @@ from sqlmodel import select
 
 from capacity.audit.models import AuditEvent
 from capacity.refusals.models import EXPORT_COLUMNS, Refusal
+from capacity.refusals.service import LOCAL
+from tests.conftest import ERASMUS
 from tests.reporting.data import october, store
 
 OCT = {"region": "zuidwest", "from": "2026-10-01", "to": "2026-10-31"}
@@ -22,6 +25,8 @@ def expected(refusals: list[Refusal]) -> list[list[str]]:
         values = []
         for name in EXPORT_COLUMNS:
             v = getattr(r, name)
+            if isinstance(v, datetime):  # Amsterdam time, with its offset
+                v = v.astimezone(LOCAL)
             values.append("" if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
         rows.append(values)
     return rows
@@ -35,14 +40,27 @@ async def stored_october(app):  # type: ignore[no-untyped-def]
 
 def xlsx_rows(content: bytes) -> list[list[str]]:
     sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
-    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [
+        ["" if v is None else xlsx_text(v) for v in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
     return [r + [""] * (len(EXPORT_COLUMNS) - len(r)) for r in rows]  # trailing empty cells
+
+
+def xlsx_text(v: object) -> str:
+    """A date cell as the CSV writes it: Excel has no time zones, the cell holds Dutch time."""
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=LOCAL).isoformat()
+    return str(v)
 
 
 def normal(rows: list[list[str]]) -> list[list[str]]:
     """Booleans read back as True/False from XLSX and CSV alike; numbers as digits."""
     return [
-        [{"1": "True", "0": "False"}.get(v, v) if i in BOOLS else v for i, v in enumerate(r)]
+        [
+            {"1": "True", "0": "False", "ja": "True", "nee": "False"}.get(v, v) if i in BOOLS else v
+            for i, v in enumerate(r)
+        ]
         for r in rows
     ]
 
@@ -55,12 +73,14 @@ async def test_refusal_export_round_trips(client, login, app, fmt):
     await store(app, october())
     analyst = await login("analyst-zuidwest")
     response = await client.get(
-        "/api/v1/refusals/export", params={**OCT, "format": fmt}, headers=analyst
+        "/api/v1/refusals/export",
+        params={**OCT, "format": fmt, "codes": "true", "sep": ","},
+        headers=analyst,
     )
     assert response.status_code == 200, response.text
     assert "attachment" in response.headers["content-disposition"]
     if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(response.text)))
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     else:
         rows = xlsx_rows(response.content)
     assert rows[0] == EXPORT_COLUMNS
@@ -84,3 +104,38 @@ async def test_export_needs_an_analyst_of_the_region(client, login):
         "/api/v1/refusals/export", params={**OCT, "format": "pdf"}, headers=await login("analyst")
     )
     assert response.status_code == 422
+
+
+async def test_refusal_export_is_for_dutch_excel_by_default(client, login, app):
+    await store(app, october())
+    analyst = await login("analyst-zuidwest")
+    response = await client.get("/api/v1/refusals/export", params=OCT, headers=analyst)
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    head = rows[0]
+    assert head[:5] == ["Nummer", "Tijdstip", "Regio", "Zorginstelling", "Zorginstelling (id)"]
+    first = dict(zip(head, rows[1], strict=True))
+    # 2026-09-30 22:30 UTC is 00:30 on 1 October in Amsterdam
+    assert first["Tijdstip"] == "2026-10-01 00:30:00"
+    assert first["Zorginstelling"] == "Erasmus MC (Sophia)"
+    assert first["Zorginstelling (id)"] == ERASMUS
+    assert (first["Reden"], first["Categorie"], first["Besluit"]) == (
+        "Geen bed",
+        "Verloskamer",
+        "Geweigerd",
+    )
+    assert first["Soort verzoek"] == "Medisch" and first["Getoonde status"] == "Onbekend"
+    english = await client.get(
+        "/api/v1/refusals/export", params={**OCT, "lang": "en", "sep": ","}, headers=analyst
+    )
+    head = next(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert head[:2] == ["Number", "Time"]
+    book = await client.get(
+        "/api/v1/refusals/export", params={**OCT, "format": "xlsx"}, headers=analyst
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content)).worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    when = sheet["B2"]
+    assert when.is_date and when.value == datetime(2026, 10, 1, 0, 30)
+    assert when.number_format == "DD-MM-YYYY HH:MM"
+    assert sheet.column_dimensions["B"].width >= 18

@@ -15,6 +15,7 @@ from capacity.storage import keys
 from tests.conftest import ERASMUS
 from tests.reporting.data import IKAZIA, october, store
 
+HIDDEN = {"suppressed": True}
 FIRST_OF_NOVEMBER = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)  # 02:00 local
 
 
@@ -37,13 +38,13 @@ async def test_monthly_job_reports_the_previous_month_with_small_cells_suppresse
         "2026-10-31",
     )
     assert report["summary"]["total"] == 5  # 5 is shown
-    assert report["summary"]["accepted"] is None  # 2 is not
-    assert report["summary"]["refusal_rate"] is None
-    facility = {g["key"]: g["count"] for g in report["groups"]["facility"]}
-    assert facility == {ERASMUS: None, IKAZIA: None}
-    assert report["outcomes"]["median_calls_until_placement"] is None
+    assert report["summary"]["accepted"] == HIDDEN  # 2 is not
+    assert report["summary"]["refusal_rate"] == HIDDEN
+    facility = {g["key"]: g["count"] for g in report["groups"]["facility"] if g["count"]}
+    assert facility == {ERASMUS: HIDDEN, IKAZIA: HIDDEN}
+    assert report["outcomes"]["median_calls_until_placement"] == HIDDEN
     hours = {g["key"]: g["count"] for g in report["groups"]["hour"]}
-    assert hours["00"] is None and hours["03"] == 0
+    assert hours["00"] == HIDDEN and hours["03"] == 0
 
 
 async def test_report_downloads_as_csv_xlsx_and_html(client, login, app):
@@ -54,19 +55,16 @@ async def test_report_downloads_as_csv_xlsx_and_html(client, login, app):
     )
     assert created.status_code == 201, created.text
     url = f"/api/v1/reports/{created.json()['id']}"
-    rows = list(
-        csv.reader(
-            io.StringIO((await client.get(url, params={"format": "csv"}, headers=admin)).text)
-        )
-    )
-    assert rows[0] == ["section", "key", "measure", "value"]
-    assert ["summary", "", "total", "5"] in rows
-    assert ["facility", ERASMUS, "count", ""] in rows  # suppressed
+    text = (await client.get(url, params={"format": "csv"}, headers=admin)).text
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0] == ["Weigeringen, Zuidwest-Nederland, oktober 2026"]
+    assert ["Weigeringen", "5"] in rows
+    assert ["Erasmus MC (Sophia)", "x", "x", "x", "x", "0,0", "0,0", ERASMUS] in rows  # suppressed
     content = (await client.get(url, params={"format": "xlsx"}, headers=admin)).content
     sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
-    assert len(list(sheet.iter_rows(values_only=True))) == len(rows)
+    assert ("Weigeringen", 5) in list(sheet.iter_rows(values_only=True))
     page = await client.get(url, params={"format": "html"}, headers=admin)
-    assert page.headers["content-type"].startswith("text/html") and "&lt;5" in page.text
+    assert page.headers["content-type"].startswith("text/html") and "<td class='n x'>x" in page.text
     other = await client.get(url, headers=await login("analyst-noord"))
     assert other.status_code == 403
 

@@ -48,7 +48,9 @@ def facility_raw(
     """What Redis keeps for one facility; ``rules.render`` turns it into the public entry.
 
     ``figures`` and ``stop`` are ORM objects or plain rows with the same column names;
-    ``updated_by`` is who made the last change, as ``auth.service.shown_actor`` shows it.
+    ``updated_by`` is who made the last change, as ``auth.service.shown_actor`` shows it; each
+    figure keeps its own author (the account or key that last set it; a stale mark is no change
+    of the figure, so it keeps its author).
     """
     return {
         "facility_id": facility_id,
@@ -62,6 +64,7 @@ def facility_raw(
                 "updated_at": iso(f.updated_at),
                 "ts": f.updated_at.timestamp(),
                 "stale": bool(f.stale),
+                "updated_by": shown_actor(f.updated_by, facility_id),
             }
             for f in figures
             if str(f.category) in offered

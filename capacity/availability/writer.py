@@ -284,7 +284,8 @@ class FigureWriter:
         )
         cur.execute(sql.figures, {"f": p.facility_id})
         figures = [
-            _FigureRow(c, a, st, sql.read_time(u), st_) for c, a, st, u, st_ in cur.fetchall()
+            _FigureRow(c, a, st, sql.read_time(u), st_, by)
+            for c, a, st, u, st_, by in cur.fetchall()
         ]
         raw = facility_raw(
             facility_id=p.facility_id,
@@ -319,6 +320,7 @@ class _FigureRow(NamedTuple):
     staffed: int
     updated_at: datetime
     stale: bool
+    updated_by: str
 
 
 class SQL:
@@ -364,8 +366,8 @@ class SQL:
             "VALUES (:at, :actor, 'capacity.update', 'facility', :f, :detail)"
         )
         self.figures = named(
-            "SELECT category, available, staffed, updated_at, stale FROM capacity_figure "
-            "WHERE facility_id = :f"
+            "SELECT category, available, staffed, updated_at, stale, updated_by "
+            "FROM capacity_figure WHERE facility_id = :f"
         )
 
     def facilities(self, count: int) -> str:

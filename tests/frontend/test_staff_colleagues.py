@@ -73,8 +73,8 @@ def phones(browser) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     assert not watch.problems, "\n".join(watch.problems)
 
 
-def sign_in(ctx, server: Server, user: str, password: str):  # type: ignore[no-untyped-def]
-    page = ctx.new_page()
+def sign_in(ctx, server: Server, user: str, password: str, page=None):  # type: ignore[no-untyped-def]
+    page = page or ctx.new_page()
     page.add_init_script(f"localStorage.setItem('cap.region', {json.dumps(REGION)})")
     page.goto(server.base + "/#/staff")
     page.fill("#u", user)
@@ -148,6 +148,7 @@ def test_colleagues_see_each_others_changes_live_and_never_overwrite_them(ward, 
     expect(room_b.locator(".conflict")).to_contain_text("nu 0 vrij van 6")
     expect(b.locator("#delivery_room-available")).to_have_value("2")
     expect(a.locator("#delivery_room-available")).to_have_value("0", timeout=SECOND)
+    b.evaluate("document.getElementById('toast').hidden = true")  # B's earlier "saved"
     b.locator("#delivery_room-available").scroll_into_view_if_needed()
     shot(b, "staff-live")
 
@@ -237,3 +238,19 @@ def test_old_figures_warn_by_the_regions_limit_and_overdue_ward_is_told(
     expect(beds.locator(".stalewarn")).to_contain_text("Verouderd")
     assert ward.stored()["maternity_bed"][:2] == (5, 20)
     shot(page, "staff-stale")
+
+
+def test_ages_and_warnings_move_on_while_the_page_stays_open(ward, phones, own_valkey) -> None:  # type: ignore[no-untyped-def]
+    ward.push(delivery_room=(2, 6))
+    _age(ward, own_valkey, delivery_room=58)
+    (phone,) = phones(1)
+    page = phone.new_page()
+    page.clock.install()  # the page's own clock, moved on below without any message arriving
+    sign_in(phone, ward.server, STAFF, DEMO, page=page)
+    room = fieldset(page, "delivery_room")
+    expect(room.locator(".soonwarn")).to_contain_text("Wordt over 2 min verouderd")
+    expect(room.locator(".fresh")).to_contain_text("Bijgewerkt 58 min geleden om")
+    page.clock.fast_forward("02:31")  # the 30-second repaint runs: now past the region's hour
+    expect(room.locator(".stalewarn")).to_contain_text("Verouderd: ouder dan 1 uur")
+    expect(room.locator(".fresh")).to_contain_text("Bijgewerkt 1 uur geleden om")
+    expect(room.locator(".soonwarn")).to_have_count(0)

@@ -156,6 +156,9 @@ class CategoryPublic(SQLModel):
         description="Who set this figure last: a username, or key:<facility id> for the "
         "facility's API key",
     )
+    updated_by_label: str | None = PydField(
+        None, description="The label an admin gave the API key that set this figure, if any"
+    )
 
 
 class FacilityCapacity(SQLModel):

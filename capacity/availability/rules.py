@@ -81,6 +81,7 @@ def render(raw: dict[str, Any], rules: dict[str, Any], now: datetime) -> dict[st
             # on, also between two messages of the stream.
             "stale_at": iso_ts(fig["ts"] + limit),
             "updated_by": fig.get("updated_by"),
+            "updated_by_label": fig.get("key_label"),
         }
     return {
         "facility_id": raw["facility_id"],

@@ -69,10 +69,11 @@ function onEntry(mine, entry) {
 
 // The author comes from the service (updated_by on the entry); an older service without it:
 // this device's own save, if it is the change shown; else the time alone.
-function author(who) {
+// A hospital system by its key's label where an admin gave one ("ziekenhuissysteem (HiX)").
+function author(who, label) {
   if (!who) return t('someone');
   if (who === 'system') return t('by_system');
-  if (who.startsWith('key:')) return t('by_key');
+  if (who.startsWith('key:')) return label ? `${t('by_key')} (${label})` : t('by_key');
   return who;
 }
 
@@ -175,9 +176,9 @@ function paintCat(c) {
   if (!touched) for (const k of ['available', 'staffed']) fs.querySelector(`#${c}-${k}`).value = cur ? cur[k] : 0;
   const by = setter(c, cur);
   const parts = [touched ? `<p class="changed">✎ ${esc(t('changed_mark'))}</p>` : ''];
-  parts.push(freshHtml(cur, by ? author(by) : ''));
+  parts.push(freshHtml(cur, by ? author(by, cur.updated_by_label) : ''));
   if (c in ed.conflicts) {
-    const other = ed.conflicts[c], who = author(setter(c, other) || ed.entry.updated_by);
+    const other = ed.conflicts[c], who = author(setter(c, other) || ed.entry.updated_by, other && other.updated_by_label);
     const time = clock(other ? other.updated_at : new Date().toISOString());
     const note = other ? t('conflict_note', { who, time, a: other.available, s: other.staffed }) : t('conflict_gone', { who, time });
     parts.push(`<p class="conflict" role="note">⚠ ${esc(note)}</p>`);

@@ -23,7 +23,7 @@ async def test_each_category_names_who_set_it_and_when_it_turns_stale(client, lo
     room = {"delivery_room": {"available": 2, "staffed": 6}}
     assert (await put_figures(client, ERASMUS, room, staff)).status_code == 200
     made = await client.post(
-        f"/api/v1/facilities/{ERASMUS}/keys", json={}, headers=await login("admin")
+        f"/api/v1/facilities/{ERASMUS}/keys", json={"label": "HiX"}, headers=await login("admin")
     )
     key = {"X-API-Key": made.json()["key"]}
     nicu = {"nicu": {"available": 1, "staffed": 8}}
@@ -32,6 +32,8 @@ async def test_each_category_names_who_set_it_and_when_it_turns_stale(client, lo
     cats = answer["categories"]
     assert cats["delivery_room"]["updated_by"] == f"staff-{ERASMUS}"
     assert cats["nicu"]["updated_by"] == f"key:{ERASMUS}"
+    assert cats["nicu"]["updated_by_label"] == "HiX"  # which of the hospital's systems
+    assert cats["delivery_room"]["updated_by_label"] is None
     limit = timedelta(minutes=app.state.settings.freshness_limit_minutes)
     for fig in cats.values():
         at = datetime.fromisoformat(fig["updated_at"])
@@ -44,8 +46,11 @@ async def test_each_category_names_who_set_it_and_when_it_turns_stale(client, lo
     assert shown["updated_by"] == "system"
     assert shown["categories"]["delivery_room"]["updated_by"] == f"staff-{ERASMUS}"
     assert shown["categories"]["nicu"]["updated_by"] == f"key:{ERASMUS}"
+    assert shown["categories"]["nicu"]["updated_by_label"] == "HiX"
 
     await app.state.store.redis.flushall()  # rebuilt from SQL: the authors are still there
     rebuilt = entry(await picture(client, midwife), ERASMUS)["categories"]
     assert rebuilt["delivery_room"]["updated_by"] == f"staff-{ERASMUS}"
     assert rebuilt["nicu"]["updated_by"] == f"key:{ERASMUS}"
+    assert rebuilt["nicu"]["updated_by_label"] == "HiX"
+    assert rebuilt["delivery_room"]["updated_by_label"] is None

@@ -79,6 +79,7 @@ async def test_expiry_records_a_stale_figure_as_a_change(client, login, app):  #
         "stale": False,
         "stale_at": None,
         "updated_by": f"staff-{ERASMUS}",
+        "updated_by_label": None,
     }
 
 

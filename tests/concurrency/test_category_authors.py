@@ -33,7 +33,9 @@ async def test_each_category_names_its_last_writer_under_concurrent_writes(
         base_url=servers[0].url, limits=httpx.Limits(max_connections=100)
     ) as http:
         admin = bearer(await token(http, "admin"))
-        made = await http.post(f"/api/v1/facilities/{WARD}/keys", json={}, headers=admin)
+        made = await http.post(
+            f"/api/v1/facilities/{WARD}/keys", json={"label": "HiX"}, headers=admin
+        )
         key = {"X-API-Key": made.json()["key"]}
         colleague = {
             "username": "nurse-b",
@@ -79,6 +81,8 @@ async def test_each_category_names_its_last_writer_under_concurrent_writes(
             for category, fig in entry["categories"].items():
                 last = [a for v, a, c, _ in accepted if c == category and v <= version][-1]
                 assert fig["updated_by"] == last, (version, category, fig, last)
+                label = "HiX" if last.startswith("key:") else None
+                assert fig["updated_by_label"] == label, (version, category, fig)
 
         midwife = await token(http, "midwife")
         assert await settled(http, midwife, engine, valkey.url, REGION) == []

@@ -49,6 +49,11 @@ def ward(databases, own_valkey, tmp_path: Path) -> Iterator[Ward]:  # type: igno
         },
     )
     assert made.status_code == 201, made.text
+    labelled = server.call(
+        "POST", f"/api/v1/facilities/{ERASMUS}/keys", "admin", json={"label": "HiX"}
+    )
+    assert labelled.status_code == 201, labelled.text
+    w.key = labelled.json()["key"]  # the hospital's system pushes with a key named by the admin
     try:
         yield w
     finally:
@@ -97,7 +102,7 @@ def test_colleagues_see_each_others_changes_live_and_never_overwrite_them(ward, 
     b = sign_in(phone_b, ward.server, COLLEAGUE, PASSWORD)
     b.evaluate("window.__same_page = 1")
     room_b, beds_b = fieldset(b, "delivery_room"), fieldset(b, "maternity_bed")
-    expect(room_b.locator(".fresh")).to_contain_text("door ziekenhuissysteem")
+    expect(room_b.locator(".fresh")).to_contain_text("door ziekenhuissysteem (HiX)")
 
     # B starts on the maternity beds and has not saved yet.
     beds_b.get_by_role("button", name="Vrij: Eén meer").click()

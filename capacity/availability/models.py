@@ -148,6 +148,17 @@ class CategoryPublic(SQLModel):
     status: Status
     updated_at: datetime
     stale: bool
+    stale_at: datetime | None = PydField(
+        None, description="When the figure turns stale (older than the region's freshness limit)"
+    )
+    updated_by: str | None = PydField(
+        None,
+        description="Who set this figure last: a username, or key:<facility id> for the "
+        "facility's API key",
+    )
+    updated_by_label: str | None = PydField(
+        None, description="The label an admin gave the API key that set this figure, if any"
+    )
 
 
 class FacilityCapacity(SQLModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from capacity.availability.models import Status, Thresholds
@@ -45,6 +45,10 @@ def active_stop(stop: dict[str, Any] | None, now: datetime) -> dict[str, Any] | 
     return stop if stop["until_ts"] > now.timestamp() else None
 
 
+def iso_ts(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
 def render(raw: dict[str, Any], rules: dict[str, Any], now: datetime) -> dict[str, Any]:
     """One facility's entry of the regional picture, as the contract shows it.
 
@@ -73,6 +77,11 @@ def render(raw: dict[str, Any], rules: dict[str, Any], now: datetime) -> dict[st
             "status": status.value,
             "updated_at": fig["updated_at"],
             "stale": stale,
+            # When the figure turns stale unless confirmed: the ward's screen warns from then
+            # on, also between two messages of the stream.
+            "stale_at": iso_ts(fig["ts"] + limit),
+            "updated_by": fig.get("updated_by"),
+            "updated_by_label": fig.get("key_label"),
         }
     return {
         "facility_id": raw["facility_id"],

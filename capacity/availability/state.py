@@ -10,6 +10,7 @@ import orjson
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from capacity.auth.models import ApiKey
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
@@ -44,12 +45,17 @@ def facility_raw(
     figures: Iterable[Any],
     stop: Any,
     updated_by: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What Redis keeps for one facility; ``rules.render`` turns it into the public entry.
 
     ``figures`` and ``stop`` are ORM objects or plain rows with the same column names;
-    ``updated_by`` is who made the last change, as ``auth.service.shown_actor`` shows it.
+    ``updated_by`` is who made the last change, as ``auth.service.shown_actor`` shows it; each
+    figure keeps its own author (the account or key that last set it; a stale mark is no change
+    of the figure, so it keeps its author). A figure set by an API key carries the key's label
+    (``key_label`` on the row, or ``labels``: actor -> label).
     """
+    labels = labels or {}
     return {
         "facility_id": facility_id,
         "version": version,
@@ -62,6 +68,8 @@ def facility_raw(
                 "updated_at": iso(f.updated_at),
                 "ts": f.updated_at.timestamp(),
                 "stale": bool(f.stale),
+                "updated_by": shown_actor(f.updated_by, facility_id),
+                "key_label": getattr(f, "key_label", None) or labels.get(f.updated_by),
             }
             for f in figures
             if str(f.category) in offered
@@ -86,8 +94,15 @@ async def _last_actor(session: AsyncSession, facility_id: str) -> str | None:
     return None if actor is None else shown_actor(actor, facility_id)
 
 
+async def _key_labels(session: AsyncSession, facility_id: str) -> dict[str, str]:
+    """The facility's API keys' labels by the actor their changes are recorded under."""
+    query = select(ApiKey.id, ApiKey.label).where(ApiKey.facility_id == facility_id)
+    return {f"key:{i}": label for i, label in (await session.exec(query)).all() if label}
+
+
 async def load_raw(session: AsyncSession, facility: Facility) -> dict[str, Any]:
     return facility_raw(
+        labels=await _key_labels(session, facility.id),
         facility_id=facility.id,
         version=facility.version,
         offered=set(facility.categories),

@@ -284,7 +284,8 @@ class FigureWriter:
         )
         cur.execute(sql.figures, {"f": p.facility_id})
         figures = [
-            _FigureRow(c, a, st, sql.read_time(u), st_) for c, a, st, u, st_ in cur.fetchall()
+            _FigureRow(c, a, st, sql.read_time(u), st_, by, label)
+            for c, a, st, u, st_, by, label in cur.fetchall()
         ]
         raw = facility_raw(
             facility_id=p.facility_id,
@@ -319,6 +320,8 @@ class _FigureRow(NamedTuple):
     staffed: int
     updated_at: datetime
     stale: bool
+    updated_by: str
+    key_label: str | None
 
 
 class SQL:
@@ -364,8 +367,9 @@ class SQL:
             "VALUES (:at, :actor, 'capacity.update', 'facility', :f, :detail)"
         )
         self.figures = named(
-            "SELECT category, available, staffed, updated_at, stale FROM capacity_figure "
-            "WHERE facility_id = :f"
+            "SELECT f.category, f.available, f.staffed, f.updated_at, f.stale, f.updated_by, "
+            "k.label FROM capacity_figure f LEFT JOIN api_key k ON k.facility_id = f.facility_id "
+            "AND f.updated_by = 'key:' || CAST(k.id AS VARCHAR(20)) WHERE f.facility_id = :f"
         )
 
     def facilities(self, count: int) -> str:

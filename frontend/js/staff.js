@@ -2,15 +2,17 @@
 // Live: figures the person has not touched follow the region's stream (the hospital system may
 // push them any minute). A save sends only the touched categories, with If-Match on the version
 // those edits were based on; a 412 shows the other's figures beside the person's (staffedit.js).
+// Each category says who set it and how fresh it is; "Klopt nog" confirms it in one tap
+// (stafffresh.js warns when a figure is stale, nearly so, never reported, or the ward overdue).
 import { t, esc, clock, ago } from './i18n.js';
 import { api, store } from './api.js';
 import { Live } from './live.js';
 import { Edits } from './staffedit.js';
 import { stopHtml, wireStop } from './staffstop.js';
+import { freshHtml, overdue } from './stafffresh.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
 
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
-const FRESH_MS = 4 * 3600e3;  // the service's default limit; its own `stale` flag counts first
 let st = null;
 
 export async function mount(root, ctx) {
@@ -22,7 +24,7 @@ export async function mount(root, ctx) {
     st.fid = localStorage.getItem('cap.staff.fid') || (st.all[0] || {}).id;
   }
   // Nobody tells the page when a figure grows old while the stream is quiet: re-judge the ages.
-  st.timer = setInterval(() => { if (st && st.ed) CATS.forEach(paintCat); }, 30000);
+  st.timer = setInterval(() => { if (st && st.ed) paintAges(); }, 30000);
   await load();
 }
 export function unmount() {
@@ -61,17 +63,17 @@ function onEntry(mine, entry) {
   if (st !== mine || !entry || !st.ed) return;
   const stopBefore = JSON.stringify(st.ed.entry.stop);
   if (st.ed.follow(entry) === null) return;
-  CATS.forEach(paintCat);
-  st.root.querySelector('#last-change').textContent = lastChange();
+  paintAges();
   if (JSON.stringify(entry.stop) !== stopBefore) renderStop();
 }
 
 // The author comes from the service (updated_by on the entry); an older service without it:
 // this device's own save, if it is the change shown; else the time alone.
-function author(who) {
+// A hospital system by its key's label where an admin gave one ("ziekenhuissysteem (HiX)").
+function author(who, label) {
   if (!who) return t('someone');
   if (who === 'system') return t('by_system');
-  if (who.startsWith('key:')) return t('by_key');
+  if (who.startsWith('key:')) return label ? `${t('by_key')} (${label})` : t('by_key');
   return who;
 }
 
@@ -114,7 +116,7 @@ function render() {
     `<option value="${esc(x.id)}"${x.id === st.fid ? ' selected' : ''}>${esc(x.name)} (${esc(x.city)})</option>`).join('')}</select></label>` : '';
   st.root.innerHTML = `<div class="pad staff">${picker}
     <h1>${esc(f.name)}</h1><p class="muted" id="last-change">${esc(lastChange())}</p>
-    <p class="conn" id="conn"></p>
+    <p class="conn" id="conn"></p><p class="overduewarn" id="overdue" role="alert"></p>
     <form id="figures" novalidate><div class="steppers">
     ${cats.map(c => `<fieldset class="stepcat" data-cat="${c}"><legend><h2>${esc(t('cat_' + c))}</h2></legend>
         ${stepper(c, 'available', shown(c).available)}${stepper(c, 'staffed', shown(c).staffed)}
@@ -130,15 +132,24 @@ function render() {
   form.addEventListener('click', onFormClick);
   form.addEventListener('input', ev => { const fs = ev.target.closest('.stepcat'); if (fs) touchFrom(fs.dataset.cat); });
   form.addEventListener('submit', saveFigures);
-  cats.forEach(paintCat);
+  paintAges();
   paintConn();
   renderStop();
+}
+
+// Everything that changes with time or with a newer entry: each category, the ward's overdue
+// warning, the last-change line.
+function paintAges() {
+  CATS.forEach(paintCat);
+  const cats = CATS.filter(c => st.facility.categories.includes(c));
+  st.root.querySelector('#overdue').textContent = overdue(st.ed.entry, cats) ? `⚠ ${t('overdue_warn')}` : '';
+  st.root.querySelector('#last-change').textContent = lastChange();
 }
 
 function renderStop() {
   const box = st.root.querySelector('#stopbox');
   box.innerHTML = stopHtml(st.ed.entry.stop);
-  wireStop(box, st.fid, st.ctx, entry => { st.ed.follow(entry); renderStop(); st.root.querySelector('#last-change').textContent = lastChange(); });
+  wireStop(box, st.fid, st.ctx, entry => { st.ed.follow(entry); renderStop(); paintAges(); });
 }
 
 function paintConn() {
@@ -149,7 +160,12 @@ function paintConn() {
   el.textContent = st.conn === 'live' ? `● ${t('staff_live')}` : st.conn === 'connecting' ? t('conn_connecting') : t('staff_not_live');
 }
 
-const isStale = cat => cat.stale || Date.now() - Date.parse(cat.updated_at) > FRESH_MS;
+// Who set the figure: the service names it per category; an older service only the facility's
+// last change, which this page remembers per category as it sees them.
+function setter(c, cur) {
+  const seen = st.ed.by[c];
+  return cur && (cur.updated_by || (seen && seen.at === cur.updated_at ? seen.who : null));
+}
 
 // One category's moving parts: its figures (if untouched), freshness, author, edit and conflict.
 function paintCat(c) {
@@ -158,17 +174,17 @@ function paintCat(c) {
   const ed = st.ed, cur = ed.entry.categories[c], touched = ed.touched.has(c), name = t('cat_' + c);
   fs.classList.toggle('touched', touched);
   if (!touched) for (const k of ['available', 'staffed']) fs.querySelector(`#${c}-${k}`).value = cur ? cur[k] : 0;
-  const by = ed.by[c] && cur && ed.by[c].at === cur.updated_at ? ` ${t('by_who', { who: author(ed.by[c].who) })}` : '';
+  const by = setter(c, cur);
   const parts = [touched ? `<p class="changed">✎ ${esc(t('changed_mark'))}</p>` : ''];
-  parts.push(`<p class="fresh">${esc(cur ? t('updated', { time: clock(cur.updated_at), ago: ago(cur.updated_at) }) + by : t('not_reported'))}</p>`);
-  if (cur && isStale(cur)) parts.push(`<p class="stalewarn" role="note">⚠ ${esc(t('stale_warn'))}</p>`);
+  parts.push(freshHtml(cur, by ? author(by, cur.updated_by_label) : ''));
   if (c in ed.conflicts) {
-    const other = ed.conflicts[c], who = author((ed.by[c] || {}).who || ed.entry.updated_by);
+    const other = ed.conflicts[c], who = author(setter(c, other) || ed.entry.updated_by, other && other.updated_by_label);
     const time = clock(other ? other.updated_at : new Date().toISOString());
     const note = other ? t('conflict_note', { who, time, a: other.available, s: other.staffed }) : t('conflict_gone', { who, time });
     parts.push(`<p class="conflict" role="note">⚠ ${esc(note)}</p>`);
   }
   const [key, data] = c in ed.conflicts ? ['take_theirs', 'undo'] : touched ? ['undo_cat', 'undo'] : ['confirm_cat', 'confirm'];
+  if (data === 'confirm' && !cur) { fs.querySelector('.meta').innerHTML = parts.join(''); return; }
   parts.push(`<button type="button" class="btn small" data-${data}="${c}" aria-label="${esc(name + ': ' + t(key))}">${esc(t(key))}</button>`);
   fs.querySelector('.meta').innerHTML = parts.join('');
 }
@@ -188,7 +204,7 @@ function onFormClick(ev) {
     input.value = Math.max(0, Math.min(500, (parseInt(input.value, 10) || 0) + Number(b.dataset.step)));
     touchFrom(b.closest('.stepcat').dataset.cat);
   } else if (b.dataset.confirm) {
-    touchFrom(b.dataset.confirm);
+    confirmCat(b.dataset.confirm, b, false);
   } else {
     st.ed.untouch(b.dataset.undo);
     paintCat(b.dataset.undo);
@@ -230,11 +246,44 @@ async function send(retried) {
     // Only categories the person did not touch changed: the edits hold; send them again.
     if (!moved.length && !retried) return send(true);
     const c = moved[0], fig = c && ed.entry.categories[c];
-    st.notice = { by: (c && ed.by[c] || {}).who || ed.entry.updated_by, at: fig ? fig.updated_at : new Date().toISOString() };
-    CATS.forEach(paintCat);
-    st.root.querySelector('#last-change').textContent = lastChange();
+    st.notice = { by: (c && setter(c, fig)) || ed.entry.updated_by, at: fig ? fig.updated_at : new Date().toISOString() };
+    paintAges();
     const msg = st.root.querySelector('#conflict-msg');
     msg.textContent = noticeText();
     msg.scrollIntoView({ block: 'center' });
+  }
+}
+
+// "Klopt nog": the figure as shown is still right. One tap sends that category alone, unchanged,
+// on the version shown (If-Match), so it is fresh again; a colleague's newer figure is never
+// overwritten: on 412 the page shows it (and confirms it only if it is the same figure).
+async function confirmCat(c, btn, retried) {
+  const ed = st.ed, mine = st, cur = ed.entry.categories[c];
+  if (!cur) return;
+  btn.disabled = true;
+  const url = `/api/v1/facilities/${encodeURIComponent(st.fid)}/capacity`;
+  const body = { categories: { [c]: { available: cur.available, staffed: cur.staffed } } };
+  try {
+    const entry = await api(url, { method: 'PUT', body, headers: { 'If-Match': `"${ed.entry.version}"` } });
+    if (st !== mine) return;
+    ed.follow(entry);
+    paintAges();
+    st.ctx.toast(t('confirmed_cat', { cat: t('cat_' + c) }));
+  } catch (e) {
+    if (st !== mine) return;
+    btn.disabled = false;
+    if (e.status !== 412 || !e.data || !e.data.facility) {
+      st.ctx.toast(e.offline ? t('offline_save') : t('error', { msg: e.message }));
+      return;
+    }
+    ed.follow(e.data.facility);
+    paintAges();
+    const now = ed.entry.categories[c];
+    if (!retried && now && now.available === cur.available && now.staffed === cur.staffed) {
+      const again = st.root.querySelector(`[data-confirm="${c}"]`);
+      if (again) confirmCat(c, again, true);
+      return;
+    }
+    st.ctx.toast(t('confirm_moved', { cat: t('cat_' + c), who: author(setter(c, now) || ed.entry.updated_by) }));
   }
 }

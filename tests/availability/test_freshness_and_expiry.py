@@ -71,12 +71,15 @@ async def test_expiry_records_a_stale_figure_as_a_change(client, login, app):  #
     assert (await jobs.expire_due(**state(app), now=later)).stale == []  # recorded once only
     assert (await picture(client, await login("midwife")))["seq"] == after["seq"]
     refreshed = (await put_figures(client, ERASMUS, GREEN, staff)).json()
-    assert refreshed["categories"]["delivery_room"] | {"updated_at": None} == {
+    assert refreshed["categories"]["delivery_room"] | {"updated_at": None, "stale_at": None} == {
         "available": 5,
         "staffed": 6,
         "status": "green",
         "updated_at": None,
         "stale": False,
+        "stale_at": None,
+        "updated_by": f"staff-{ERASMUS}",
+        "updated_by_label": None,
     }
 
 

@@ -174,22 +174,24 @@ def test_old_figure_warns_and_can_be_confirmed(ward, page, own_valkey) -> None: 
     r.hset(key, ERASMUS, json.dumps(raw))
     page.reload()
     room = fieldset(page, "delivery_room")
-    expect(room.locator(".stalewarn")).to_contain_text("Verouderd: > 4 uur oud")
+    expect(room.locator(".stalewarn")).to_contain_text("Verouderd: ouder dan 4 uur")
     expect(room.locator(".fresh")).to_contain_text("5 uur geleden")
     expect(fieldset(page, "maternity_bed").locator(".stalewarn")).to_have_count(0)
     page.click("#lang")
-    expect(room.locator(".stalewarn")).to_contain_text("Out of date: > 4 hours old")
+    expect(room.locator(".stalewarn")).to_contain_text("Out of date: older than 4 h")
     page.click("#lang")
     # Nothing touched: saving says so and sends nothing.
     page.click("#save")
     expect(page.locator("#fig-error")).to_contain_text("Niets gewijzigd")
-    # "Still correct" confirms the figure unchanged: only that category is sent, and it is fresh.
-    room.get_by_role("button", name="Verloskamer: Klopt nog").click()
+    # "Still correct" confirms the figure unchanged in one tap: only that category is sent, on
+    # the version shown, and it is fresh.
     with page.expect_request(lambda r: r.method == "PUT") as sent:
-        page.click("#save")
+        room.get_by_role("button", name="Verloskamer: Klopt nog").click()
+    assert sent.value.headers["if-match"] == f'"{raw["version"]}"'
+
     assert json.loads(sent.value.post_data or "{}") == {
         "categories": {"delivery_room": {"available": 2, "staffed": 6}}
     }
-    expect(page.locator("#toast")).to_contain_text("Cijfers opgeslagen")
+    expect(page.locator("#toast")).to_contain_text("Verloskamer: bevestigd")
     expect(room.locator(".stalewarn")).to_have_count(0)
     expect(room.locator(".fresh")).to_contain_text("zojuist")

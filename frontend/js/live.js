@@ -76,7 +76,12 @@ export class Live {
     ws.token = s.token;
     this.ws = ws;
     this.kick();  // an opening handshake that hangs counts as silence too
-    ws.onopen = () => { opened = true; this.failures = 0; this.kick(); };
+    // Open is the server's answer: live from here. Resumed with since and nothing missed, the
+    // next message may be a ping up to 30 s later.
+    ws.onopen = () => {
+      opened = true; this.failures = 0; this.heardAt = Date.now(); this.kick();
+      if (this.state !== 'live') this.setState('live');
+    };
     ws.onmessage = ev => {
       this.heardAt = Date.now();
       this.kick();

@@ -67,10 +67,13 @@ export function drawMap(el, { items, pos, regions, facilities, cat, label, onPic
     return `<circle class="you" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${(r * 0.6).toFixed(2)}"><title>${esc(t('you_are_here'))}</title></circle>`;
   })() : '';
   const title = t('map_title', { cat: t('cat_' + cat).replace('\u00ad', '') });
+  // Redrawn on every change: a keyboard user stays on the marker she was on.
+  const focused = el.contains(document.activeElement) && document.activeElement.dataset.f;
   el.innerHTML = `<svg viewBox="${box.map(v => v.toFixed(1)).join(' ')}" role="group" aria-label="${esc(title)}">
     <path class="nl" d="${OUTLINE}" stroke-width="${(w * 0.004).toFixed(2)}"/>
     <g aria-hidden="true">${regionLabels(regions, facilities, box, font)}${you}</g>${markers}</svg>
     <ul class="legend" aria-hidden="true">${LEGEND.map(s => `<li class="s-${s}"><b>${ICON[s]}</b> ${esc(t('st_' + s))}</li>`).join('')}</ul>`;
+  if (focused) { const m = el.querySelector(`[data-f="${CSS.escape(focused)}"]`); if (m) m.focus(); }
   if (el.dataset.bound) { el.onPick = onPick; return; }
   el.dataset.bound = '1';
   el.onPick = onPick;

@@ -126,7 +126,7 @@ async function drawMap() {
   if (!st || st.view !== 'map') return;
   mod.drawMap(st.root.querySelector('#map'), {
     items: ordered(), pos: st.pos, regions: st.regions, facilities: st.facilities, region: st.region, cat: st.cat,
-    label: item => `${item.f.name}: ${t('cat_' + st.cat).replace('\u00ad', '')} ${statusText(item.e && item.e.categories[st.cat], item.e && item.e.stop, item.f)}${item.trip ? ', ' + t('drive', { min: item.trip.min }) : ''}`,
+    label: item => `${item.f.name}${item.away ? ` (${t('region_of', { name: regionName(item.f.region) })})` : ''}: ${t('cat_' + st.cat).replace('\u00ad', '')} ${statusText(item.e && item.e.categories[st.cat], item.e && item.e.stop, item.f)}${item.trip ? ', ' + t('drive', { min: item.trip.min }) : ''}`,
     onPick: openCard,
   });
 }
@@ -382,7 +382,7 @@ function renderConn() {
   const el = st.root.querySelector('#conn');
   if (!el) return;
   const { state, at, since, wasLive } = connState();
-  const notLive = since ? `${t('not_live_since', { time: clock(since) })}. ` : '';
+  const notLive = wasLive ? `${t('not_live_since', { time: clock(since) })}. ` : '';
   let cls = state, text;
   if (state === 'poll') {
     text = `● ${t('conn_poll', { s: 15 })}${at ? ' · ' + t('picture_of', { time: clock(at) }) : ''}`;

@@ -6,6 +6,10 @@ import { api, session, refused } from './api.js';
 // deactivated), at connect or on an open stream: sign in again rather than reconnect; unless a
 // password change replaced the token, then go on with the new one.
 const CLOSE_BAD_TOKEN = 4401;
+// The server sends a message at least every 30 s (a ping when idle, docs/live-stream.md). Longer
+// silence means the connection is dead, also when no close event comes (a half-open connection:
+// a server that hangs, a phone between cells): the stream is dropped and said to be not live.
+export const SILENCE_MS = 34000;
 
 export class Live {
   constructor(region, { onSnapshot, onFacility, onState }) {
@@ -17,6 +21,7 @@ export class Live {
     this.timer = null;
     this.watchdog = null;
     this.state = 'connecting';
+    this.heardAt = null;  // ms: the last message from the server, the last moment known live
   }
 
   setState(s) { this.state = s; this.onState(s); }
@@ -28,6 +33,9 @@ export class Live {
     window.addEventListener('online', this.onOnline);
     this.onToken = () => this.renew();
     window.addEventListener('cap:token', this.onToken);
+    // A hidden tab's timers are throttled: judge the silence again as soon as it is seen.
+    this.onVisible = () => { if (!document.hidden && this.silent()) this.lost(); };
+    document.addEventListener('visibilitychange', this.onVisible);
   }
 
   stop() {
@@ -36,6 +44,7 @@ export class Live {
     clearTimeout(this.watchdog);
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('cap:token', this.onToken);
+    document.removeEventListener('visibilitychange', this.onVisible);
     if (this.ws) { this.ws.onclose = null; this.ws.close(); }
   }
 
@@ -66,8 +75,15 @@ export class Live {
     const ws = new WebSocket(url);
     ws.token = s.token;
     this.ws = ws;
-    ws.onopen = () => { opened = true; this.failures = 0; this.kick(); };
+    this.kick();  // an opening handshake that hangs counts as silence too
+    // Open is the server's answer: live from here. Resumed with since and nothing missed, the
+    // next message may be a ping up to 30 s later.
+    ws.onopen = () => {
+      opened = true; this.failures = 0; this.heardAt = Date.now(); this.kick();
+      if (this.state !== 'live') this.setState('live');
+    };
     ws.onmessage = ev => {
+      this.heardAt = Date.now();
       this.kick();
       let m;
       try { m = JSON.parse(ev.data); } catch { return; }
@@ -94,18 +110,36 @@ export class Live {
         });
         return;
       }
-      this.failures += 1;
-      // Never opened several times in a row: the stream is not there; poll the picture meanwhile.
-      if (!opened) this.refetch();
-      const delay = Math.min(15000, 500 * 2 ** Math.min(this.failures, 5));
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.retry(!opened);
     };
   }
 
-  // No message (pings come every 30 s) for 45 s: the connection is dead even if not closed.
+  // Never opened: the stream is not there; poll the picture meanwhile, and try again later.
+  retry(poll) {
+    this.failures += 1;
+    if (poll) this.refetch();
+    const delay = Math.min(15000, 500 * 2 ** Math.min(this.failures, 5));
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  silent() { return !!this.ws && this.heardAt != null && Date.now() - this.heardAt > SILENCE_MS; }
+
   kick() {
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => { if (this.ws) this.ws.close(); }, 45000);
+    this.watchdog = setTimeout(() => this.lost(), SILENCE_MS);
+  }
+
+  // Nothing heard for too long: say so now, not when the browser gives up on the socket (a
+  // close on a half-open connection waits for an answer that never comes); then reconnect.
+  lost() {
+    const ws = this.ws;
+    if (!ws || this.closed) return;
+    clearTimeout(this.watchdog);
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    this.ws = null;
+    try { ws.close(); } catch { /* already closing */ }
+    this.setState('connecting');
+    this.retry(true);
   }
 
   async refetch() {

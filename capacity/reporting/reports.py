@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.audit import service as audit
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Region
+from capacity.i18n import messages
 from capacity.refusals.service import LOCAL
 from capacity.reporting import history
 from capacity.reporting.models import RefusalReport
@@ -68,9 +69,9 @@ def month_range(month: str) -> tuple[date, date]:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
-        raise InputError("month", "give the month as YYYY-MM") from exc
+        raise InputError("month", messages.MONTH_FORMAT()) from exc
     if not 2000 <= first.year <= 2100:
-        raise InputError("month", "the month must lie between 2000-01 and 2100-12")
+        raise InputError("month", messages.MONTH_RANGE())
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return first, following - timedelta(days=1)
 
@@ -107,7 +108,7 @@ async def build(
     """The report's content: the month's statistics (suppressed) and capacity hours."""
     start, end = month_range(month)
     if await session.get(Region, region) is None:
-        raise NotFound(f"unknown region {region!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region))
     base = await refusal_stats(session=session, region=region, start=start, end=end)
     summary = {
         k: base[k] for k in ("total", "shown_available", "searches", "accepted", "refusal_rate")
@@ -152,7 +153,7 @@ async def generate(
     """Build and store the report (replacing an earlier one of the same month); flushes."""
     now = now or datetime.now(UTC)
     if month_range(month)[0] > now.astimezone(LOCAL).date():
-        raise InputError("month", f"{month} has not begun; there is nothing to report yet")
+        raise InputError("month", messages.MONTH_NOT_BEGUN(month=month))
     content = await build(session=session, settings=settings, region=region, month=month, now=now)
     query = select(RefusalReport).where(
         RefusalReport.region == region, RefusalReport.month == month

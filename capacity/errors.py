@@ -12,7 +12,11 @@ from capacity.i18n import Said, messages
 
 
 class CapacityError(Exception):
-    """Base of every error the service answers on purpose."""
+    """Base of every error the service answers on purpose.
+
+    Its message is a ``messages.X(...)`` of ``capacity/i18n/messages.py``: English as ``str``,
+    with its Dutch, so the answer speaks the request's language (``tests/i18n`` checks it).
+    """
 
 
 class InputError(CapacityError, ValueError):

@@ -7,6 +7,7 @@ field named in ``message`` and every other field are the same in both languages.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -199,3 +200,27 @@ async def test_413_body_too_large_is_worded_in_dutch(client, login):  # type: ig
     )
     assert nl.json() == {"detail": "verzoek groter dan 64 KB", "message": "body: te groot"}
     assert nl.headers["content-language"] == "nl"
+
+
+async def test_concurrent_clients_each_get_their_own_language(api_server) -> None:  # type: ignore[no-untyped-def]
+    """The language is the request's alone: 60 requests at once against a real server, Dutch
+    and English mixed, each answered in its own (nothing is kept between requests)."""
+    body = {"categories": {"delivery_room": {"available": -1, "staffed": 4}}}
+    async with httpx.AsyncClient(base_url=api_server.url, timeout=30) as http:
+        token = (
+            await http.post("/api/v1/auth/token", data={"username": "admin", "password": "demo"})
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        langs = [NL if i % 2 else EN for i in range(60)]
+        answers = await asyncio.gather(
+            *(http.put(CAPACITY, json=body, headers={**auth, **lang}) for lang in langs)
+        )
+    for lang, answer in zip(langs, answers, strict=True):
+        assert answer.status_code == 422, answer.text
+        msg = answer.json()["detail"][0]["msg"]
+        if lang is NL:
+            assert answer.headers["content-language"] == "nl"
+            assert msg == "Moet groter dan of gelijk aan 0 zijn"
+        else:
+            assert answer.headers["content-language"] == "en"
+            assert msg == "Input should be greater than or equal to 0"

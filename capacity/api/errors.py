@@ -29,7 +29,7 @@ from capacity.errors import (
     Unavailable,
     VersionConflict,
 )
-from capacity.i18n import Lang, in_language, language, messages
+from capacity.i18n import Lang, Said, in_language, language, messages
 from capacity.i18n.validation import translated
 from capacity.observability.logs import redact
 from capacity.storage.redis import REDIS_DOWN
@@ -94,6 +94,10 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         return _unprocessable(request, ["body"], "body", messages.NOT_JSON(), "json_invalid")
+    if isinstance(exc.detail, Said):  # raise HTTPException(status, messages.X(...))
+        lang = _lang(request)
+        detail = in_language(exc.detail, lang)
+        return _answer(lang, {"detail": detail}, exc.status_code, dict(exc.headers or {}))
     response = await http_exception_handler(request, exc)
     response.headers["Content-Language"] = "en"  # the framework's own words
     return response

@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import HTTPException
 from sqlalchemy.exc import IntegrityError
 
+from capacity.i18n import messages
 from tests.api.support import put_figures
 from tests.api.test_bad_input import REJECTED_422
 from tests.conftest import ERASMUS
@@ -142,6 +144,22 @@ async def test_409_when_the_change_conflicts_with_stored_data(app, client):  # t
     assert_same_but_words(nl, en, plain)
     assert en.json() == {"detail": "the change conflicts with stored data"}
     assert nl.json() == {"detail": "de wijziging botst met opgeslagen gegevens"}
+
+
+async def test_an_http_exception_with_a_catalogued_detail_is_worded_too(app, client):  # type: ignore[no-untyped-def]
+    async def gone() -> None:
+        raise HTTPException(404, messages.UNKNOWN_REPORT(report=7), headers={"X-Why": "test"})
+
+    app.add_api_route("/api/v1/test-gone", gone, methods=["GET"])
+    app.router.routes.insert(0, app.router.routes.pop())  # before the frontend's catch-all
+    nl, en, plain = await three(client, "GET", "/api/v1/test-gone", {})
+    assert nl.status_code == 404
+    assert_same_but_words(nl, en, plain)
+    assert (en.json(), nl.json()) == (
+        {"detail": "unknown report 7"},
+        {"detail": "onbekend rapport 7"},
+    )
+    assert nl.headers["x-why"] == "test"
 
 
 async def test_412_says_in_dutch_that_the_facility_changed(client, login):  # type: ignore[no-untyped-def]

@@ -1,9 +1,10 @@
 """Every message the service can answer with has Dutch, and no raise site bypasses the catalogue.
 
 The guard reads the source: an ``InputError``/``AuthError``/``Forbidden``/``NotFound``/
-``Conflict``/``Unavailable`` built from a plain string (literal, f-string, ``str(...)``), a
-pydantic validator's ``ValueError`` from one, or a hand-made validation error with a plain
-``msg``, would reach a Dutch screen in English. Use ``messages.X(...)`` (capacity/i18n/messages.py).
+``Conflict``/``Unavailable`` (or an ``HTTPException``'s detail) built from a plain string
+(literal, f-string, ``str(...)``), a pydantic validator's ``ValueError`` from one, or a
+hand-made validation error with a plain ``msg`` would reach a Dutch screen in English. Use
+``messages.X(...)`` (capacity/i18n/messages.py).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def problems(source: str, where: str) -> tuple[list[str], int]:
             position = 1 if name == "InputError" else 0
             texts = node.args[position : position + 1]
             texts += [k.value for k in node.keywords if k.arg == "message"]
+        elif name == "HTTPException":
+            texts = node.args[1:2] + [k.value for k in node.keywords if k.arg == "detail"]
         elif name == "ValueError" and node.lineno in in_validator:
             texts = node.args[:1]
         elif name == "RequestValidationError" and node.args:
@@ -141,6 +144,7 @@ def test_no_raise_site_in_capacity_answers_english_only() -> None:
         'raise Forbidden("no " + "way")',
         "raise AuthError(str(exc))",
         'failed = Unavailable("down")',
+        'raise HTTPException(status_code=418, detail="a teapot")',
         "raise Conflict(messages.NO_SUCH_TEXT())",
         'RequestValidationError([{"loc": ("header", "X"), "msg": "bad", "type": "value_error"}])',
         "@field_validator('x')\ndef _v(cls, v):\n    raise ValueError(f'{v} is bad')",

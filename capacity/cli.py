@@ -16,6 +16,7 @@ from capacity import cli_checks, setup
 from capacity.auth import service as auth
 from capacity.auth.models import Role, UserCreate
 from capacity.errors import InputError, NotFound
+from capacity.i18n import messages
 from capacity.observability import logs
 from capacity.settings import Settings
 from capacity.storage.db import Database
@@ -251,7 +252,7 @@ def facilities_update(
         async with _live_store() as store, db.write_session() as session:
             facility = await facilities.get_facility(session=session, facility_id=facility_id)
             if facility is None:
-                raise NotFound(f"unknown facility {facility_id!r}")
+                raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
             await facilities.update_facility(
                 session=session, facility=facility, facility_in=facility_in, actor="cli"
             )
@@ -364,11 +365,14 @@ def keys_rotate(
             query = select(ApiKey.id).where(ApiKey.facility_id == facility)
             live = list((await session.exec(query.where(ApiKey.revoked_at == None))).all())  # noqa: E711
             if key_id is None and len(live) != 1:
-                raise InputError("key_id", f"{facility} has {len(live)} live keys: {live}")
+                raise InputError(
+                    "key_id",
+                    messages.KEYS_AMBIGUOUS(facility=facility, count=len(live), keys=live),
+                )
             chosen: int | None = key_id if key_id is not None else live[0]
             assert chosen is not None
             if chosen not in live:
-                raise NotFound(f"no live key {chosen} of {facility}")
+                raise NotFound(messages.NO_LIVE_KEY(key=chosen, facility=facility))
             created = await auth.rotate_api_key(session=session, key_id=chosen, actor="cli")
             await session.commit()
         await _announce_revocation()

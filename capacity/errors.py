@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from capacity.i18n import Said, messages
+
 
 class CapacityError(Exception):
-    """Base of every error the service answers on purpose."""
+    """Base of every error the service answers on purpose.
+
+    Its message is a ``messages.X(...)`` of ``capacity/i18n/messages.py``: English as ``str``,
+    with its Dutch, so the answer speaks the request's language (``tests/i18n`` checks it).
+    """
 
 
 class InputError(CapacityError, ValueError):
@@ -59,14 +65,12 @@ class VersionConflict(CapacityError):
     """
 
     def __init__(self, *, facility_id: str, region: str, expected: int, current: int):
-        super().__init__(
-            f"the facility changed since version {expected} (now {current}); nothing was saved"
-        )
+        super().__init__(messages.VERSION_CHANGED(expected=expected, now=current))
         self.facility_id, self.region = facility_id, region
         self.expected, self.current = expected, current
         self.entry: dict[str, Any] | None = None
 
     @property
-    def message(self) -> str:
+    def message(self) -> Said:
         now = self.entry["version"] if self.entry else self.current
-        return f"the facility changed since version {self.expected} (now {now}); nothing was saved"
+        return messages.VERSION_CHANGED(expected=self.expected, now=now)

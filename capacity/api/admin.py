@@ -34,6 +34,7 @@ from capacity.auth.models import (
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Slug
+from capacity.i18n import messages
 from capacity.reporting.service import FIRST_DAY, LAST_DAY
 
 Username = Annotated[str, Path(max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")]
@@ -87,7 +88,7 @@ async def lift_lockout(
     address's own limit, over all accounts, stays)."""
     user = (await uow.session.exec(select(User).where(User.username == username))).first()
     if user is None:
-        raise NotFound(f"unknown user {username!r}")
+        raise NotFound(messages.UNKNOWN_USER(username=username))
     limiter: LoginLimiter = request.app.state.login_limiter
     cleared = await limiter.lift(username=user.username)
     audit.record(
@@ -116,7 +117,7 @@ async def lift_address_lockout(
     try:
         ip = ipaddress.ip_address(address)
     except ValueError as exc:
-        raise InputError("address", f"not an IP address: {address[:60]!r}") from exc
+        raise InputError("address", messages.NOT_AN_ADDRESS(address=address[:60])) from exc
     limiter: LoginLimiter = request.app.state.login_limiter
     cleared = await limiter.lift_address(address=str(ip))
     audit.record(

@@ -17,6 +17,7 @@ from capacity.auth.models import PasswordChange, Principal, Role, Token, User
 from capacity.auth.ratelimit import Attempt, Blocked, LoginLimiter
 from capacity.auth.service import account_name, authenticate, change_password, create_token
 from capacity.errors import AuthError, InputError, TooManyLogins
+from capacity.i18n import messages
 from capacity.observability.metrics import LOGIN_LOCKOUTS
 from capacity.settings import Settings
 
@@ -58,7 +59,7 @@ async def token(
 ) -> Token:
     """Exchange a username and password for a bearer token."""
     if "\x00" in form.username:  # no account has one, and PostgreSQL cannot even compare it
-        raise InputError("username", "a NUL byte is in no account's name")
+        raise InputError("username", messages.NUL_IN_USERNAME())
     address = _address(request)
     limiter: LoginLimiter = request.app.state.login_limiter
     attempt = await _reserve(request, form.username)
@@ -98,7 +99,7 @@ async def token(
                 },
             )
     if user is None:
-        raise AuthError("wrong username or password")
+        raise AuthError(messages.WRONG_LOGIN())
     return _token(user, settings)
 
 

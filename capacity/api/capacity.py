@@ -27,6 +27,7 @@ from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
 from capacity.facilities.models import Slug
+from capacity.i18n import messages
 
 router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
 
@@ -53,9 +54,9 @@ async def region_capacity(
 async def _check_write(principal: PrincipalDep, session: AsyncSession, facility_id: str) -> None:
     """403 for another facility whether or not it exists (as for figures); 404 for admins."""
     if not may_write_facility(principal, facility_id):
-        raise Forbidden(f"you may not change the figures of {facility_id!r}")
+        raise Forbidden(messages.NOT_YOUR_FIGURES(facility=facility_id))
     if await facilities.get_facility(session=session, facility_id=facility_id) is None:
-        raise NotFound(f"unknown facility {facility_id!r}")
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
 
 
 def _inline_schema(model: type[SQLModel]) -> dict[str, Any]:
@@ -86,7 +87,8 @@ async def _capacity_update(request: Request) -> CapacityUpdate:
         return CapacityUpdate.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_context=False)]
+            # With its context: the limits and choices a Dutch answer names (api/errors.py).
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
 
 
@@ -113,7 +115,7 @@ async def put_capacity(
     update_in = await _capacity_update(request)
     expected = expected_version(if_match)
     if not may_write_facility(principal, facility_id):
-        raise Forbidden(f"you may not change the figures of {facility_id!r}")
+        raise Forbidden(messages.NOT_YOUR_FIGURES(facility=facility_id))
     state = request.app.state
     write = service.update_capacity(
         db=state.db,

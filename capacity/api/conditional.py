@@ -18,6 +18,7 @@ from capacity.api.responses import JSONBytes
 from capacity.availability import service
 from capacity.availability.conflict import VersionConflict
 from capacity.availability.models import FacilityCapacity
+from capacity.i18n import messages
 
 ETAG = {
     "ETag": {"description": 'The facility\'s version, quoted: "12"', "schema": {"type": "string"}}
@@ -60,7 +61,7 @@ def expected_version(if_match: str | None) -> int | None:
         return None
     found = _VERSION.fullmatch(if_match.strip())
     if found is None:
-        msg = 'must be a facility version as an ETag ("12"), or *'
+        msg = messages.IF_MATCH_MALFORMED()
         raise RequestValidationError(
             [{"loc": ("header", "If-Match"), "msg": msg, "type": "value_error"}]
         )

@@ -15,6 +15,7 @@ from capacity.auth.service import may_read_region
 from capacity.availability.store import CapacityStore
 from capacity.errors import AuthError, Forbidden, NotFound
 from capacity.facilities import service as facilities
+from capacity.i18n import either, messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, UnitOfWork
 
@@ -92,7 +93,7 @@ async def get_principal(
         return await get_access(request).for_token(token)
     if api_key:
         return await get_access(request).for_key(api_key)
-    raise AuthError("credentials required: a bearer token or an X-API-Key")
+    raise AuthError(messages.CREDENTIALS_REQUIRED())
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -103,7 +104,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
     async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(r.value for r in roles)}")
+            raise Forbidden(messages.NEEDS_ROLE(roles=either([r.value for r in roles])))
         return principal
 
     return Depends(check)
@@ -115,6 +116,6 @@ AdminDep = Annotated[Principal, require(Role.admin)]
 async def check_region_readable(session: AsyncSession, principal: Principal, region: str) -> None:
     """404 for an unknown region, 403 when the caller may not read it (one rule for all)."""
     if await facilities.get_region(session=session, region_id=region) is None:
-        raise NotFound(f"unknown region {region!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region))
     if not may_read_region(principal, region):
-        raise Forbidden(f"no access to region {region!r}")
+        raise Forbidden(messages.NO_REGION_ACCESS(region=region))

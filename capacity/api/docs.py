@@ -22,6 +22,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from capacity.api.security import docs_policy
 from capacity.errors import NotFound
+from capacity.i18n import messages
 
 PATH = "/docs"
 ASSETS = "/docs/assets"
@@ -65,5 +66,5 @@ def install(app: FastAPI) -> None:
     async def asset(name: str) -> FileResponse:
         media_type = ASSET_FILES.get(name)
         if media_type is None:
-            raise NotFound(f"no docs asset {name[:80]!r}")
+            raise NotFound(messages.NO_DOCS_ASSET(name=name[:80]))
         return FileResponse(folder / name, media_type=media_type, headers=ASSET_HEADERS)

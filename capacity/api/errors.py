@@ -1,4 +1,9 @@
-"""One place that turns exceptions into 4xx/503 answers; no request may end in a bare 500."""
+"""One place that turns exceptions into 4xx/503 answers; no request may end in a bare 500.
+
+The human words (``message``, ``detail`` as a sentence, each validation error's ``msg``) are in
+Dutch when the request's ``Accept-Language`` prefers it, else English; ``Content-Language`` says
+which. Status codes, ``loc``, ``type`` and the other fields are the same in both.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from capacity.errors import (
     Unavailable,
     VersionConflict,
 )
+from capacity.i18n import Lang, Said, in_language, language, messages
+from capacity.i18n.validation import translated
 from capacity.observability.logs import redact
 from capacity.storage.redis import REDIS_DOWN
 
@@ -35,20 +42,37 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+def _lang(request: Request) -> Lang:
+    return language(request.headers.get("accept-language"))
+
+
+def _answer(
+    lang: Lang, body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The error's JSON, saying its language (and that it depends on ``Accept-Language``)."""
+    said = {"Content-Language": lang, "Vary": "Accept-Language"}
+    return JSONResponse(body, status_code=status, headers={**(headers or {}), **said})
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    lang = _lang(request)
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", ())), "msg": translated(e, lang), "type": e.get("type", "")}
         for e in exc.errors()
     ]
     message = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in errors[:5])
-    return JSONResponse({"detail": errors, "message": message}, status_code=422)
+    return _answer(lang, {"detail": errors, "message": message}, 422)
 
 
-def _unprocessable(loc: list[str], field: str, msg: str, kind: str) -> JSONResponse:
+def _unprocessable(
+    request: Request, loc: list[str], field: str, msg: str, kind: str
+) -> JSONResponse:
     """A 422 shaped like FastAPI's validation errors, with the ``message`` line naming ``field``."""
-    detail = [{"loc": loc, "msg": msg, "type": kind}]
-    return JSONResponse({"detail": detail, "message": f"{field}: {msg}"}, status_code=422)
+    lang = _lang(request)
+    text = in_language(msg, lang)
+    detail = [{"loc": loc, "msg": text, "type": kind}]
+    return _answer(lang, {"detail": detail, "message": f"{field}: {text}"}, 422)
 
 
 def _input(request: Request, exc: Exception) -> JSONResponse:
@@ -62,40 +86,52 @@ def _input(request: Request, exc: Exception) -> JSONResponse:
         if parts[0] in request.path_params
         else "body"
     )
-    return _unprocessable([where, *parts], exc.field, exc.message, "value_error")
+    return _unprocessable(request, [where, *parts], exc.field, exc.message, "value_error")
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     """A body FastAPI cannot even decode (not UTF-8, not JSON) is bad input too: 422 naming it."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
-        return _unprocessable(["body"], "body", "not valid JSON (UTF-8)", "json_invalid")
-    return await http_exception_handler(request, exc)
+        return _unprocessable(request, ["body"], "body", messages.NOT_JSON(), "json_invalid")
+    if isinstance(exc.detail, Said):  # raise HTTPException(status, messages.X(...))
+        lang = _lang(request)
+        detail = in_language(exc.detail, lang)
+        return _answer(lang, {"detail": detail}, exc.status_code, dict(exc.headers or {}))
+    response = await http_exception_handler(request, exc)
+    response.headers["Content-Language"] = "en"  # the framework's own words
+    return response
 
 
-def _conflict(_: Request, exc: Exception) -> JSONResponse:
+def _conflict(request: Request, exc: Exception) -> JSONResponse:
     """412: the facility changed since the version the client's change was based on."""
     assert isinstance(exc, VersionConflict)
+    lang = _lang(request)
     version = exc.entry["version"] if exc.entry else exc.current
-    body = {"detail": exc.message, "message": exc.message, "facility": exc.entry}
-    return JSONResponse(body, status_code=412, headers={"ETag": f'"{version}"'})
+    text = in_language(exc.message, lang)
+    body = {"detail": text, "message": text, "facility": exc.entry}
+    return _answer(lang, body, 412, {"ETag": f'"{version}"'})
 
 
-def _too_many(_: Request, exc: Exception) -> JSONResponse:
+def _too_many(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TooManyLogins)
-    headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse(exc.body, status_code=429, headers=headers)
+    lang = _lang(request)
+    words: dict[str, Any] = {
+        k: in_language(exc.body[k], lang) for k in ("detail", "message") if k in exc.body
+    }
+    return _answer(lang, {**exc.body, **words}, 429, {"Retry-After": str(exc.retry_after)})
 
 
-def _overflow(_: Request, exc: Exception) -> JSONResponse:
+def _overflow(request: Request, exc: Exception) -> JSONResponse:
     # An id beyond 64 bits reaches the SQLite driver, which cannot even bind it.
-    return _unprocessable(["path"], "id", "number too large (max 2^63-1)", "too_large")
+    return _unprocessable(request, ["path"], "id", messages.NUMBER_TOO_LARGE(), "too_large")
 
 
 def _plain(status: int, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    def handler(_: Request, exc: Exception) -> JSONResponse:
-        message = str(exc.args[0]) if exc.args else type(exc).__name__
-        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    def handler(request: Request, exc: Exception) -> JSONResponse:
+        lang = _lang(request)
+        message = in_language(exc.args[0], lang) if exc.args else type(exc).__name__
+        return _answer(lang, {"detail": message}, status, headers)
 
     return handler
 
@@ -118,16 +154,16 @@ def described(exc: SQLAlchemyError) -> str:
 def _database(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SQLAlchemyError)
     if isinstance(exc, DataError):  # a NUL byte, or an id beyond 64 bits, on PostgreSQL
-        msg = "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)"
-        return _unprocessable(["request"], "request", msg, "value_error")
+        msg = messages.UNSTORABLE_VALUE()
+        return _unprocessable(request, ["request"], "request", msg, "value_error")
     what = f"{request.method} {request.url.path}"
     if isinstance(exc, IntegrityError):
         log.warning("integrity error on %s: %s", what, described(exc))
-        return JSONResponse({"detail": "the change conflicts with stored data"}, status_code=409)
+        lang = _lang(request)
+        return _answer(lang, {"detail": in_language(messages.STORED_DATA_CONFLICT(), lang)}, 409)
     log.error("database error on %s: %s", what, described(exc))
-    return JSONResponse(
-        {"detail": "the database is unavailable; nothing was changed, try again"}, status_code=503
-    )
+    lang = _lang(request)
+    return _answer(lang, {"detail": in_language(messages.DATABASE_DOWN(), lang)}, 503)
 
 
 def _redis(request: Request, exc: Exception) -> JSONResponse:
@@ -138,10 +174,8 @@ def _redis(request: Request, exc: Exception) -> JSONResponse:
         type(exc).__name__,
         redact(str(exc).splitlines()[0] if str(exc) else ""),
     )
-    return JSONResponse(
-        {"detail": "the live picture (Redis) is unavailable; nothing was changed, try again"},
-        status_code=503,
-    )
+    lang = _lang(request)
+    return _answer(lang, {"detail": in_language(messages.REDIS_DOWN(), lang)}, 503)
 
 
 def install(app: FastAPI) -> None:

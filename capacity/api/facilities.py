@@ -23,13 +23,14 @@ from capacity.facilities.models import (
     RegionPublic,
     Slug,
 )
+from capacity.i18n import messages
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"], responses=ERRORS)
 
 
 def _no_keys(principal: PrincipalDep) -> None:
     if principal.is_key:
-        raise Forbidden("an API key may only change its facility's capacity and stops")
+        raise Forbidden(messages.API_KEY_ONLY_CAPACITY())
 
 
 @router.get("/regions", response_model=list[RegionPublic])
@@ -48,7 +49,7 @@ async def list_facilities(
     """Facilities with obstetrics, NICU centres and birth centres."""
     _no_keys(principal)
     if region is not None and await service.get_region(session=session, region_id=region) is None:
-        raise NotFound(f"unknown region {region!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region))
     return [
         service.to_public(f) for f in await service.list_facilities(session=session, region=region)
     ]
@@ -62,7 +63,7 @@ async def get_facility(
     _no_keys(principal)
     facility = await service.get_facility(session=session, facility_id=facility_id)
     if facility is None:
-        raise NotFound(f"unknown facility {facility_id!r}")
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     return service.to_public(facility)
 
 
@@ -96,7 +97,7 @@ async def update_facility(
     """Change a facility's name, ward phone, coordinates or categories offered (admin)."""
     facility = await service.get_facility(session=uow.session, facility_id=facility_id)
     if facility is None:
-        raise NotFound(f"unknown facility {facility_id!r}")
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     await service.update_facility(
         session=uow.session, facility=facility, facility_in=facility_in, actor=admin.actor
     )

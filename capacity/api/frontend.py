@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
+from capacity.i18n import in_language, messages, scope_language
+
 API_PATHS = ("/api/", "/ws/", "/healthz", "/readyz", "/metrics")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
@@ -43,11 +45,18 @@ class Frontend:
             await self.files(scope, receive, send)
             return
         allowed = self._allowed(scope)
+        lang = scope_language(scope)
+        said = {"Content-Language": lang, "Vary": "Accept-Language"}
         if allowed:
             methods = ", ".join(allowed)
-            detail = f"method {scope['method']} not allowed on {scope['path']}; allowed: {methods}"
-            response = JSONResponse({"detail": detail}, status_code=405, headers={"Allow": methods})
+            detail = messages.METHOD_NOT_ALLOWED(
+                method=scope["method"], path=scope["path"], methods=methods
+            )
+            body = {"detail": in_language(detail, lang)}
+            response = JSONResponse(body, status_code=405, headers={"Allow": methods, **said})
         else:
-            detail = f"no such endpoint: {scope['path']}"
-            response = JSONResponse({"detail": detail}, status_code=404)
+            detail = messages.NO_SUCH_ENDPOINT(path=scope["path"])
+            response = JSONResponse(
+                {"detail": in_language(detail, lang)}, status_code=404, headers=said
+            )
         await response(scope, receive, send)

@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 
+from capacity.i18n import in_language, messages, scope_language
+
 Scope = dict[str, Any]
 
 
@@ -27,7 +29,7 @@ class BodyLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._reject(send)
+                    await self._reject(scope, send)
                     return
         seen = 0
         started = False
@@ -49,7 +51,7 @@ class BodyLimit:
             if message["type"] == "http.response.start":
                 started = True
                 if overflow:
-                    await self._reject(send)
+                    await self._reject(scope, send)
                     return
             if overflow:
                 return
@@ -59,15 +61,13 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(scope, send)
 
-    async def _reject(self, send: Any) -> None:
-        body = orjson.dumps(
-            {
-                "detail": f"request body larger than {self.max_bytes // 1024} KB",
-                "message": "body: too large",
-            }
-        )
+    async def _reject(self, scope: Scope, send: Any) -> None:
+        lang = scope_language(scope)
+        detail = messages.BODY_TOO_LARGE(kb=self.max_bytes // 1024)
+        message = f"body: {in_language(messages.TOO_LARGE(), lang)}"
+        body = orjson.dumps({"detail": in_language(detail, lang), "message": message})
         await send(
             {
                 "type": "http.response.start",
@@ -75,6 +75,8 @@ class BodyLimit:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    (b"content-language", lang.encode()),
+                    (b"vary", b"Accept-Language"),
                 ],
             }
         )

@@ -25,6 +25,7 @@ from capacity.auth.models import Principal, Role
 from capacity.availability import service as availability
 from capacity.errors import NotFound
 from capacity.facilities.models import Slug
+from capacity.i18n import messages
 from capacity.refusals import service
 from capacity.refusals.models import (
     EpisodePublic,
@@ -349,7 +350,7 @@ async def get_report(
     """
     report = await session.get(RefusalReport, report_id)
     if report is None:
-        raise NotFound(f"unknown report {report_id}")
+        raise NotFound(messages.UNKNOWN_REPORT(report=report_id))
     await check_region_readable(session, principal, report.region)
     await _audit_export(
         db,

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from capacity.audit.models import AuditEvent
 from capacity.errors import InputError
+from capacity.i18n import messages
 from capacity.reporting.exports import CHUNK, csv_stream
 from capacity.storage.db import Database
 
@@ -21,9 +22,9 @@ MAX_DAYS = 366
 def period(start: date, end: date) -> tuple[datetime, datetime]:
     """``[start 00:00 UTC, the day after end 00:00 UTC)``; ``end`` is inclusive."""
     if end < start:
-        raise InputError("to", "'to' lies before 'from'")
+        raise InputError("to", messages.EXPORT_TO_BEFORE_FROM())
     if (end - start).days >= MAX_DAYS:
-        raise InputError("to", f"at most {MAX_DAYS} days per export")
+        raise InputError("to", messages.EXPORT_TOO_LONG(days=MAX_DAYS))
     return (
         datetime.combine(start, time(), UTC),
         datetime.combine(end + timedelta(days=1), time(), UTC),

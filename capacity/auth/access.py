@@ -26,6 +26,7 @@ from sqlmodel import select
 from capacity.auth.models import ApiKey, Principal, User
 from capacity.auth.service import KEY_PREFIX, decode_token, hash_key
 from capacity.errors import AuthError
+from capacity.i18n import messages
 from capacity.storage import keys
 from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN
@@ -140,7 +141,7 @@ class AccessCache:
     async def for_key(self, key: str) -> Principal:
         """The facility principal of a live API key; AuthError for an unknown or revoked key."""
         if not key.startswith(KEY_PREFIX) or len(key) > 100:
-            raise AuthError("invalid API key")
+            raise AuthError(messages.API_KEY_INVALID())
         digest = hash_key(key)
         cached = await self._current()
         generation = self.generation
@@ -149,10 +150,11 @@ class AccessCache:
             async with self.db.session() as session:
                 row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest))).first()
             if row is None:
-                raise AuthError("invalid API key")  # not kept: the key may be created later
+                # Not kept: the key may be created later.
+                raise AuthError(messages.API_KEY_INVALID())
             assert row.id is not None
             known = (
-                AuthError("API key revoked")
+                AuthError(messages.API_KEY_REVOKED())
                 if row.revoked_at is not None
                 else Principal(
                     kind="key", id=row.id, name=f"{row.id}", role=None, facility_id=row.facility_id
@@ -161,7 +163,7 @@ class AccessCache:
             if cached:
                 self._remember(self.by_key, digest, known, generation)
         if isinstance(known, AuthError):
-            raise AuthError(str(known))
+            raise AuthError(*known.args)  # the cached message, in both languages
         return known
 
     async def for_token(self, token: str) -> Principal:
@@ -187,9 +189,9 @@ class AccessCache:
                 self._remember(self.accounts, principal.id, account, generation)
         active, current = account
         if not active:
-            raise AuthError("account deactivated")
+            raise AuthError(messages.ACCOUNT_DEACTIVATED())
         # Older than the account's generation: revoked. Newer can only mean the cached answer
         # predates a revocation not yet announced, and a token issued after it is good.
         if principal.generation < current:
-            raise AuthError("token revoked; sign in again")
+            raise AuthError(messages.TOKEN_REVOKED())
         return principal

@@ -32,6 +32,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from capacity.i18n import Said, messages
 from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
@@ -100,9 +101,9 @@ return cleared
 """
 
 _SCOPES = {
-    "account_address": "this account from your address",
-    "address": "your address",
-    "account": "this account (from many addresses)",
+    "account_address": messages.SCOPE_ACCOUNT_ADDRESS,
+    "address": messages.SCOPE_ADDRESS,
+    "account": messages.SCOPE_ACCOUNT,
 }
 
 
@@ -149,11 +150,12 @@ class Blocked:
     locked_until: datetime = field(compare=False)
 
     @property
-    def message(self) -> str:
-        minutes = max(1, round(self.window_seconds / 60))
-        return (
-            f"too many failed logins for {_SCOPES[self.scope]}: at most {self.max_failures} per "
-            f"{minutes} minutes; try again in {self.retry_after} seconds"
+    def message(self) -> Said:
+        return messages.TOO_MANY_LOGINS(
+            scope=_SCOPES[self.scope](),
+            max=self.max_failures,
+            minutes=max(1, round(self.window_seconds / 60)),
+            seconds=self.retry_after,
         )
 
     def body(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from capacity.auth.models import (
 )
 from capacity.errors import AuthError, InputError, NotFound
 from capacity.facilities.models import Facility, Region
+from capacity.i18n import messages
 
 ALGORITHM = "HS256"
 KEY_PREFIX = "cap_"
@@ -117,9 +118,9 @@ def decode_token(token: str, *, secret: str) -> Principal:
             generation=int(claims.get("gen", 0)),  # tokens from before generations carry none
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AuthError("token expired; sign in again") from exc
+        raise AuthError(messages.TOKEN_EXPIRED()) from exc
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
-        raise AuthError("invalid token") from exc
+        raise AuthError(messages.TOKEN_INVALID()) from exc
 
 
 def shown_actor(actor: str, facility_id: str) -> str:
@@ -163,7 +164,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """A new key for a facility; the plain key is returned once, only its hash is kept."""
     if await session.get(Facility, facility_id) is None:
-        raise NotFound(f"unknown facility {facility_id!r}")
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         facility_id=facility_id,
@@ -190,7 +191,7 @@ async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
     """Revoke a key at once; revoking twice changes nothing."""
     row = await session.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"unknown API key {key_id}")
+        raise NotFound(messages.UNKNOWN_API_KEY(key=key_id))
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.add(row)
@@ -234,7 +235,7 @@ async def set_user_active(
     """
     user = (await session.exec(_locked_user(User.username == username))).first()
     if user is None:
-        raise NotFound(f"unknown user {username!r}")
+        raise NotFound(messages.UNKNOWN_USER(username=username))
     if user.active != active:
         user.active = active
         if not active:
@@ -253,7 +254,7 @@ async def set_user_active(
 
 def _check_new_password(field: str, password: str) -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise InputError(field, f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+        raise InputError(field, messages.PASSWORD_LENGTH(min=PASSWORD_MIN, max=PASSWORD_MAX))
 
 
 async def change_password(
@@ -265,9 +266,9 @@ async def change_password(
     _check_new_password("new_password", new)
     user = (await session.exec(_locked_user(User.id == user_id))).first()
     if user is None or not user.active:
-        raise AuthError("the account no longer exists or is deactivated")
+        raise AuthError(messages.ACCOUNT_GONE())
     if not await verify_password(current, user.password_hash):
-        raise InputError("current_password", "not the current password")
+        raise InputError("current_password", messages.NOT_CURRENT_PASSWORD())
     user.password_hash = await hash_password(new)
     await revoke_tokens(session=session, user=user)  # every other signed-in device signs in anew
     audit.record(
@@ -285,7 +286,7 @@ async def reset_password(*, session: AsyncSession, username: str, new: str, acto
     _check_new_password("new_password", new)
     user = (await session.exec(_locked_user(User.username == username))).first()
     if user is None:
-        raise NotFound(f"unknown user {username!r}")
+        raise NotFound(messages.UNKNOWN_USER(username=username))
     user.password_hash = await hash_password(new)
     await revoke_tokens(session=session, user=user)  # whoever knew the old one is signed out
     audit.record(
@@ -306,9 +307,9 @@ async def rotate_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
     """
     old = await session.get(ApiKey, key_id)
     if old is None:
-        raise NotFound(f"unknown API key {key_id}")
+        raise NotFound(messages.UNKNOWN_API_KEY(key=key_id))
     if old.revoked_at is not None:
-        raise InputError("key_id", f"API key {key_id} is revoked; create a new key instead")
+        raise InputError("key_id", messages.API_KEY_REVOKED_CREATE_NEW(key=key_id))
     created = await create_api_key(
         session=session, facility_id=old.facility_id, actor=actor, label=old.label
     )
@@ -330,19 +331,19 @@ async def create_user(
     """A new account, bound to a facility (staff) or region (analyst) as its role requires."""
     if user_in.role is Role.facility_staff:
         if not user_in.facility_id:
-            raise InputError("facility_id", "facility_staff accounts need a facility_id")
+            raise InputError("facility_id", messages.STAFF_NEEDS_FACILITY())
         if await session.get(Facility, user_in.facility_id) is None:
-            raise InputError("facility_id", f"unknown facility {user_in.facility_id!r}")
+            raise InputError("facility_id", messages.UNKNOWN_FACILITY(facility=user_in.facility_id))
     elif user_in.facility_id is not None:
-        raise InputError("facility_id", "only facility_staff accounts are bound to a facility")
+        raise InputError("facility_id", messages.ONLY_STAFF_HAVE_FACILITY())
     if user_in.region_id is not None:
         if user_in.role is not Role.analyst:
-            raise InputError("region_id", "only analyst accounts are bound to a region")
+            raise InputError("region_id", messages.ONLY_ANALYSTS_HAVE_REGION())
         if await session.get(Region, user_in.region_id) is None:
-            raise InputError("region_id", f"unknown region {user_in.region_id!r}")
+            raise InputError("region_id", messages.UNKNOWN_REGION(region=user_in.region_id))
     taken = (await session.exec(select(User.id).where(User.username == user_in.username))).first()
     if taken is not None:
-        raise InputError("username", f"username {user_in.username!r} is taken")
+        raise InputError("username", messages.USERNAME_TAKEN(username=user_in.username))
     user = User(
         username=user_in.username,
         password_hash=password_hash or await hash_password(user_in.password),

@@ -20,6 +20,7 @@ from capacity.availability.store import CapacityStore
 from capacity.availability.writer import FigureWriter
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Facility, Region
+from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, UnitOfWork
 
@@ -30,7 +31,7 @@ async def facility_for_write(session: AsyncSession, facility_id: str) -> Facilit
     """The active facility, with its region locked for the change that follows."""
     facility = await session.get(Facility, facility_id)
     if facility is None or not facility.active:
-        raise NotFound(f"unknown facility {facility_id!r}")
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     await lock_region(session, facility.region)
     await session.refresh(facility)
     return facility
@@ -74,9 +75,9 @@ def check_until(stop_in: StopIn, now: datetime) -> None:
     if stop_in.until is None:
         return
     if stop_in.until <= now:
-        raise InputError("until", "until lies in the past; give a future time or null")
+        raise InputError("until", messages.UNTIL_PAST())
     if stop_in.until > now + timedelta(days=MAX_STOP_DAYS):
-        raise InputError("until", f"until may lie at most {MAX_STOP_DAYS} days ahead")
+        raise InputError("until", messages.UNTIL_TOO_FAR(days=MAX_STOP_DAYS))
 
 
 async def declare_stop(

@@ -27,6 +27,7 @@ from capacity.availability.state import facility_message, load_raw, region_raws,
 from capacity.availability.store import CapacityStore
 from capacity.errors import NotFound, Unavailable
 from capacity.facilities.models import Facility, Region
+from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, UnitOfWork
 from capacity.storage.redis import REDIS_DOWN
@@ -99,7 +100,7 @@ async def rebuild_region(
     """
     region = await session.get(Region, region_id)
     if region is None:
-        raise NotFound(f"unknown region {region_id!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region_id))
     while True:
         sql_seq = (await session.exec(select(Region.seq).where(Region.id == region_id))).one()
         seq = max(sql_seq, redis_seq) + 1
@@ -132,7 +133,7 @@ async def rebuild_in(
             session=uow.session, store=store, settings=settings, region_id=region_id
         )
     except REDIS_DOWN as exc:
-        raise Unavailable("the live picture (Redis) is unreachable; nothing was changed") from exc
+        raise Unavailable(messages.REDIS_UNREACHABLE_UNCHANGED()) from exc
 
 
 async def repair_region(
@@ -229,7 +230,7 @@ async def publish(
             message=message,
         )
     except REDIS_DOWN as exc:
-        raise Unavailable("the live picture (Redis) is unreachable; nothing was changed") from exc
+        raise Unavailable(messages.REDIS_UNREACHABLE_UNCHANGED()) from exc
     if not result.applied:
         log.warning(
             "Redis holds seq %s for %s, SQL gave %s: rebuilding the region",
@@ -246,9 +247,7 @@ async def publish(
                 redis_seq=result.current,
             )
         except REDIS_DOWN as exc:
-            raise Unavailable(
-                "the live picture (Redis) is unreachable; nothing was changed"
-            ) from exc
+            raise Unavailable(messages.REDIS_UNREACHABLE_UNCHANGED()) from exc
     return entry
 
 

@@ -20,6 +20,7 @@ from capacity.availability.state import iso, region_raws, rules_json, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.errors import NotFound, Unavailable
 from capacity.facilities.models import Facility, Region
+from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN
@@ -42,7 +43,7 @@ async def _from_sql(
     async with db.session() as session:
         region = await session.get(Region, region_id)
         if region is None:
-            raise NotFound(f"unknown region {region_id!r}")
+            raise NotFound(messages.UNKNOWN_REGION(region=region_id))
         raws = await region_raws(session, region_id)
         return _picture(region_id, region.seq, raws, rules_json(region, settings), now)
 
@@ -60,7 +61,7 @@ async def region_capacity(
     try:
         state = await store.read(region_id)
     except REDIS_DOWN as exc:
-        raise Unavailable("the live picture (Redis) is unreachable") from exc
+        raise Unavailable(messages.REDIS_UNREACHABLE()) from exc
     if state is None:
         repairs(db=db, store=store, settings=settings).request(region_id)
         return await _from_sql(db=db, settings=settings, region_id=region_id, now=now)
@@ -77,7 +78,7 @@ async def facility_entry(
     for entry in picture["facilities"]:
         if entry["facility_id"] == facility.id:
             return dict(entry)
-    raise NotFound(f"unknown facility {facility.id!r}")
+    raise NotFound(messages.UNKNOWN_FACILITY(facility=facility.id))
 
 
 async def load_all(

@@ -31,6 +31,7 @@ from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.state import facility_message, facility_raw, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.errors import InputError, NotFound, Unavailable
+from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, sqlite_pragmas
 from capacity.storage.redis import REDIS_DOWN
@@ -127,16 +128,14 @@ class FigureWriter:
                     # The scripts may have run with only their answer lost: Redis is in doubt.
                     await loop.run_in_executor(self.thread, conn.rollback)
                     self._repair_later({s.region for s in good})
-                    raise Unavailable(
-                        "the live picture (Redis) is unreachable; nothing was changed"
-                    ) from exc
+                    raise Unavailable(messages.REDIS_UNREACHABLE_UNCHANGED()) from exc
                 failed: Exception | None = None
                 try:
                     await loop.run_in_executor(self.thread, conn.commit)
                 except SQLAlchemyError as exc:
                     # Redis took changes SQL did not keep: rebuild those regions below.
                     missed = {s.region for s in good}
-                    failed = Unavailable("the database did not accept the change")
+                    failed = Unavailable(messages.DATABASE_REFUSED())
                     failed.__cause__ = exc
             finally:
                 await loop.run_in_executor(self.thread, conn.close)
@@ -209,20 +208,25 @@ class FigureWriter:
     def _stage_one(self, cur: Any, staged: _Staged, fac: Any) -> None:
         p, sql = staged.pending, self.sql
         if fac is None or not fac[3]:
-            raise NotFound(f"unknown facility {p.facility_id!r}")
+            raise NotFound(messages.UNKNOWN_FACILITY(facility=p.facility_id))
         region = fac[1]
         offered = set(fac[2] if isinstance(fac[2], list) else orjson.loads(fac[2]))
         for category, figure in p.update_in.categories.items():
             if category.value not in offered:
                 raise InputError(
                     f"categories.{category.value}",
-                    f"{p.facility_id} does not offer {category.value} "
-                    f"(it offers {', '.join(sorted(offered))})",
+                    messages.CATEGORY_NOT_OFFERED(
+                        facility=p.facility_id,
+                        category=category.value,
+                        offered=", ".join(sorted(offered)),
+                    ),
                 )
             if figure.available > figure.staffed:
                 raise InputError(
                     f"categories.{category.value}.available",
-                    f"available ({figure.available}) may not exceed staffed ({figure.staffed})",
+                    messages.AVAILABLE_ABOVE_STAFFED(
+                        available=figure.available, staffed=figure.staffed
+                    ),
                 )
         if p.expected_version is not None:
             # Read under the region lock (PostgreSQL: FOR UPDATE; SQLite holds the database

@@ -9,6 +9,8 @@ from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from capacity.i18n import messages
+
 
 class Category(StrEnum):
     delivery_room = "delivery_room"
@@ -102,14 +104,14 @@ class FacilityUpdate(SQLModel):
     def _not_null(cls, value: object, info: ValidationInfo) -> object:
         # Leaving a field out keeps it; null would erase what every listing relies on.
         if value is None:
-            raise ValueError(f"{info.field_name} may not be null; leave it out to keep it")
+            raise ValueError(messages.NOT_NULL(field=info.field_name))
         return value
 
     @field_validator("categories")
     @classmethod
     def _unique(cls, value: list[Category] | None) -> list[Category] | None:
         if value is not None and len(set(value)) != len(value):
-            raise ValueError("categories may not repeat")
+            raise ValueError(messages.CATEGORIES_REPEAT())
         return value
 
 

@@ -22,6 +22,7 @@ from capacity.facilities.models import (
     Region,
     default_categories,
 )
+from capacity.i18n import messages
 
 
 def reference_data() -> dict[str, Any]:
@@ -108,9 +109,9 @@ async def create_facility(
 ) -> Facility:
     """Add a facility (admin); its categories default by kind."""
     if await session.get(Facility, facility_in.id) is not None:
-        raise InputError("id", f"facility {facility_in.id!r} exists")
+        raise InputError("id", messages.FACILITY_EXISTS(facility=facility_in.id))
     if await session.get(Region, facility_in.region) is None:
-        raise InputError("region", f"unknown region {facility_in.region!r}")
+        raise InputError("region", messages.UNKNOWN_REGION(region=facility_in.region))
     categories = facility_in.categories or default_categories(
         facility_in.kind, facility_in.has_nicu
     )

@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel
 
 from capacity.availability.models import Status, StopReason
 from capacity.facilities.models import Category, Slug
+from capacity.i18n import messages
 from capacity.storage.types import UTCDateTime
 
 
@@ -184,9 +185,9 @@ class RefusalCreate(SQLModel):
     @model_validator(mode="after")
     def _reason_fits_decision(self) -> RefusalCreate:
         if self.decision is Decision.refused and self.reason is None:
-            raise ValueError("reason is required for a refusal")
+            raise ValueError(messages.REASON_REQUIRED())
         if self.decision is Decision.accepted and self.reason is not None:
-            raise ValueError("an accepted transfer has no refusal reason; send reason null")
+            raise ValueError(messages.ACCEPTED_HAS_NO_REASON())
         return self
 
 

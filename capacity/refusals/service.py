@@ -14,6 +14,7 @@ from capacity.audit import service as audit
 from capacity.availability.models import Status
 from capacity.errors import Forbidden, InputError, NotFound
 from capacity.facilities.models import Facility
+from capacity.i18n import messages
 from capacity.refusals.models import (
     Episode,
     Outcome,
@@ -72,7 +73,7 @@ def shown(picture: dict[str, Any], facility_id: str, category: str) -> dict[str,
 async def _facility(session: AsyncSession, facility_id: str, field: str) -> Facility:
     facility = await session.get(Facility, facility_id)
     if facility is None or not facility.active:
-        raise InputError(field, f"unknown facility {facility_id!r}")
+        raise InputError(field, messages.UNKNOWN_FACILITY(facility=facility_id))
     return facility
 
 
@@ -99,9 +100,9 @@ async def check_episode(
     """
     episode = await session.get(Episode, token)
     if episode is None or episode.issued_by != account_id:
-        raise InputError("episode", "not an episode token issued to you: ask POST /api/v1/episodes")
+        raise InputError("episode", messages.EPISODE_NOT_YOURS())
     if episode.expires_at <= now:
-        raise InputError("episode", "episode token expired: ask POST /api/v1/episodes")
+        raise InputError("episode", messages.EPISODE_EXPIRED())
 
 
 async def check_create(
@@ -109,16 +110,19 @@ async def check_create(
 ) -> Facility:
     """The facility asked for, after the rules a schema cannot express."""
     if refusal_in.occurred_at > now + CLOCK_SKEW:
-        raise InputError("occurred_at", "occurred_at lies in the future")
+        raise InputError("occurred_at", messages.OCCURRED_IN_FUTURE())
     if refusal_in.occurred_at < now - MAX_AGE:
-        raise InputError("occurred_at", "occurred_at lies more than 7 days back")
+        raise InputError("occurred_at", messages.OCCURRED_TOO_LONG_AGO())
     if refusal_in.episode is not None:
         await check_episode(
             session=session, token=refusal_in.episode, account_id=account_id, now=now
         )
     facility = await _facility(session, refusal_in.facility_id, "facility_id")
     if refusal_in.category.value not in facility.categories:
-        raise InputError("category", f"{facility.id} does not offer {refusal_in.category.value}")
+        raise InputError(
+            "category",
+            messages.DOES_NOT_OFFER(facility=facility.id, category=refusal_in.category.value),
+        )
     return facility
 
 
@@ -168,23 +172,28 @@ async def set_outcome(
     now = now or datetime.now(UTC)
     refusal = await session.get(Refusal, refusal_id)
     if refusal is None:
-        raise NotFound(f"unknown refusal {refusal_id}")
+        raise NotFound(messages.UNKNOWN_REFUSAL(refusal=refusal_id))
     if refusal.recorded_by != account_id:
-        raise Forbidden("only the midwife who recorded this refusal may amend it")
+        raise Forbidden(messages.AMEND_OWN_ONLY())
     if now - refusal.recorded_at > AMEND_WINDOW:
-        raise Forbidden("a refusal may be amended within 24 hours of recording only")
+        raise Forbidden(messages.AMEND_WITHIN_DAY())
     outside: bool | None = update_in.outcome is Outcome.placed_outside_region or None
     if update_in.placed_facility_id is not None:
         placed = await _facility(session, update_in.placed_facility_id, "placed_facility_id")
         if update_in.outcome is Outcome.placed and placed.region != refusal.region:
             raise InputError(
                 "outcome",
-                f"{placed.id} lies outside region {refusal.region}: use placed_outside_region",
+                messages.PLACED_OUTSIDE(facility=placed.id, region=refusal.region),
             )
         if update_in.outcome is Outcome.placed_outside_region and placed.region == refusal.region:
-            raise InputError("placed_facility_id", f"{placed.id} lies inside {refusal.region}")
+            raise InputError(
+                "placed_facility_id",
+                messages.PLACED_INSIDE(facility=placed.id, region=refusal.region),
+            )
         if update_in.outcome not in (Outcome.placed, Outcome.placed_outside_region):
-            raise InputError("placed_facility_id", f"not allowed with outcome {update_in.outcome}")
+            raise InputError(
+                "placed_facility_id", messages.PLACED_NOT_ALLOWED(outcome=update_in.outcome)
+            )
     if update_in.outcome is Outcome.placed:
         outside = False
     refusal.outcome = update_in.outcome

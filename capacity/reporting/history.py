@@ -34,6 +34,7 @@ from capacity.availability import rules
 from capacity.availability.models import CapacityChange, ChangeKind
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Category, Facility, Region
+from capacity.i18n import messages
 from capacity.refusals.service import LOCAL
 from capacity.reporting.models import CapacityDaily, CapacityDailyState
 from capacity.reporting.service import check_range
@@ -343,10 +344,10 @@ async def capacity_over_time(
     """Rows of hours red, in a stop and stale per facility, category and period."""
     check_range(start, end)
     if period == "day" and (end - start).days >= MAX_DAYS:
-        raise InputError("to", f"period=day spans at most {MAX_DAYS} days")
+        raise InputError("to", messages.DAY_PERIOD_TOO_LONG(days=MAX_DAYS))
     region_row = await session.get(Region, region)
     if region_row is None:
-        raise NotFound(f"unknown region {region!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region))
     thresholds = rules.thresholds(region_row, settings)
     limit_minutes = thresholds.freshness_limit_minutes
     query = select(Facility).where(col(Facility.region) == region)
@@ -426,7 +427,7 @@ async def aggregate_region(
     async with db.session() as session:
         region_row = await session.get(Region, region)
         if region_row is None:
-            raise NotFound(f"unknown region {region!r}")
+            raise NotFound(messages.UNKNOWN_REGION(region=region))
         limit = rules.thresholds(region_row, settings).freshness_limit_minutes
         state = await session.get(CapacityDailyState, region)
         seen = (state.through, state.freshness_limit_minutes) if state is not None else None

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.audit import service as audit
 from capacity.errors import InputError, NotFound
 from capacity.facilities.models import Facility, Region
+from capacity.i18n import messages
 from capacity.refusals.models import RefusalReason
 from capacity.refusals.service import LOCAL
 from capacity.reporting import history
@@ -61,9 +62,9 @@ def month_range(month: str) -> tuple[date, date]:
     try:
         first = datetime.strptime(month, "%Y-%m").date()
     except ValueError as exc:
-        raise InputError("month", "give the month as YYYY-MM") from exc
+        raise InputError("month", messages.MONTH_FORMAT()) from exc
     if not 2000 <= first.year <= 2100:
-        raise InputError("month", "the month must lie between 2000-01 and 2100-12")
+        raise InputError("month", messages.MONTH_RANGE())
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return first, following - timedelta(days=1)
 
@@ -189,10 +190,10 @@ async def build(
     start, end = month_range(month)
     today = now.astimezone(LOCAL).date()
     if start > today:
-        raise InputError("month", f"{month} has not begun; there is nothing to report yet")
+        raise InputError("month", messages.MONTH_NOT_BEGUN(month=month))
     region_row = await session.get(Region, region)
     if region_row is None:
-        raise NotFound(f"unknown region {region!r}")
+        raise NotFound(messages.UNKNOWN_REGION(region=region))
     query = select(Facility.id, Facility.name).where(col(Facility.region) == region)
     names = {f: n for f, n in (await session.exec(query)).all()}
     base = await refusal_stats(session=session, region=region, start=start, end=end)

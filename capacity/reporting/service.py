@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.errors import InputError
+from capacity.i18n import messages
 from capacity.refusals.models import Decision, Outcome, Refusal
 from capacity.reporting.models import RefusalDaily
 
@@ -51,13 +52,13 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 def check_range(start: date, end: date) -> None:
     """``from`` after ``to``, a range over 5 years or beyond 2000-2100 is a 422."""
     if start < FIRST_DAY:
-        raise InputError("from", f"from may not lie before {FIRST_DAY}")
+        raise InputError("from", messages.FROM_TOO_EARLY(first=FIRST_DAY))
     if end > LAST_DAY:
-        raise InputError("to", f"to may not lie after {LAST_DAY}")
+        raise InputError("to", messages.TO_TOO_LATE(last=LAST_DAY))
     if start > end:
-        raise InputError("from", "from lies after to")
+        raise InputError("from", messages.FROM_AFTER_TO())
     if end - start > MAX_RANGE:
-        raise InputError("to", "the range may span at most 5 years")
+        raise InputError("to", messages.RANGE_TOO_LONG())
 
 
 def in_range(region: str, start: date, end: date) -> list[ColumnElement[bool]]:

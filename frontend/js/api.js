@@ -1,4 +1,5 @@
 // Thin fetch wrapper: bearer token, JSON, and errors that know which field they name.
+import { lang } from './i18n.js';
 const KEY = 'cap.session';
 
 export const session = {
@@ -63,7 +64,8 @@ export class ApiError extends Error {
 export async function api(path, opts = {}) {
   const { method = 'GET', body, form, raw, headers: extra, change } = opts;
   const s = session.get();
-  const headers = { ...extra };
+  // The service words its errors (message, each field's msg) in the language of the screen.
+  const headers = { 'Accept-Language': lang, ...extra };
   if (s) headers.Authorization = `Bearer ${s.token}`;
   let payload;
   if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }

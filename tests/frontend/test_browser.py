@@ -390,7 +390,7 @@ def test_staff_screen_rejects_available_above_staffed_beside_the_field(
     sync_api.expect(page.locator("#delivery_room-available")).to_have_value("4")
     page.click("#save")
     err = page.locator("#err-delivery_room-available")
-    sync_api.expect(err).to_contain_text("may not exceed staffed")
+    sync_api.expect(err).to_contain_text("mag niet hoger zijn dan bemand")  # the service, in Dutch
     sync_api.expect(page.locator("#delivery_room-available")).to_have_attribute(
         "aria-invalid", "true"
     )

@@ -1,0 +1,217 @@
+"""Every message the service answers with, in English and Dutch (the web app asks for Dutch).
+
+How to add one: a ``Text(en, nl)`` here, both with the same ``{fields}``, and at the raise site
+``raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))``. A plain string in an
+``InputError``/``NotFound``/... (or a validator's ``ValueError``) fails
+``tests/i18n/test_catalogue.py``: it would reach a Dutch screen in English. The English text is
+what API clients and logs see (``str`` of the message); keep it as it was when moving one here.
+"""
+
+from capacity.i18n.text import Text
+
+# ---- shared: unknown things, access -----------------------------------------------------------
+UNKNOWN_FACILITY = Text("unknown facility {facility!r}", "onbekende instelling {facility!r}")
+UNKNOWN_REGION = Text("unknown region {region!r}", "onbekende regio {region!r}")
+UNKNOWN_USER = Text("unknown user {username!r}", "onbekende gebruiker {username!r}")
+UNKNOWN_API_KEY = Text("unknown API key {key}", "onbekende API-sleutel {key}")
+UNKNOWN_REFUSAL = Text("unknown refusal {refusal}", "onbekende weigering {refusal}")
+UNKNOWN_REPORT = Text("unknown report {report}", "onbekend rapport {report}")
+NO_DOCS_ASSET = Text("no docs asset {name!r}", "geen documentatiebestand {name!r}")
+NEEDS_ROLE = Text("this needs the role {roles}", "hiervoor is de rol {roles} nodig")
+NO_REGION_ACCESS = Text("no access to region {region!r}", "geen toegang tot regio {region!r}")
+NOT_YOUR_FIGURES = Text(
+    "you may not change the figures of {facility!r}",
+    "u mag de cijfers van {facility!r} niet wijzigen",
+)
+API_KEY_ONLY_CAPACITY = Text(
+    "an API key may only change its facility's capacity and stops",
+    "een API-sleutel mag alleen de capaciteit en stops van de eigen instelling wijzigen",
+)
+
+# ---- signing in, tokens, API keys, accounts ---------------------------------------------------
+CREDENTIALS_REQUIRED = Text(
+    "credentials required: a bearer token or an X-API-Key",
+    "inloggegevens nodig: een bearer-token of een X-API-Key",
+)
+WRONG_LOGIN = Text("wrong username or password", "onjuiste gebruikersnaam of wachtwoord")
+NUL_IN_USERNAME = Text(
+    "a NUL byte is in no account's name", "geen gebruikersnaam bevat een NUL-teken"
+)
+TOKEN_EXPIRED = Text("token expired; sign in again", "token verlopen; log opnieuw in")
+TOKEN_INVALID = Text("invalid token", "ongeldig token")
+TOKEN_REVOKED = Text("token revoked; sign in again", "token ingetrokken; log opnieuw in")
+ACCOUNT_DEACTIVATED = Text("account deactivated", "account gedeactiveerd")
+ACCOUNT_GONE = Text(
+    "the account no longer exists or is deactivated",
+    "het account bestaat niet meer of is gedeactiveerd",
+)
+API_KEY_INVALID = Text("invalid API key", "ongeldige API-sleutel")
+API_KEY_REVOKED = Text("API key revoked", "API-sleutel ingetrokken")
+API_KEY_REVOKED_CREATE_NEW = Text(
+    "API key {key} is revoked; create a new key instead",
+    "API-sleutel {key} is ingetrokken; maak een nieuwe sleutel aan",
+)
+KEYS_AMBIGUOUS = Text(
+    "{facility} has {count} live keys: {keys}", "{facility} heeft {count} geldige sleutels: {keys}"
+)
+NO_LIVE_KEY = Text("no live key {key} of {facility}", "geen geldige sleutel {key} van {facility}")
+PASSWORD_LENGTH = Text(
+    "a password has {min} to {max} characters", "een wachtwoord heeft {min} tot {max} tekens"
+)
+NOT_CURRENT_PASSWORD = Text("not the current password", "dit is niet het huidige wachtwoord")
+STAFF_NEEDS_FACILITY = Text(
+    "facility_staff accounts need a facility_id",
+    "een account met de rol facility_staff heeft een facility_id nodig",
+)
+ONLY_STAFF_HAVE_FACILITY = Text(
+    "only facility_staff accounts are bound to a facility",
+    "alleen accounts met de rol facility_staff horen bij een instelling",
+)
+ONLY_ANALYSTS_HAVE_REGION = Text(
+    "only analyst accounts are bound to a region",
+    "alleen accounts met de rol analyst horen bij een regio",
+)
+USERNAME_TAKEN = Text(
+    "username {username!r} is taken", "gebruikersnaam {username!r} is al in gebruik"
+)
+NOT_AN_ADDRESS = Text("not an IP address: {address!r}", "geen IP-adres: {address!r}")
+TOO_MANY_LOGINS = Text(
+    "too many failed logins for {scope}: at most {max} per {minutes} minutes; "
+    "try again in {seconds} seconds",
+    "te veel mislukte inlogpogingen voor {scope}: hoogstens {max} per {minutes} minuten; "
+    "probeer het over {seconds} seconden opnieuw",
+)
+SCOPE_ACCOUNT_ADDRESS = Text("this account from your address", "dit account vanaf uw adres")
+SCOPE_ADDRESS = Text("your address", "uw adres")
+SCOPE_ACCOUNT = Text("this account (from many addresses)", "dit account (vanaf veel adressen)")
+
+# ---- facilities and capacity ------------------------------------------------------------------
+FACILITY_EXISTS = Text("facility {facility!r} exists", "instelling {facility!r} bestaat al")
+NOT_NULL = Text(
+    "{field} may not be null; leave it out to keep it",
+    "{field} mag niet null zijn; laat het weg om de waarde te houden",
+)
+CATEGORIES_REPEAT = Text(
+    "categories may not repeat", "categorieën mogen niet meer dan eens voorkomen"
+)
+CATEGORY_NOT_OFFERED = Text(
+    "{facility} does not offer {category} (it offers {offered})",
+    "{facility} biedt geen {category} (wel: {offered})",
+)
+AVAILABLE_ABOVE_STAFFED = Text(
+    "available ({available}) may not exceed staffed ({staffed})",
+    "vrij ({available}) mag niet hoger zijn dan bemand ({staffed})",
+)
+UNTIL_PAST = Text(
+    "until lies in the past; give a future time or null",
+    "het verwachte einde ligt in het verleden; kies een tijd in de toekomst of laat het leeg",
+)
+UNTIL_TOO_FAR = Text(
+    "until may lie at most {days} days ahead",
+    "het verwachte einde mag hoogstens {days} dagen vooruit liggen",
+)
+VERSION_CHANGED = Text(
+    "the facility changed since version {expected} (now {now}); nothing was saved",
+    "de instelling is gewijzigd sinds versie {expected} (nu {now}); er is niets opgeslagen",
+)
+IF_MATCH_MALFORMED = Text(
+    'must be a facility version as an ETag ("12"), or *',
+    'moet een versie van de instelling zijn als ETag ("12"), of *',
+)
+
+# ---- refusals ---------------------------------------------------------------------------------
+EPISODE_NOT_YOURS = Text(
+    "not an episode token issued to you: ask POST /api/v1/episodes",
+    "geen episode-token dat aan u is uitgegeven: vraag er een aan met POST /api/v1/episodes",
+)
+EPISODE_EXPIRED = Text(
+    "episode token expired: ask POST /api/v1/episodes",
+    "episode-token verlopen: vraag een nieuw aan met POST /api/v1/episodes",
+)
+OCCURRED_IN_FUTURE = Text(
+    "occurred_at lies in the future", "het tijdstip (occurred_at) ligt in de toekomst"
+)
+OCCURRED_TOO_LONG_AGO = Text(
+    "occurred_at lies more than 7 days back",
+    "het tijdstip (occurred_at) ligt meer dan 7 dagen terug",
+)
+DOES_NOT_OFFER = Text("{facility} does not offer {category}", "{facility} biedt geen {category}")
+AMEND_OWN_ONLY = Text(
+    "only the midwife who recorded this refusal may amend it",
+    "alleen de verloskundige die deze weigering meldde mag haar wijzigen",
+)
+AMEND_WITHIN_DAY = Text(
+    "a refusal may be amended within 24 hours of recording only",
+    "een weigering kan alleen binnen 24 uur na het melden worden gewijzigd",
+)
+PLACED_OUTSIDE = Text(
+    "{facility} lies outside region {region}: use placed_outside_region",
+    "{facility} ligt buiten regio {region}: kies placed_outside_region",
+)
+PLACED_INSIDE = Text("{facility} lies inside {region}", "{facility} ligt binnen {region}")
+PLACED_NOT_ALLOWED = Text(
+    "not allowed with outcome {outcome}", "niet toegestaan bij uitkomst {outcome}"
+)
+REASON_REQUIRED = Text("reason is required for a refusal", "een weigering heeft een reden nodig")
+ACCEPTED_HAS_NO_REASON = Text(
+    "an accepted transfer has no refusal reason; send reason null",
+    "een geaccepteerde overdracht heeft geen weigeringsreden; stuur reason null",
+)
+
+# ---- reporting, exports -----------------------------------------------------------------------
+FROM_TOO_EARLY = Text(
+    "from may not lie before {first}", "de begindatum mag niet vóór {first} liggen"
+)
+TO_TOO_LATE = Text("to may not lie after {last}", "de einddatum mag niet na {last} liggen")
+FROM_AFTER_TO = Text("from lies after to", "de begindatum ligt na de einddatum")
+RANGE_TOO_LONG = Text("the range may span at most 5 years", "de periode beslaat hoogstens 5 jaar")
+DAY_PERIOD_TOO_LONG = Text(
+    "period=day spans at most {days} days", "period=day beslaat hoogstens {days} dagen"
+)
+EXPORT_TO_BEFORE_FROM = Text("'to' lies before 'from'", "de einddatum ligt vóór de begindatum")
+EXPORT_TOO_LONG = Text("at most {days} days per export", "hoogstens {days} dagen per export")
+MONTH_FORMAT = Text("give the month as YYYY-MM", "geef de maand als JJJJ-MM")
+MONTH_RANGE = Text(
+    "the month must lie between 2000-01 and 2100-12",
+    "de maand moet tussen 2000-01 en 2100-12 liggen",
+)
+MONTH_NOT_BEGUN = Text(
+    "{month} has not begun; there is nothing to report yet",
+    "{month} is nog niet begonnen; er is nog niets te rapporteren",
+)
+
+# ---- bad requests the framework meets, and parts that are down --------------------------------
+NOT_JSON = Text("not valid JSON (UTF-8)", "geen geldige JSON (UTF-8)")
+NUMBER_TOO_LARGE = Text("number too large (max 2^63-1)", "getal te groot (hoogstens 2^63-1)")
+UNSTORABLE_VALUE = Text(
+    "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)",
+    "een waarde die de database niet kan opslaan (bijv. een NUL-teken, een getal boven 64 bits)",
+)
+BODY_TOO_LARGE = Text("request body larger than {kb} KB", "verzoek groter dan {kb} KB")
+TOO_LARGE = Text("too large", "te groot")
+NO_SUCH_ENDPOINT = Text("no such endpoint: {path}", "dit endpoint bestaat niet: {path}")
+METHOD_NOT_ALLOWED = Text(
+    "method {method} not allowed on {path}; allowed: {methods}",
+    "methode {method} niet toegestaan op {path}; toegestaan: {methods}",
+)
+STORED_DATA_CONFLICT = Text(
+    "the change conflicts with stored data", "de wijziging botst met opgeslagen gegevens"
+)
+DATABASE_DOWN = Text(
+    "the database is unavailable; nothing was changed, try again",
+    "de database is niet beschikbaar; er is niets gewijzigd, probeer het opnieuw",
+)
+DATABASE_REFUSED = Text(
+    "the database did not accept the change", "de database heeft de wijziging niet aangenomen"
+)
+REDIS_DOWN = Text(
+    "the live picture (Redis) is unavailable; nothing was changed, try again",
+    "het live beeld (Redis) is niet beschikbaar; er is niets gewijzigd, probeer het opnieuw",
+)
+REDIS_UNREACHABLE = Text(
+    "the live picture (Redis) is unreachable", "het live beeld (Redis) is onbereikbaar"
+)
+REDIS_UNREACHABLE_UNCHANGED = Text(
+    "the live picture (Redis) is unreachable; nothing was changed",
+    "het live beeld (Redis) is onbereikbaar; er is niets gewijzigd",
+)

@@ -25,6 +25,8 @@ def ordered(contacts: list[FacilityContact]) -> list[ContactPublic]:
 
 async def list_contacts(*, session: AsyncSession, facility_id: str) -> list[ContactPublic]:
     query = select(FacilityContact).where(FacilityContact.facility_id == facility_id)
+    # As stored now: a row the session loaded before a lock was taken may since have changed.
+    query = query.execution_options(populate_existing=True)
     return ordered(list((await session.exec(query)).all()))
 
 

@@ -4,6 +4,7 @@ import { api, store } from './api.js';
 import { Live } from './live.js';
 import { trip, locate, ROAD_FACTOR, SPEED_KMH } from './geo.js';
 import { openRefusal } from './refusal.js';
+import { callsHtml } from './contacts.js';
 
 export const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 const ICON = { green: '✓', orange: '!', red: '✕', stop: '⊘', unknown: '?' };
@@ -237,9 +238,7 @@ function cardHtml({ f, e, trip: tr }) {
       · ${esc(stop.until ? t('stop_until', { time: clock(stop.until) }) : t('stop_open'))}</div>` : '';
   const where = [f.city];
   if (tr) where.push(t('km', { km: Math.round(tr.km) }), t('drive', { min: tr.min }));
-  const call = f.phone
-    ? `<a class="btn call" href="tel:${esc(f.phone.replace(/[^+0-9]/g, ''))}" aria-label="${esc(t('call', { name: f.name }))}"><svg class="ico" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2c.3-.3.7-.4 1-.2 1.1.4 2.3.6 3.6.6.6 0 1 .4 1 1V20c0 .6-.4 1-1 1A17 17 0 0 1 3 4c0-.6.4-1 1-1h3.5c.6 0 1 .4 1 1 0 1.3.2 2.5.6 3.6.1.3 0 .7-.2 1z"/></svg> ${esc(t('call_short'))} <span class="num">${esc(f.phone)}</span></a>`
-    : `<span class="btn call disabled" aria-disabled="true"><svg class="ico" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2c.3-.3.7-.4 1-.2 1.1.4 2.3.6 3.6.6.6 0 1 .4 1 1V20c0 .6-.4 1-1 1A17 17 0 0 1 3 4c0-.6.4-1 1-1h3.5c.6 0 1 .4 1 1 0 1.3.2 2.5.6 3.6.1.3 0 .7-.2 1z"/></svg> ${esc(t('no_phone'))}</span>`;
+  const call = callsHtml(f, st.regions.find(r => r.id === f.region));
   return `<div class="head"><h2>${esc(f.name)}</h2><p class="where">${esc(where.join(' · '))}</p></div>
     ${stopHtml}
     <div class="cats">${cats.map(c => catRow(c, e && e.categories[c], stop)).join('')}</div>

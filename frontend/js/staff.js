@@ -8,6 +8,7 @@ import { Live } from './live.js';
 import { Edits } from './staffedit.js';
 import { stopHtml, wireStop } from './staffstop.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
+import { mountContactsEditor } from './contactsedit.js';
 
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 const FRESH_MS = 4 * 3600e3;  // the service's default limit; its own `stale` flag counts first
@@ -123,7 +124,8 @@ function render() {
     <p class="conflictmsg" id="conflict-msg" role="alert">${esc(noticeText())}</p>
     <div class="sticky-save"><button class="btn primary big" type="submit" id="save">${esc(t('save_figures'))}</button></div>
     </form>
-    <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section></div>`;
+    <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section>
+    <section class="stopbox" id="contactsbox" aria-labelledby="contacts-h"></section></div>`;
   const pick = st.root.querySelector('#pick');
   if (pick) pick.addEventListener('change', () => { st.fid = pick.value; localStorage.setItem('cap.staff.fid', st.fid); load(); });
   const form = st.root.querySelector('#figures');
@@ -133,6 +135,7 @@ function render() {
   cats.forEach(paintCat);
   paintConn();
   renderStop();
+  mountContactsEditor(st.root.querySelector('#contactsbox'), st.fid, st.ctx);
 }
 
 function renderStop() {

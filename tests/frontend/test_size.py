@@ -13,6 +13,7 @@ MIDWIFE_PAGE = [
     "js/live.js",
     "js/geo.js",
     "js/midwife.js",
+    "js/contacts.js",
     "js/refusal.js",
     "manifest.webmanifest",
     "img/icon.svg",

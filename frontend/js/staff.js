@@ -125,7 +125,7 @@ function render() {
     <div class="sticky-save"><button class="btn primary big" type="submit" id="save">${esc(t('save_figures'))}</button></div>
     </form>
     <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section>
-    <section class="stopbox" id="contactsbox" aria-labelledby="contacts-h"></section></div>`;
+    <section class="contactsbox" id="contactsbox" aria-labelledby="contacts-h"></section></div>`;
   const pick = st.root.querySelector('#pick');
   if (pick) pick.addEventListener('change', () => { st.fid = pick.value; localStorage.setItem('cap.staff.fid', st.fid); load(); });
   const form = st.root.querySelector('#figures');

@@ -19,6 +19,7 @@ from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
 from capacity.facilities.models import Slug
 
+CSV_PATTERN = r'^\uFEFF?[0-9A-Za-z_;,"\r\n ()+-]*$'
 router = APIRouter(prefix="/api/v1", tags=["contacts"], responses=ERRORS)
 
 
@@ -54,21 +55,21 @@ async def put_contacts(
     return FacilityContacts(facility_id=facility_id, contacts=contacts)
 
 
-@router.put("/regions/{region_id}/coordination-phone", response_model=RegionCoordination)
+@router.put("/regions/{region}/coordination-phone", response_model=RegionCoordination)
 async def put_coordination_phone(
-    region_id: Slug, coordination_in: CoordinationIn, admin: AdminDep, uow: UnitOfWorkDep
+    region: Slug, coordination_in: CoordinationIn, admin: AdminDep, uow: UnitOfWorkDep
 ) -> RegionCoordination:
     """Set (or with ``phone: null`` remove) the region's coordination number (admin)."""
-    region = await facilities.get_region(session=uow.session, region_id=region_id)
-    if region is None:
-        raise NotFound(f"unknown region {region_id!r}")
+    found = await facilities.get_region(session=uow.session, region_id=region)
+    if found is None:
+        raise NotFound(f"unknown region {region!r}")
     await service.set_coordination(
-        session=uow.session, region=region, coordination_in=coordination_in, actor=admin.actor
+        session=uow.session, region=found, coordination_in=coordination_in, actor=admin.actor
     )
     return RegionCoordination(
-        region_id=region.id,
-        coordination_phone=region.coordination_phone,
-        coordination_demo=region.coordination_demo,
+        region_id=found.id,
+        coordination_phone=found.coordination_phone,
+        coordination_demo=found.coordination_demo,
     )
 
 
@@ -80,7 +81,13 @@ async def put_coordination_phone(
             "required": True,
             "content": {
                 "text/csv": {
-                    "schema": {"type": "string"},
+                    # What the rows may hold: ids, types, numbers and separators. Each cell is
+                    # checked again (id pattern, type enum, phone pattern): no text is stored.
+                    "schema": {
+                        "type": "string",
+                        "pattern": CSV_PATTERN,
+                        "maxLength": 64 * 1024,
+                    },
                     "example": "facility_id;type;phone\n"
                     "erasmus-mc-rotterdam;verloskunde;+31 10 703 0000\n",
                 }

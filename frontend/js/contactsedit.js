@@ -2,28 +2,36 @@
 // that replaces the whole set. mountContactsEditor(container, facilityId, ctx) draws it into
 // `container`; ctx needs toast(msg). The staff screen mounts it; an admin screen can too.
 import { t, esc } from './i18n.js';
-import { api } from './api.js';
+import { api, session } from './api.js';
 import { TYPES, byType } from './contacts.js';
 
-// What each facility's editor shows, kept across redraws of the screen around it.
+// What each facility's editor shows, kept across redraws of the screen around it (the staff
+// screen redraws after every save of figures): typed, unsaved numbers survive a redraw.
 const kept = {};
 const url = fid => `/api/v1/facilities/${encodeURIComponent(fid)}/contacts`;
+const edited = s => TYPES.some(k => s.values[k] !== (s.stored[k] ? s.stored[k].phone : ''));
 
 export async function mountContactsEditor(container, facilityId, ctx) {
-  if (!kept[facilityId]) {
-    try {
-      kept[facilityId] = toState((await api(url(facilityId))).contacts);
-    } catch (e) {
-      container.innerHTML = `<p class="error">${esc(e.offline ? t('offline_save') : t('error', { msg: e.message }))}</p>`;
-      return;
-    }
+  const who = (session.get() || {}).token;
+  let s = kept[facilityId];
+  if (s && s.who === who) draw(container, facilityId, ctx);
+  if (s && s.who === who && edited(s)) return;  // her edits stand until she saves them
+  try {
+    const fresh = toState((await api(url(facilityId))).contacts, who);
+    s = kept[facilityId];
+    if (s && s.who === who && edited(s)) return;  // she started typing meanwhile
+    kept[facilityId] = fresh;
+    if (s && s.who === who && JSON.stringify(s.stored) === JSON.stringify(fresh.stored)) return;  // shown already
+  } catch (e) {
+    if (!kept[facilityId]) container.innerHTML = `<p class="error">${esc(e.offline ? t('offline_save') : t('error', { msg: e.message }))}</p>`;
+    return;
   }
   if (container.isConnected) draw(container, facilityId, ctx);
 }
 
-function toState(contacts) {
+function toState(contacts, who) {
   const stored = Object.fromEntries(byType(contacts).map(c => [c.type, c]));
-  return { stored, values: Object.fromEntries(TYPES.map(k => [k, stored[k] ? stored[k].phone : ''])) };
+  return { who, stored, values: Object.fromEntries(TYPES.map(k => [k, stored[k] ? stored[k].phone : ''])) };
 }
 
 function draw(box, fid, ctx) {
@@ -54,7 +62,7 @@ async function save(box, fid, ctx) {
   btn.disabled = true;
   try {
     const answer = await api(url(fid), { method: 'PUT', body: { contacts: sent } });
-    kept[fid] = toState(answer.contacts);
+    kept[fid] = toState(answer.contacts, s.who);
     if (box.isConnected) draw(box, fid, ctx);
     ctx.toast(t('contacts_saved'));
   } catch (e) {

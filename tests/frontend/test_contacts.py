@@ -140,6 +140,11 @@ def test_staff_replace_a_number_and_the_midwife_sees_it_after_a_reload(
     fits(staff)
     staff.locator("#contactsbox").scroll_into_view_if_needed()
     shot(staff, "staff-contacts-375")
+    staff.click("#lang")
+    expect(staff.locator("label[for=ct-verloskunde]")).to_contain_text("Delivery ward")
+    expect(staff.locator("#ct-save")).to_have_text("Save numbers")
+    expect(field).to_have_value("010 703 1234")
+    staff.click("#lang")
     stored = contacts(server, ERASMUS)
     assert stored[0] == {"type": "verloskunde", "phone": "010 703 1234", "demo": False}
     assert stored[1]["demo"]

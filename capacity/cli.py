@@ -47,6 +47,8 @@ facilities_cli = typer.Typer(
     help="Facilities (admin): list, add, change; the live picture follows.", no_args_is_help=True
 )
 app.add_typer(facilities_cli, name="facilities")
+contacts_cli = typer.Typer(help="Facilities' phone numbers (admin).", no_args_is_help=True)
+app.add_typer(contacts_cli, name="contacts")
 
 T = TypeVar("T")
 
@@ -324,6 +326,25 @@ async def _rebuild(session: Any, store: Any, region: str) -> None:
     await availability.rebuild_region(
         session=session, store=store, settings=Settings(), region_id=region
     )
+
+
+@contacts_cli.command("import")
+def contacts_import(
+    file: typer.FileBinaryRead = typer.Argument(..., help="CSV: facility_id;type;phone, UTF-8"),
+) -> None:
+    """Replace the numbers of every facility the file names: all rows, or none (as the API)."""
+    from capacity.contacts import importer
+
+    data = file.read()
+
+    async def work(db: Database) -> Any:
+        async with db.write_session() as session:
+            result = await importer.import_csv(session=session, data=data, actor="cli")
+            await session.commit()
+            return result
+
+    result = _run_checked(work)
+    typer.echo(f"imported {result.contacts} numbers for {result.facilities} facilities")
 
 
 @keys.command("create")

@@ -19,6 +19,7 @@ from capacity.api import (
     admin,
     auth,
     capacity,
+    contacts,
     docs,
     errors,
     facilities,
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auth.router,
         facilities.router,
+        contacts.router,
         capacity.router,
         refusals.router,
         admin.router,

@@ -3,6 +3,7 @@
 from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
+from capacity.contacts.models import FacilityContact
 from capacity.facilities.models import Facility, Region
 from capacity.refusals.models import Episode, Refusal
 from capacity.reporting.models import CapacityDaily, CapacityDailyState, RefusalReport
@@ -16,6 +17,7 @@ __all__ = [
     "CapacityFigure",
     "Episode",
     "Facility",
+    "FacilityContact",
     "Refusal",
     "RefusalReport",
     "Region",

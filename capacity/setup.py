@@ -13,6 +13,7 @@ from capacity.auth.service import ensure_demo_users
 from capacity.availability.models import CapacityUpdate, FigureIn
 from capacity.availability.service import load_all, update_capacity
 from capacity.availability.store import CapacityStore
+from capacity.contacts import service as contacts
 from capacity.facilities import service as facilities
 from capacity.facilities.models import Category
 from capacity.settings import Settings
@@ -37,10 +38,12 @@ def migrate(url: str) -> None:
 
 
 async def seed(*, db: Database, demo_users: bool) -> tuple[int, int, int]:
-    """Reference regions and facilities, and in development the demo accounts."""
+    """Reference regions and facilities, and in development the demo accounts and numbers."""
     async with db.write_session() as session:
         regions, facs = await facilities.seed(session=session)
         users = await ensure_demo_users(session=session) if demo_users else 0
+        if demo_users:  # made-up numbers, marked demo; a real deployment starts without any
+            await contacts.seed_demo(session=session)
         await session.commit()
     return regions, facs, users
 

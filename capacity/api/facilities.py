@@ -37,7 +37,10 @@ def _no_keys(principal: PrincipalDep) -> None:
 async def list_regions(principal: PrincipalDep, session: SessionDep) -> list[RegionPublic]:
     """The ROAZ regions."""
     _no_keys(principal)
-    return [RegionPublic(id=r.id, name=r.name) for r in await service.list_regions(session=session)]
+    return [
+        RegionPublic.model_validate(r, from_attributes=True)
+        for r in await service.list_regions(session=session)
+    ]
 
 
 @router.get("/facilities", response_model=list[FacilityPublic])

@@ -6,9 +6,16 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StringConstraints, ValidationInfo, field_validator
-from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, false
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel
 
+from capacity.contacts.models import (
+    CONTACT_ORDER,
+    PHONE_PATTERN,
+    ContactPublic,
+    FacilityContact,
+)
 from capacity.i18n import messages
 
 
@@ -29,7 +36,7 @@ class FacilityKind(StrEnum):
 CATEGORY_ORDER = list(Category)
 
 # SQLModel's ``regex=`` is silently ignored with Pydantic 2; a pattern in schema_extra is enforced.
-PHONE = {"pattern": r"^\+?[0-9 ()-]{6,31}$"}
+PHONE = {"pattern": PHONE_PATTERN}
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 # A region's or facility's id wherever a client sends one (body, query, path): a slug, no text.
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -54,11 +61,16 @@ class Region(SQLModel, table=True):
     freshness_limit_minutes: int | None = Field(default=None, description="Overrides the default")
     green_min: int | None = None
     orange_min: int | None = None
+    # Whom a midwife calls when a facility has no number (capacity.contacts).
+    coordination_phone: str | None = Field(default=None, max_length=32)
+    coordination_demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RegionPublic(SQLModel):
     id: str
     name: str
+    coordination_phone: str | None = None
+    coordination_demo: bool = False
 
 
 class FacilityBase(SQLModel):
@@ -77,6 +89,11 @@ class Facility(FacilityBase, table=True):
     categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
     version: int = Field(default=0, description="Rises by one with every change of the facility")
     active: bool = True
+    # Loaded only where asked for (``selectinload``): the hot write path never reads them, and
+    # reading them unloaded is an error, never a silent query (async sessions cannot lazy-load).
+    contacts: list[FacilityContact] = Relationship(
+        sa_relationship=relationship(FacilityContact, lazy="raise", viewonly=True)
+    )
 
 
 class FacilityCreate(FacilityBase):
@@ -119,3 +136,11 @@ class FacilityPublic(FacilityBase):
     id: str
     region: str
     categories: list[Category]
+    contacts: list[ContactPublic] = Field(
+        default_factory=list, description="The numbers to call, by type (capacity.contacts)"
+    )
+
+    @field_validator("contacts")
+    @classmethod
+    def _ward_first(cls, value: list[ContactPublic]) -> list[ContactPublic]:
+        return sorted(value, key=lambda c: CONTACT_ORDER.index(c.type))

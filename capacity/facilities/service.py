@@ -7,10 +7,13 @@ import re
 from importlib import resources
 from typing import Any
 
+from sqlalchemy import inspect
+from sqlalchemy.orm import selectinload
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
+from capacity.contacts.models import ContactPublic
 from capacity.errors import InputError
 from capacity.facilities.models import (
     ID_PATTERN,
@@ -88,6 +91,7 @@ async def get_region(*, session: AsyncSession, region_id: str) -> Region | None:
 async def list_facilities(*, session: AsyncSession, region: str | None = None) -> list[Facility]:
     """Active facilities, of one region if given, ordered by region then name."""
     query = select(Facility).where(Facility.active == True)  # noqa: E712 - SQL expression
+    query = query.options(selectinload(Facility.contacts))  # type: ignore[arg-type]
     if region is not None:
         query = query.where(Facility.region == region)
     return list((await session.exec(query.order_by(Facility.region, Facility.name))).all())
@@ -96,12 +100,22 @@ async def list_facilities(*, session: AsyncSession, region: str | None = None) -
 async def get_facility(*, session: AsyncSession, facility_id: str) -> Facility | None:
     if not _plausible_id(facility_id):
         return None
-    facility = await session.get(Facility, facility_id)
+    facility = await session.get(
+        Facility,
+        facility_id,
+        options=[selectinload(Facility.contacts)],  # type: ignore[arg-type]
+    )
     return facility if facility is not None and facility.active else None
 
 
 def to_public(facility: Facility) -> FacilityPublic:
-    return FacilityPublic.model_validate(facility, from_attributes=True)
+    """The facility as answered; its numbers if they were loaded (a new one has none yet)."""
+    loaded = "contacts" not in inspect(facility).unloaded
+    contacts = [
+        ContactPublic.model_validate(c, from_attributes=True)
+        for c in (facility.contacts if loaded else [])
+    ]
+    return FacilityPublic.model_validate({**facility.model_dump(), "contacts": contacts})
 
 
 async def create_facility(

@@ -215,3 +215,27 @@ REDIS_UNREACHABLE_UNCHANGED = Text(
     "the live picture (Redis) is unreachable; nothing was changed",
     "het live beeld (Redis) is onbereikbaar; er is niets gewijzigd",
 )
+
+# ---- phone numbers (contacts) -----------------------------------------------------------------
+NOT_YOUR_NUMBERS = Text(
+    "you may not change the numbers of {facility!r}",
+    "u mag de telefoonnummers van {facility!r} niet wijzigen",
+)
+CONTACT_TYPE_TWICE = Text("each type at most once", "elk type hoogstens één keer")
+CSV_NOT_UTF8 = Text("not UTF-8 text", "geen UTF-8-tekst")
+CSV_HEADER_FIRST = Text(
+    "the first line must be the header {header}", "de eerste regel moet de kop {header} zijn"
+)
+CSV_HEADER_WRONG = Text(
+    "expected {header} (or with ','), got {got}", "verwacht {header} (of met ','), niet {got}"
+)
+CSV_COLUMNS = Text(
+    "{expected} columns expected, found {found}", "{expected} kolommen verwacht, {found} gevonden"
+)
+CSV_NOT_FACILITY_ID = Text("not a facility id: {value!r}", "geen instellings-id: {value!r}")
+CSV_CONTACT_TYPE = Text("one of {types}, not {value!r}", "een van {types}, niet {value!r}")
+CSV_TYPE_REPEATED = Text(
+    "{kind} of {facility!r} is already on line {first}",
+    "{kind} van {facility!r} staat al op regel {first}",
+)
+CSV_EMPTY = Text("the file holds no numbers", "het bestand bevat geen nummers")

@@ -97,6 +97,12 @@ const NL = {
   pw_locked: 'Te veel onjuiste wachtwoorden. Probeer het opnieuw vanaf {time}.',
   pw_offline: 'Geen verbinding: wachtwoord niet gewijzigd.',
   pw_done: 'Uw wachtwoord is gewijzigd. Uw andere apparaten moeten opnieuw inloggen.',
+  // tap-to-call (contacts.js, contactsedit.js)
+  ct_verloskunde: 'Verloskunde', ct_neonatologie: 'Neonatologie', ct_coordinator: 'Coördinator',
+  call_type: 'Bel {type} van {name}', demo_number: 'demo', demo_aria: 'demonummer, niet echt',
+  call_region: 'Bel de regionale coördinatie', call_region_aria: 'Bel de regionale coördinatie van {name}',
+  contacts_title: 'Telefoonnummers', contacts_intro: 'Verloskundigen bellen deze nummers vanaf de regiokaart. Leeg laten verwijdert een nummer.',
+  contacts_save: 'Nummers opslaan', contacts_saved: 'Nummers opgeslagen', contacts_demo: 'Demonummer: vervang het door het echte nummer.',
   wd: ['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'],
 };
 const EN = {
@@ -197,6 +203,12 @@ const EN = {
   pw_locked: 'Too many wrong passwords. Try again from {time}.',
   pw_offline: 'No connection: password not changed.',
   pw_done: 'Your password has been changed. Your other devices must sign in again.',
+  // tap-to-call (contacts.js, contactsedit.js)
+  ct_verloskunde: 'Delivery ward', ct_neonatologie: 'Neonatology', ct_coordinator: 'Coordinator',
+  call_type: 'Call {type} at {name}', demo_number: 'demo', demo_aria: 'demo number, not real',
+  call_region: 'Call the regional coordination', call_region_aria: 'Call the regional coordination of {name}',
+  contacts_title: 'Phone numbers', contacts_intro: 'Midwives call these numbers from the region screen. Leave a field empty to remove a number.',
+  contacts_save: 'Save numbers', contacts_saved: 'Numbers saved', contacts_demo: 'Demo number: replace it with the real one.',
   wd: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
 const DICTS = { nl: NL, en: EN };

@@ -6,6 +6,7 @@ import { Live } from './live.js';
 import { trip, locate, ROAD_FACTOR, SPEED_KMH } from './geo.js';
 import { openRefusal } from './refusal.js';
 import { CATS, REACH_MIN, chosenCat, chooseCat, ordered as orderCards, streamRegions } from './filters.js';
+import { callsHtml } from './contacts.js';
 
 export { CATS };
 const ICON = { green: '✓', orange: '!', red: '✕', stop: '⊘', unknown: '?' };
@@ -312,9 +313,7 @@ function cardHtml({ f, e, trip: tr, away }) {
   const where = [f.city];
   if (tr) where.push(t('km', { km: Math.round(tr.km) }), t('drive', { min: tr.min }));
   const region = away ? ` <span class="rgn">${esc(t('region_of', { name: regionName(f.region) }))}</span>` : '';
-  const call = f.phone
-    ? `<a class="btn call" href="tel:${esc(f.phone.replace(/[^+0-9]/g, ''))}" aria-label="${esc(t('call', { name: f.name }))}"><svg class="ico" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2c.3-.3.7-.4 1-.2 1.1.4 2.3.6 3.6.6.6 0 1 .4 1 1V20c0 .6-.4 1-1 1A17 17 0 0 1 3 4c0-.6.4-1 1-1h3.5c.6 0 1 .4 1 1 0 1.3.2 2.5.6 3.6.1.3 0 .7-.2 1z"/></svg> <span class="ct">${esc(t('call_short'))}</span> <span class="num">${esc(f.phone)}</span></a>`
-    : `<span class="btn call disabled" aria-disabled="true"><svg class="ico" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2c.3-.3.7-.4 1-.2 1.1.4 2.3.6 3.6.6.6 0 1 .4 1 1V20c0 .6-.4 1-1 1A17 17 0 0 1 3 4c0-.6.4-1 1-1h3.5c.6 0 1 .4 1 1 0 1.3.2 2.5.6 3.6.1.3 0 .7-.2 1z"/></svg> ${esc(t('no_phone'))}</span>`;
+  const call = callsHtml(f, st.regions.find(r => r.id === f.region), chosenCat());
   return `<div class="head"><h2><button type="button" class="open" aria-expanded="${open}" data-open="${esc(f.id)}">${esc(f.name)}</button></h2><p class="where">${esc(where.join(' · '))}${region}</p></div>
     ${stopHtml}
     <div class="cats">${cats.map(c => catRow(c, e && e.categories[c], stop, f)).join('')}</div>

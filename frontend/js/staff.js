@@ -11,6 +11,7 @@ import { Edits } from './staffedit.js';
 import { stopHtml, wireStop } from './staffstop.js';
 import { freshHtml, overdue } from './stafffresh.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
+import { mountContactsEditor } from './contactsedit.js';
 
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 let st = null;
@@ -125,7 +126,8 @@ function render() {
     <p class="conflictmsg" id="conflict-msg" role="alert">${esc(noticeText())}</p>
     <div class="sticky-save"><button class="btn primary big" type="submit" id="save">${esc(t('save_figures'))}</button></div>
     </form>
-    <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section></div>`;
+    <section class="stopbox" id="stopbox" aria-labelledby="stop-h"></section>
+    <section class="contactsbox" id="contactsbox" aria-labelledby="contacts-h"></section></div>`;
   const pick = st.root.querySelector('#pick');
   if (pick) pick.addEventListener('change', () => { st.fid = pick.value; localStorage.setItem('cap.staff.fid', st.fid); load(); });
   const form = st.root.querySelector('#figures');
@@ -135,6 +137,7 @@ function render() {
   paintAges();
   paintConn();
   renderStop();
+  mountContactsEditor(st.root.querySelector('#contactsbox'), st.fid, st.ctx);
 }
 
 // Everything that changes with time or with a newer entry: each category, the ward's overdue

@@ -14,6 +14,7 @@ MIDWIFE_PAGE = [
     "js/geo.js",
     "js/midwife.js",
     "js/filters.js",
+    "js/contacts.js",
     "js/refusal.js",
     "manifest.webmanifest",
     "img/icon.svg",

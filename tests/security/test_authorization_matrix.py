@@ -209,6 +209,21 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         admin_only(200),
     ),
     ("POST", "/api/v1/facilities/{facility_id}/keys"): (fixed(json={}), admin_only(201)),
+    # Tap-to-call numbers (issue 12.1): every account reads them; the facility's own staff and
+    # admins keep them (not its API key: a hospital's system pushes figures, not numbers).
+    ("GET", "/api/v1/facilities/{facility_id}/contacts"): (fixed(), signed_in(200)),
+    ("PUT", "/api/v1/facilities/{facility_id}/contacts"): (
+        fixed(json={"contacts": [{"type": "verloskunde", "phone": "010 123 4567"}]}),
+        signed_in(403, staff=200, admin=200),
+    ),
+    ("PUT", "/api/v1/regions/{region}/coordination-phone"): (
+        fixed(json={"phone": "010 123 4567"}),
+        admin_only(200),
+    ),
+    ("POST", "/api/v1/contacts/import"): (
+        fixed(content=f"facility_id;type;phone\n{ERASMUS};verloskunde;010 123 4567\n".encode()),
+        admin_only(200),
+    ),
     ("GET", "/api/v1/keys"): (fixed(), admin_only(200)),
     ("DELETE", "/api/v1/keys/{key_id}"): (key_path, admin_only(200)),
     ("POST", "/api/v1/keys/{key_id}/rotate"): (rotate_path, admin_only(201)),

@@ -6,7 +6,7 @@
 const SHELL_CACHE = 'capacity-shell-v4';
 const DATA_CACHE = 'capacity-data-v1';
 const SHELL = ['/', '/index.html', '/css/app.css', '/js/app.js', '/js/i18n.js', '/js/api.js', '/js/live.js',
-  '/js/geo.js', '/js/midwife.js', '/js/refusal.js', '/js/mine.js', '/js/staff.js', '/js/staffedit.js', '/js/staffstop.js', '/js/fielderrors.js', '/js/password.js', '/js/analyst.js',
+  '/js/geo.js', '/js/midwife.js', '/js/refusal.js', '/js/outbox.js', '/js/mine.js', '/js/staff.js', '/js/staffedit.js', '/js/staffstop.js', '/js/fielderrors.js', '/js/password.js', '/js/analyst.js',
   '/js/charts.js', '/manifest.webmanifest', '/img/icon.svg'];
 const PICTURE = [/^\/api\/v1\/regions\/[^/]+\/capacity$/, /^\/api\/v1\/regions$/, /^\/api\/v1\/facilities$/];
 

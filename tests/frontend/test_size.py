@@ -14,6 +14,7 @@ MIDWIFE_PAGE = [
     "js/geo.js",
     "js/midwife.js",
     "js/refusal.js",
+    "js/outbox.js",
     "manifest.webmanifest",
     "img/icon.svg",
     "sw.js",

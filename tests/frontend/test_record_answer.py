@@ -28,7 +28,7 @@ from tests.frontend.test_browser import (
     sync_api,
     wait_live,
 )
-from tests.frontend.test_browser import server as server
+from tests.frontend.test_browser import server as server  # this module's own service
 
 SMALL = {"viewport": {"width": 375, "height": 760}}
 

@@ -92,7 +92,12 @@ async def post_episode(principal: Recorder, uow: UnitOfWorkDep) -> Any:
     return {"episode": episode.token, "expires_at": episode.expires_at}
 
 
-@router.post("/refusals", status_code=201, response_model=RefusalPublic)
+@router.post(
+    "/refusals",
+    status_code=201,
+    response_model=RefusalPublic,
+    responses={200: {"description": "Sent before with this client_key: the stored record"}},
+)
 async def post_refusal(
     refusal_in: RefusalCreate,
     principal: Recorder,
@@ -100,21 +105,32 @@ async def post_refusal(
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
+    response: Response,
 ) -> Any:
     """Record a refusal (or, with ``decision: accepted``, an accepted transfer).
 
     The service stamps the region and ``shown_status``: what the regional picture showed for
     the facility and category at this moment (``shown_stale``, ``shown_stop_reason``,
     ``shown_available`` and ``shown_staffed`` complete it).
+
+    ``client_key`` (a random UUID v4 made on the phone when she tapped) makes the POST safe to
+    repeat: the same key from the same account answers 200 with the record stored the first
+    time, never a second record; the same key with other facts is a 409.
     """
     now = datetime.now(UTC)
+    stored = await service.stored_replay(
+        session=uow.session, refusal_in=refusal_in, account_id=principal.id
+    )
+    if stored is not None:
+        response.status_code = 200
+        return public(stored)
     facility = await service.check_create(
         session=uow.session, refusal_in=refusal_in, account_id=principal.id, now=now
     )
     picture = await availability.region_capacity(
         db=db, store=store, settings=settings, region_id=facility.region, now=now
     )
-    refusal = await service.record_refusal(
+    refusal, created = await service.record_refusal(
         session=uow.session,
         refusal_in=refusal_in,
         facility=facility,
@@ -123,6 +139,8 @@ async def post_refusal(
         actor=principal.actor,
         now=now,
     )
+    if not created:
+        response.status_code = 200
     return public(refusal)
 
 
@@ -133,7 +151,8 @@ async def my_refusals(
     days: Annotated[int, Query(ge=1, le=service.MINE_MAX_DAYS)] = 7,
 ) -> Any:
     """The caller's own refusals and accepted transfers of the last ``days`` days (call time),
-    newest first; ``outcome_editable_until`` is when the 24-hour amendment window closes."""
+    newest first; ``undo_until`` is when the 15-minute undo window closes,
+    ``outcome_editable_until`` when the 24-hour amendment window does."""
     items = await service.list_mine(
         session=session, account_id=principal.id, days=days, now=datetime.now(UTC)
     )
@@ -153,6 +172,27 @@ async def patch_refusal(
         actor=principal.actor,
     )
     return public(refusal)
+
+
+@router.delete(
+    "/refusals/{refusal_id:int}",
+    status_code=204,
+    responses={409: {"description": "Recorded more than 15 minutes ago: too late to undo"}},
+)
+async def delete_refusal(refusal_id: int, principal: Recorder, uow: UnitOfWorkDep) -> Response:
+    """Undo a record: only the account that recorded it, within 15 minutes of recording.
+
+    The record leaves the statistics, exports and later reports; the audit trail keeps a
+    ``refusal.delete`` event (who, when, the record as it was). Later: 409, or 404 once undone.
+    """
+    await service.undo(
+        session=uow.session,
+        refusal_id=refusal_id,
+        account_id=principal.id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+    )
+    return Response(status_code=204)
 
 
 # ---- statistics, capacity over time, exports and reports (analysts of the region, admins) ----

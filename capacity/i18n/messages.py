@@ -239,3 +239,25 @@ CSV_TYPE_REPEATED = Text(
     "{kind} van {facility!r} staat al op regel {first}",
 )
 CSV_EMPTY = Text("the file holds no numbers", "het bestand bevat geen nummers")
+
+# ---- undo and resend-safe recording -----------------------------------------------------------
+CLIENT_KEY_OTHER_FACTS = Text(
+    "client_key already names your record {refusal} with other facts: "
+    "make a new key for each record",
+    "client_key hoort al bij uw melding {refusal} met andere gegevens: "
+    "maak voor elke melding een nieuwe sleutel",
+)
+UNKNOWN_OR_UNDONE_REFUSAL = Text(
+    "unknown refusal {refusal} (never recorded, or undone)",
+    "onbekende melding {refusal} (nooit vastgelegd, of ongedaan gemaakt)",
+)
+UNDO_OWN_ONLY = Text(
+    "only the account that recorded this refusal may undo it",
+    "alleen het account dat deze melding vastlegde mag haar ongedaan maken",
+)
+UNDO_TOO_LATE = Text(
+    "too late to undo: a record can be undone within 15 minutes of recording only "
+    "(recorded at {recorded}); you may still set its outcome",
+    "te laat om ongedaan te maken: dat kan alleen binnen 15 minuten na het vastleggen "
+    "(vastgelegd om {recorded}); de afloop kunt u nog wel invullen",
+)

@@ -5,6 +5,9 @@ about the request, what the regional picture showed at recording time (``shown_*
 the outcome. It holds nothing that identifies the woman. ``recorded_by`` (the account id of the
 recording midwife) exists only for the 24-hour amendment rule and is never exported.
 
+``client_key`` is a random UUID the recording phone makes when she taps, so that a record sent
+again (a queue flushed twice, an answer lost on the way) is stored once: unique per recorder.
+
 ``decision`` is ``refused`` by default; ``accepted`` records a transfer the facility took, so
 that a refusal rate per facility can be computed (refused / (refused + accepted)). An accepted
 record has no ``reason``.
@@ -109,6 +112,18 @@ EpisodeToken = Annotated[
     ),
 ]
 Minutes = Annotated[StrictInt, PydField(ge=0, le=7 * 24 * 60)]
+# A random (version 4) UUID in its usual lowercase text form: 122 random bits, nothing typed.
+CLIENT_KEY_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+ClientKey = Annotated[
+    str,
+    PydField(
+        pattern=CLIENT_KEY_PATTERN,
+        min_length=36,
+        max_length=36,
+        description="A random UUID (v4) the client makes once per record: a repeated POST with "
+        "the same key answers the stored record instead of storing a second one",
+    ),
+]
 
 
 class RefusalBase(SQLModel):
@@ -122,6 +137,7 @@ class RefusalBase(SQLModel):
     gestational_age_band: GestationalAgeBand | None = Field(default=None, sa_type=String(8))  # type: ignore[call-overload]
     indication: Indication | None = Field(default=None, sa_type=String(40))  # type: ignore[call-overload]
     episode: str | None = Field(default=None, max_length=64, index=True)
+    client_key: str | None = Field(default=None, max_length=36)
 
 
 class Refusal(RefusalBase, table=True):
@@ -145,6 +161,8 @@ class Refusal(RefusalBase, table=True):
         ),
         Index("ix_refusal_facility_occurred_on", "facility_id", "occurred_on"),
         Index("ix_refusal_recorded_by_occurred_at", "recorded_by", "occurred_at"),
+        # One record per tap: a client key repeated by the same account names the same record.
+        Index("ux_refusal_recorded_by_client_key", "recorded_by", "client_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -179,6 +197,7 @@ class RefusalCreate(SQLModel):
     gestational_age_band: GestationalAgeBand | None = None
     indication: Indication | None = None
     episode: EpisodeToken | None = None
+    client_key: ClientKey | None = None
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
@@ -232,8 +251,9 @@ class RefusalPublic(RefusalBase):
 
 
 class RefusalMine(RefusalPublic):
-    """One of the caller's own records, with the end of the 24-hour amendment window."""
+    """One of the caller's own records, with the ends of its undo and amendment windows."""
 
+    undo_until: datetime
     outcome_editable_until: datetime
 
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.audit import service as audit
 from capacity.availability.models import Status
-from capacity.errors import Forbidden, InputError, NotFound
+from capacity.errors import Conflict, Forbidden, InputError, NotFound
 from capacity.facilities.models import Facility
 from capacity.i18n import messages
 from capacity.refusals.models import (
@@ -29,6 +30,7 @@ LOCAL = ZoneInfo("Europe/Amsterdam")
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=2)  # a phone's clock may run a little ahead
 AMEND_WINDOW = timedelta(hours=24)
+UNDO_WINDOW = timedelta(minutes=15)  # a mistaken tap is undone at once; after that, amend it
 MINE_MAX_DAYS = 31
 # Long enough for one search and a late entry; the app asks for a new one after 3 hours.
 EPISODE_LIFETIME = timedelta(hours=24)
@@ -126,6 +128,35 @@ async def check_create(
     return facility
 
 
+async def stored_replay(
+    *, session: AsyncSession, refusal_in: RefusalCreate, account_id: int
+) -> Refusal | None:
+    """The caller's record already stored under this ``client_key`` (the same tap sent again).
+
+    Looked up before any other check: a record queued on a phone for hours, or whose answer was
+    lost, is answered with what was stored then, even if its episode token has expired since.
+    """
+    if refusal_in.client_key is None:
+        return None
+    query = select(Refusal).where(
+        Refusal.recorded_by == account_id, Refusal.client_key == refusal_in.client_key
+    )
+    refusal = (await session.exec(query)).first()
+    if refusal is not None and not _same_tap(refusal, refusal_in):
+        raise Conflict(messages.CLIENT_KEY_OTHER_FACTS(refusal=refusal.id))
+    return refusal
+
+
+def _same_tap(refusal: Refusal, refusal_in: RefusalCreate) -> bool:
+    return (
+        refusal.facility_id == refusal_in.facility_id
+        and refusal.category == refusal_in.category
+        and refusal.decision == refusal_in.decision
+        and refusal.reason == refusal_in.reason
+        and abs(refusal.occurred_at - refusal_in.occurred_at) < timedelta(seconds=1)
+    )
+
+
 async def record_refusal(
     *,
     session: AsyncSession,
@@ -135,8 +166,13 @@ async def record_refusal(
     account_id: int,
     actor: str,
     now: datetime,
-) -> Refusal:
-    """Store a refusal stamped with its region and what the picture showed; flushes, no commit."""
+) -> tuple[Refusal, bool]:
+    """Store a refusal stamped with its region and what the picture showed; flushes, no commit.
+
+    Returns the record and whether it is new: when a send of the same ``client_key`` committed
+    meanwhile (PostgreSQL lets both look first), the unique index refuses this one and the
+    stored record is the answer.
+    """
     refusal = Refusal(
         **refusal_in.model_dump(),
         region=facility.region,
@@ -145,8 +181,14 @@ async def record_refusal(
         **buckets(refusal_in.occurred_at),
         **shown(picture, facility.id, refusal_in.category.value),
     )
-    session.add(refusal)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(refusal)
+    except IntegrityError:
+        stored = await stored_replay(session=session, refusal_in=refusal_in, account_id=account_id)
+        if stored is None:
+            raise
+        return stored, False
     audit.record(
         session=session,
         actor=actor,
@@ -156,7 +198,41 @@ async def record_refusal(
         at=now,
         detail=public(refusal),
     )
+    return refusal, True
+
+
+async def _own(*, session: AsyncSession, refusal_id: int, account_id: int, verb: str) -> Refusal:
+    """The caller's own record, its row locked to the end of the transaction (PostgreSQL), so
+    that an undo and an outcome, or two undos, of one record take turns."""
+    query = select(Refusal).where(Refusal.id == refusal_id).with_for_update()
+    refusal = (await session.exec(query)).first()
+    if refusal is None:
+        raise NotFound(messages.UNKNOWN_OR_UNDONE_REFUSAL(refusal=refusal_id))
+    if refusal.recorded_by != account_id:
+        raise Forbidden(messages.UNDO_OWN_ONLY() if verb == "undo" else messages.AMEND_OWN_ONLY())
     return refusal
+
+
+async def undo(
+    *, session: AsyncSession, refusal_id: int, account_id: int, actor: str, now: datetime
+) -> None:
+    """Delete the caller's record within 15 minutes of recording; the audit trail keeps it."""
+    refusal = await _own(session=session, refusal_id=refusal_id, account_id=account_id, verb="undo")
+    if now - refusal.recorded_at > UNDO_WINDOW:
+        recorded = refusal.recorded_at.astimezone(LOCAL).strftime("%H:%M")
+        raise Conflict(messages.UNDO_TOO_LATE(recorded=recorded))
+    detail = public(refusal)
+    await session.delete(refusal)
+    await session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="refusal.delete",
+        entity="refusal",
+        entity_id=str(refusal_id),
+        at=now,
+        detail=detail,
+    )
 
 
 async def set_outcome(
@@ -170,11 +246,9 @@ async def set_outcome(
 ) -> Refusal:
     """The recording midwife adds the outcome, within 24 hours of recording."""
     now = now or datetime.now(UTC)
-    refusal = await session.get(Refusal, refusal_id)
-    if refusal is None:
-        raise NotFound(messages.UNKNOWN_REFUSAL(refusal=refusal_id))
-    if refusal.recorded_by != account_id:
-        raise Forbidden(messages.AMEND_OWN_ONLY())
+    refusal = await _own(
+        session=session, refusal_id=refusal_id, account_id=account_id, verb="amend"
+    )
     if now - refusal.recorded_at > AMEND_WINDOW:
         raise Forbidden(messages.AMEND_WITHIN_DAY())
     outside: bool | None = update_in.outcome is Outcome.placed_outside_region or None
@@ -227,7 +301,11 @@ async def list_mine(
     )
     return [
         RefusalMine.model_validate(
-            {**public(r), "outcome_editable_until": r.recorded_at + AMEND_WINDOW}
+            {
+                **public(r),
+                "undo_until": r.recorded_at + UNDO_WINDOW,
+                "outcome_editable_until": r.recorded_at + AMEND_WINDOW,
+            }
         ).model_dump(mode="json")
         for r in (await session.exec(query)).all()
     ]

@@ -1,6 +1,7 @@
 // Shell: login, navigation by role, language switch, service worker.
 import { t, lang, setLang, esc, clock } from './i18n.js';
 import { session, login, ApiError } from './api.js';
+import './outbox.js';  // records waiting for a connection go at app start, and when back online
 
 const view = document.getElementById('view');
 const VIEWS = {
@@ -18,9 +19,20 @@ const ALLOWED = {
 let current = null;  // {name, mod}
 let signedOutNotice = false;  // the service ended the session: the login screen says so
 
-export function toast(msg, ms = 4000) {
+// A short message; with {label, run}, one button in it (e.g. "Ongedaan maken").
+export function toast(msg, ms = 4000, action = null) {
   const el = document.getElementById('toast');
   el.textContent = msg;
+  if (action) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn small';
+    b.textContent = action.label;
+    b.addEventListener('click', () => { el.hidden = true; action.run(); });
+    el.append(' ', b);
+    // It belongs to the screen it was offered on: gone with it (unless replaced already).
+    window.addEventListener('hashchange', () => { if (b.isConnected) el.hidden = true; }, { once: true });
+  }
   el.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { el.hidden = true; }, ms);

@@ -24,7 +24,13 @@ export class Live {
     this.heardAt = null;  // ms: the last message from the server, the last moment known live
   }
 
-  setState(s) { this.state = s; this.onState(s); }
+  setState(s) {
+    const was = this.state;
+    this.state = s;
+    this.onState(s);
+    // Connected again: what waited for a connection (queued records, outbox.js) goes now.
+    if (s === 'live' && was !== 'live') window.dispatchEvent(new Event('cap:live'));
+  }
 
   start(seq) {
     this.seq = seq ?? null;

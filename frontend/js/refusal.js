@@ -1,23 +1,14 @@
-// Record a refusal from a card: open (1), reason (2), save (3). Type and gestational band are optional.
+// Record a hospital's answer from a card. Refused: open (1), reason (2), save (3); accepted: open
+// (1), "Geaccepteerd" (2), save (3). Type and gestational band are optional. The record goes
+// through the outbox (kept on the device, sent, queued without a connection); once stored, the
+// toast offers to undo it.
 import { t, esc } from './i18n.js';
-import { api, session, store } from './api.js';
+import { submit, undo, undoProblem, uuid } from './outbox.js';
 
 const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
 const TYPES = ['non_medical', 'medical', 'acute', 'antenatal_transfer', 'neonatal_transfer'];
 const BANDS = ['<24', '24-27', '28-31', '32-33', '34-36', '>=37'];
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
-
-// One token groups the refusals of one search (a few hours). The server issues it (128 random
-// bits, valid for its own account only): nothing typed, so nothing about the woman, can be one.
-const SEARCH_MS = 3 * 3600e3;
-async function episode(fresh = false) {
-  const who = session.get()?.username;
-  const e = store.get('episode');
-  if (!fresh && e && e.who === who && Date.now() - e.at < SEARCH_MS && Date.parse(e.expires_at) > Date.now() + 60e3) return e.token;
-  const d = await api('/api/v1/episodes', { method: 'POST' });
-  store.set('episode', { token: d.episode, expires_at: d.expires_at, who, at: Date.now() });
-  return d.episode;
-}
 
 function radios(name, values, label, checked) {
   return values.map(v => `<label class="opt"><input type="radio" name="${name}" value="${esc(v)}"${v === checked ? ' checked' : ''}><span>${esc(label(v))}</span></label>`).join('');
@@ -35,6 +26,8 @@ export function openRefusal(f, entry, ctx) {
   const lastType = TYPES.includes(localStorage.getItem('cap.rtype')) ? localStorage.getItem('cap.rtype') : '';
   dlg.innerHTML = `<form method="dialog" class="pad" novalidate>
     <h2 id="refusal-title">${esc(t('refusal_title', { name: f.name }))}</h2>
+    <fieldset class="decide"><legend>${esc(t('decision_q'))}</legend>
+      ${radios('decision', ['refused', 'accepted'], d => t('d_' + d), null)}</fieldset>
     <fieldset class="reasons"><legend>${esc(t('reason_q'))}</legend>
       ${radios('reason', REASONS, r => t('r_' + r), null)}</fieldset>
     <details class="more"><summary>${esc(t('optional'))}: <span id="refusal-choice"></span></summary>
@@ -60,44 +53,64 @@ export function openRefusal(f, entry, ctx) {
   dlg.setAttribute('aria-labelledby', 'refusal-title');
   document.body.append(dlg);
   const save = dlg.querySelector('#refusal-save');
-  form.addEventListener('change', () => { save.disabled = !form.reason.value; choice(); });
+  const reasons = dlg.querySelector('.reasons');
+  // A reason means refused; "accepted" needs none, so the reasons go away (and are cleared).
+  form.addEventListener('change', ev => {
+    if (ev.target.name === 'reason') form.decision.value = 'refused';
+    const accepted = form.decision.value === 'accepted';
+    if (accepted) form.querySelectorAll('input[name=reason]').forEach(i => { i.checked = false; });
+    reasons.hidden = accepted;
+    save.disabled = !(accepted || form.reason.value);
+    save.textContent = t(accepted ? 'save_accept' : form.reason.value ? 'save_refusal' : 'save');
+    choice();
+  });
   dlg.querySelector('#refusal-cancel').addEventListener('click', () => dlg.close());
   dlg.addEventListener('close', () => dlg.remove());
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
-    if (!form.reason.value) return;
+    const decision = form.decision.value || (form.reason.value ? 'refused' : '');
+    if (!decision || (decision === 'refused' && !form.reason.value)) return;
     save.disabled = true;
     const body = {
-      occurred_at: new Date().toISOString(),
+      occurred_at: new Date().toISOString(),  // when she tapped, however late it is sent
       facility_id: f.id,
       category: form.category.value || 'delivery_room',
       request_type: form.request_type.value || null,
-      reason: form.reason.value,
+      decision,
+      reason: decision === 'refused' ? form.reason.value : null,
       gestational_age_band: form.band.value || null,
       indication: null,
+      client_key: uuid(),
     };
     try {
-      body.episode = await episode();
-      let rec;
-      try {
-        rec = await api('/api/v1/refusals', { method: 'POST', body });
-      } catch (e) {
-        if (!(e.status === 422 && 'episode' in e.fields)) throw e;
-        body.episode = await episode(true);  // expired, or issued before another sign-in
-        rec = await api('/api/v1/refusals', { method: 'POST', body });
-      }
+      const { rec, queued } = await submit(body, f.name);
       if (body.request_type) localStorage.setItem('cap.rtype', body.request_type);
       else localStorage.removeItem('cap.rtype');
-      const mine = store.get('mine') || [];
-      mine.unshift({ ...body, id: rec.id, shown_status: rec.shown_status, facility_name: f.name, outcome: null });
-      store.set('mine', mine.slice(0, 50));
       dlg.close();
-      ctx.toast(t('saved_refusal'));
+      if (queued) ctx.toast(t('saved_queued'), 8000);
+      else recorded(rec, f, ctx);
     } catch (e) {
       save.disabled = false;
-      dlg.querySelector('#refusal-error').textContent = e.offline ? t('saved_offline') : t('error', { msg: e.message });
+      dlg.querySelector('#refusal-error').textContent = t('error', { msg: e.message });
     }
   });
   dlg.showModal();
-  dlg.querySelector('input[name=reason]').focus();
+  dlg.querySelector('input[name=decision]').focus();
+}
+
+// "Vastgelegd", with the undo at hand for the next seconds (the list offers it for 15 minutes).
+function recorded(rec, f, ctx) {
+  if (!rec) { ctx.toast(t('recorded')); return; }  // another tab sent it meanwhile
+  const what = t(rec.decision === 'accepted' ? 'recorded_accept' : 'recorded_refusal', { name: f.name });
+  ctx.toast(what, 10000, {
+    label: t('undo'),
+    run: async () => {
+      try {
+        await undo(rec.id);
+        ctx.toast(t('undone'));
+      } catch (e) {
+        ctx.toast(undoProblem(e), 8000);
+      }
+    },
+  });
 }

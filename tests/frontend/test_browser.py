@@ -459,7 +459,7 @@ def test_refusal_in_three_taps_then_outcome_then_analyst_chart(
     page = sign_in(context.new_page(), server, "midwife")
     c = card(page, ERASMUS)
     sync_api.expect(c.locator(".cat[data-cat=delivery_room] .badge")).to_contain_text("2 vrij")
-    c.get_by_role("button", name="Weigering melden").click()  # tap 1
+    c.get_by_role("button", name="Antwoord melden").click()  # tap 1
     page.locator("#refusal label.opt", has_text="Geen verpleging").click()  # tap 2
     # Nothing chosen for the request type, and the sheet says so where she can see it.
     sync_api.expect(page.locator("#refusal summary")).to_contain_text(
@@ -467,18 +467,18 @@ def test_refusal_in_three_taps_then_outcome_then_analyst_chart(
     )
     shot(page, "midwife-refusal")
     page.locator("#refusal-save").click()  # tap 3
-    sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
+    sync_api.expect(page.locator("#toast")).to_contain_text("Vastgelegd: geweigerd")
     [rec] = own_refusals(server)
     assert (rec["facility_id"], rec["reason"], rec["request_type"]) == (ERASMUS, "no_nurse", None)
 
     # A second refusal with a chosen type: the next sheet preselects it, visibly.
-    c.get_by_role("button", name="Weigering melden").click()
+    c.get_by_role("button", name="Antwoord melden").click()
     page.locator("#refusal label.opt", has_text="Geen bed").click()
     page.locator("#refusal summary").click()
     page.locator("#refusal label.opt", has_text="Acuut").click()
     page.locator("#refusal-save").click()
-    sync_api.expect(page.locator("#toast")).to_contain_text("Weigering opgeslagen")
-    c.get_by_role("button", name="Weigering melden").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("Vastgelegd: geweigerd")
+    c.get_by_role("button", name="Antwoord melden").click()
     sync_api.expect(page.locator("#refusal summary")).to_contain_text(
         "Soort verzoek: Acuut (vorige keuze)"
     )

@@ -16,6 +16,7 @@ MIDWIFE_PAGE = [
     "js/filters.js",
     "js/contacts.js",
     "js/refusal.js",
+    "js/outbox.js",
     "manifest.webmanifest",
     "img/icon.svg",
     "sw.js",

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 from alembic import command
 from sqlalchemy import create_engine, text
-from sqlmodel import Session
 
 from capacity.setup import alembic_config
 from tests.conftest import ERASMUS, Databases, _sync_url
-from tests.reporting.data import IKAZIA, make
+from tests.reporting.data import IKAZIA, insert_old, make
 
 TYPED = ["Maria_de_Vries-1991-03-15", "Maria_de_Vries-1991-03-15", "BSN-123456782", None]
 
@@ -26,11 +25,13 @@ def test_upgrade_replaces_typed_episodes_and_keeps_searches(databases: Databases
     command.downgrade(alembic_config(url), "0003")
     engine = create_engine(_sync_url(url))
     try:
-        with Session(engine) as session:
-            for n, episode in enumerate(TYPED):
-                facility = ERASMUS if n % 2 else IKAZIA
-                session.add(make(facility, f"2026-10-0{n + 1}T10:00:00", episode=episode))
-            session.commit()
+        insert_old(
+            engine,
+            [
+                make(ERASMUS if n % 2 else IKAZIA, f"2026-10-0{n + 1}T10:00:00", episode=episode)
+                for n, episode in enumerate(TYPED)
+            ],
+        )
         daily = "SELECT SUM(n), SUM(n_no_episode) FROM refusal_daily WHERE dim = 'all'"
         with engine.connect() as conn:
             counted = conn.execute(text(daily)).one()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine, insert, inspect
+
 from capacity.refusals.models import Refusal
 from capacity.refusals.service import buckets
 from tests.conftest import ERASMUS
@@ -98,3 +100,14 @@ async def store(app: Any, refusals: list[Refusal]) -> None:  # type: ignore[no-u
     async with app.state.db.write_session() as session:
         session.add_all(refusals)
         await session.commit()
+
+
+def insert_old(engine: Engine, refusals: list[Refusal]) -> None:
+    """Insert records into a database migrated to an older revision: only the columns its
+    refusal table has then (the model may have grown since)."""
+    present = {c["name"] for c in inspect(engine).get_columns("refusal")} - {"id"}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Refusal.__table__),  # type: ignore[attr-defined]
+            [{c: getattr(r, c) for c in present} for r in refusals],
+        )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from alembic import command
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from capacity import setup
-from capacity.refusals.models import Refusal
 from tests.conftest import ERASMUS
 from tests.refusals.test_recording import refusal
 from tests.reporting.daily import agrees, engine, records
-from tests.reporting.data import IKAZIA, october
+from tests.reporting.data import IKAZIA, insert_old, october
 
 
 async def facility_stats(client, login) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -67,13 +66,8 @@ def test_migration_fills_the_daily_table_from_existing_records(settings):
     url = settings.database_url
     config = setup.alembic_config(url)
     command.downgrade(config, "0002")
-    columns = [c.name for c in Refusal.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
     eng = engine(url)
-    with eng.begin() as conn:
-        conn.execute(
-            insert(Refusal.__table__),  # type: ignore[attr-defined]
-            [{c: getattr(r, c) for c in columns} for r in october()],
-        )
+    insert_old(eng, october())
     eng.dispose()
     command.upgrade(config, "head")
     assert len(records(url)) == len(october())

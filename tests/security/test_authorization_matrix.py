@@ -77,6 +77,7 @@ class World:
 
     client: httpx.AsyncClient
     admin: dict[str, str]
+    midwife: dict[str, str] = field(default_factory=dict)
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     refusal_id: int = 0
     report_id: int = 0
@@ -144,6 +145,13 @@ async def rotate_path(world: World) -> Request:
 
 async def refusal_path(world: World) -> Request:
     return {"path": f"/api/v1/refusals/{world.refusal_id}", "json": {"outcome": "placed"}}
+
+
+async def new_refusal_path(world: World) -> Request:
+    """A fresh record of the midwife's, for a row that consumes it (undo)."""
+    recorded = await world.client.post("/api/v1/refusals", json=refusal(), headers=world.midwife)
+    assert recorded.status_code == 201, recorded.text
+    return {"path": f"/api/v1/refusals/{recorded.json()['id']}"}
 
 
 async def report_path(world: World) -> Request:
@@ -246,6 +254,11 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         refusal_path,
         signed_in(403, midwife=200),
     ),
+    # Undo (15 minutes): only the account that recorded it, like the outcome.
+    ("DELETE", "/api/v1/refusals/{refusal_id}"): (
+        new_refusal_path,
+        signed_in(403, midwife=204),
+    ),
     ("GET", "/api/v1/refusals/stats"): (fixed(params=STATS), region_readers(200)),
     ("GET", "/api/v1/refusals/export"): (fixed(params=STATS), region_readers(200)),
     ("GET", "/api/v1/capacity-over-time"): (fixed(params=STATS), region_readers(200)),
@@ -347,7 +360,7 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
     assert TABLE.keys() - endpoints == set(), "rows for endpoints the app does not have"
 
     roles = await credentials(client, login, app)
-    world = World(client=client, admin=roles["admin"])
+    world = World(client=client, admin=roles["admin"], midwife=roles["midwife"])
     recorded = await client.post("/api/v1/refusals", json=refusal(), headers=roles["midwife"])
     assert recorded.status_code == 201, recorded.text
     world.refusal_id = recorded.json()["id"]

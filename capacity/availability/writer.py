@@ -231,7 +231,7 @@ class FigureWriter:
             cur.execute(sql.lock_region, {"r": region})
             cur.execute(sql.placement, {"f": p.facility_id})
             fac = cur.fetchone()
-            if fac[0] != region:
+            if fac[1] != region:
                 raise _Moved(region)
         if not fac[3]:
             raise deactivated(p.facility_id)

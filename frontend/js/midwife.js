@@ -137,7 +137,7 @@ function startLive() {
       st.entries = {};
       for (const e of pic.facilities) st.entries[e.facility_id] = e;
       st.seq = pic.seq; st.confirmedAt = storedAt || new Date().toISOString();
-      writeCache(); render();
+      writeCache(); render(); learnFacilities();
     },
     onFacility: (entry, seq) => {
       if (!st || st.region !== region) return;
@@ -147,6 +147,7 @@ function startLive() {
       saveCache();
       tell(before, entry);
       render(entry.facility_id);
+      if (!st.byId[entry.facility_id]) learnFacilities();
     },
     onState: s => {
       if (!st) return;
@@ -202,8 +203,30 @@ function usable(e) {
   return s === 'green' || s === 'orange';
 }
 
+// Which facilities the region holds comes from the picture once there is one: an admin may
+// deactivate a facility or move it to another region (the stream then sends a fresh snapshot).
+function inRegion() {
+  if (st.seq == null) return st.facilities.filter(f => f.region === st.region);
+  return Object.keys(st.entries).map(id => st.byId[id]).filter(Boolean);
+}
+
+// A facility the listing does not know (moved in, reactivated, added): read the listing again.
+async function learnFacilities() {
+  if (!Object.keys(st.entries).some(id => !st.byId[id]) || learnFacilities.busy) return;
+  learnFacilities.busy = true;
+  try {
+    const list = await api('/api/v1/facilities');
+    if (!st) return;
+    st.facilities = list;
+    store.set('facilities', list);
+    st.byId = {};
+    for (const f of list) st.byId[f.id] = f;
+    render();
+  } catch { /* offline: shown once known */ } finally { learnFacilities.busy = false; }
+}
+
 function ordered() {
-  const list = st.facilities.filter(f => f.region === st.region).map(f => {
+  const list = inRegion().map(f => {
     const e = st.entries[f.id];
     return { f, e, trip: trip(st.pos, f), ok: usable(e), free: e && e.categories.delivery_room ? e.categories.delivery_room.available : -1 };
   });

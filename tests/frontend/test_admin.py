@@ -80,18 +80,18 @@ def login_status(server: Server, user: str, password: str = "demo") -> int:  # n
     return httpx.post(server.base + "/api/v1/auth/token", data=data).status_code
 
 
-def test_only_admins_see_the_admin_screen(server: Server, ctx) -> None:  # type: ignore[no-untyped-def]
-    page = sign_in(ctx.new_page(), server, "midwife")
-    page.wait_for_selector(".card")
-    expect(page.locator("#nav")).not_to_contain_text("Beheer")
-    page.goto(server.base + "/#/admin")
-    page.wait_for_selector(".card")
-    expect(page.locator(".admin")).to_have_count(0)
-
-
 def test_admin_creates_deactivates_resets_and_unlocks_accounts(
-    server: Server, ctx, browser
+    server: Server, ctx, browser, watch
 ) -> None:  # type: ignore[no-untyped-def]
+    own = strict_context(browser, watch, viewport={"width": WIDTH, "height": 812})
+    midwife = sign_in(own.new_page(), server, "midwife")  # only admins see the screen
+    midwife.wait_for_selector(".card")
+    expect(midwife.locator("#nav")).not_to_contain_text("Beheer")
+    midwife.goto(server.base + "/#/admin")
+    midwife.wait_for_selector(".card")
+    expect(midwife.locator(".admin")).to_have_count(0)
+    own.close()
+
     page = admin_page(ctx, server, "Gebruikers")
     page.get_by_text("Nieuw account").click()
     page.fill("#nu-name", "v.devries")
@@ -106,9 +106,7 @@ def test_admin_creates_deactivates_resets_and_unlocks_accounts(
     fits(page, "users")
 
     # her open page is signed out at once when the account is deactivated
-    other = browser.new_context(
-        **{**test_browser.PHONE, "viewport": {"width": WIDTH, "height": 812}}
-    )
+    other = strict_context(browser, watch, viewport={"width": WIDTH, "height": 812})
     try:
         hers = other.new_page()
         hers.goto(server.base + "/")

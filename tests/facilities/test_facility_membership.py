@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from capacity.availability import jobs
 from tests.api.support import IKAZIA, entry, picture, put_figures
 from tests.conftest import ERASMUS
 
@@ -155,3 +156,27 @@ async def test_api_keys_show_when_they_were_last_used(client, login):  # type: i
             break
         await asyncio.sleep(0.1)
     assert used and datetime.fromisoformat(used) >= started - timedelta(seconds=1)
+
+
+async def test_scheduler_leaves_a_deactivated_facility_and_goes_on_with_the_others(
+    client, login, app
+):  # type: ignore[no-untyped-def]
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    for facility in (IKAZIA, ERASMUS):
+        stopped = await client.put(
+            f"/api/v1/facilities/{facility}/stop",
+            json={"reason": "staff", "until": until},
+            headers=await login(f"staff-{facility}"),
+        )
+        assert stopped.status_code == 200
+    admin = await login("admin")
+    off = await client.patch(f"/api/v1/facilities/{IKAZIA}", json={"active": False}, headers=admin)
+    assert off.status_code == 200
+    state = {"db": app.state.db, "store": app.state.store, "settings": app.state.settings}
+    later = datetime.now(UTC) + timedelta(hours=2)
+    result = await jobs.expire_due(**state, now=later)
+    assert result.stops_ended == [ERASMUS]  # the deactivated one's stop stays as it was
+    assert entry(await picture(client, await login("midwife")), ERASMUS)["stop"] is None
+    # reactivated, its passed stop reads as ended and the next run records it
+    await client.patch(f"/api/v1/facilities/{IKAZIA}", json={"active": True}, headers=admin)
+    assert (await jobs.expire_due(**state, now=later)).stops_ended == [IKAZIA]

@@ -244,22 +244,20 @@ def facilities_update(
     facility_id: str,
     body: str = typer.Argument(..., help="JSON as for PATCH /api/v1/facilities/{id}"),
 ) -> None:
-    """Change a facility's name, city, ward phone, coordinates or categories offered."""
-    from capacity.facilities import service as facilities
+    """Change a facility's name, city, ward phone, coordinates, categories offered, region
+    (a move) or active (false deactivates it)."""
+    from capacity.availability import membership
     from capacity.facilities.models import FacilityUpdate
 
     facility_in = _parse(FacilityUpdate, body)
 
     async def work(db: Database) -> Any:
         async with _live_store() as store, db.write_session() as session:
-            facility = await facilities.get_facility(session=session, facility_id=facility_id)
-            if facility is None:
-                raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
-            await facilities.update_facility(
-                session=session, facility=facility, facility_in=facility_in, actor="cli"
+            facility, regions = await membership.change_facility(
+                session=session, facility_id=facility_id, facility_in=facility_in, actor="cli"
             )
-            if facility_in.categories is not None:
-                await _rebuild(session, store, facility.region)
+            for region in regions:
+                await _rebuild(session, store, region)
             await session.commit()
             return facility
 

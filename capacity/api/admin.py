@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -184,14 +184,55 @@ async def list_audit(
         AwareDatetime | None, Query(description="ISO 8601 with an offset, e.g. ...T10:00:00Z")
     ] = None,
     actor: Annotated[str | None, Query(max_length=80, pattern=r"^[A-Za-z0-9._@:-]+$")] = None,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=60,
+            pattern=r"^[a-z_]+(\.[a-z_]*)?$",
+            description="An action (user.deactivate), or every action of a kind (user.)",
+        ),
+    ] = None,
+    entity: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    entity_id: Annotated[str | None, Query(max_length=80, pattern=r"^[A-Za-z0-9._@:-]+$")] = None,
+    facility: Annotated[
+        Slug | None, Query(description="Events of this facility (entity facility)")
+    ] = None,
+    start: Annotated[
+        date | None,
+        Query(alias="from", description="first day (UTC)", ge=FIRST_DAY, le=LAST_DAY),
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(alias="to", description="last day (UTC), inclusive", ge=FIRST_DAY, le=LAST_DAY),
+    ] = None,
+    before: Annotated[int | None, Query(ge=1, description="Only events older than this id")] = None,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[AuditEvent]:
-    """The newest audit events, newest first; the trail cannot be changed through the API."""
+    """The newest audit events matching every filter given, newest first; page on with
+    ``before`` = the last id received. The trail cannot be changed through the API."""
+    if start is not None and end is not None and end < start:
+        raise InputError("to", messages.AUDIT_TO_BEFORE_FROM(end=end, start=start))
     query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
     if since is not None:
         query = query.where(AuditEvent.at >= since)
+    if start is not None:
+        query = query.where(AuditEvent.at >= datetime.combine(start, time(), UTC))
+    if end is not None:
+        query = query.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), UTC))
     if actor:
         query = query.where(AuditEvent.actor == actor)
+    if action and action.endswith("."):
+        query = query.where(col(AuditEvent.action).startswith(action, autoescape=True))
+    elif action:
+        query = query.where(AuditEvent.action == action)
+    if facility:
+        entity, entity_id = "facility", facility
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if before is not None:
+        query = query.where(col(AuditEvent.id) < before)
     return list((await session.exec(query)).all())
 
 

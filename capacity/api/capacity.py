@@ -23,6 +23,7 @@ from capacity.api.deps import (
 from capacity.api.responses import ERRORS, JSONBytes
 from capacity.auth.service import may_write_facility
 from capacity.availability import service
+from capacity.availability.conflict import deactivated
 from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
@@ -55,8 +56,11 @@ async def _check_write(principal: PrincipalDep, session: AsyncSession, facility_
     """403 for another facility whether or not it exists (as for figures); 404 for admins."""
     if not may_write_facility(principal, facility_id):
         raise Forbidden(messages.NOT_YOUR_FIGURES(facility=facility_id))
-    if await facilities.get_facility(session=session, facility_id=facility_id) is None:
+    facility = await facilities.get_facility_any(session=session, facility_id=facility_id)
+    if facility is None:
         raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
+    if not facility.active:
+        raise deactivated(facility_id)
 
 
 def _inline_schema(model: type[SQLModel]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from capacity.auth.access import AccessCache
 from capacity.auth.models import Principal, Role
 from capacity.auth.service import may_read_region
+from capacity.auth.usage import KeyUsage
 from capacity.availability.store import CapacityStore
 from capacity.errors import AuthError, Forbidden, NotFound
 from capacity.facilities import service as facilities
@@ -79,6 +80,16 @@ def access_cache(state: Any) -> AccessCache:
     return access
 
 
+def key_usage(state: Any) -> KeyUsage:
+    """The process's note-taker of API keys' last use, made on first use, closed with the db."""
+    usage: KeyUsage | None = getattr(state, "key_usage", None)
+    if usage is None or usage.db is not state.db:
+        usage = KeyUsage(db=state.db, redis=state.redis)
+        state.key_usage = usage
+        state.db.on_dispose.append(usage.close)
+    return usage
+
+
 async def get_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2)],
@@ -92,7 +103,9 @@ async def get_principal(
     if token:
         return await get_access(request).for_token(token)
     if api_key:
-        return await get_access(request).for_key(api_key)
+        principal = await get_access(request).for_key(api_key)
+        key_usage(request.app.state).seen(principal.id)  # returns at once
+        return principal
     raise AuthError(messages.CREDENTIALS_REQUIRED())
 
 

@@ -13,6 +13,8 @@ from capacity.api.deps import (
     UnitOfWorkDep,
 )
 from capacity.api.responses import ERRORS
+from capacity.auth.models import Role
+from capacity.availability import membership
 from capacity.availability import service as availability
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service
@@ -48,9 +50,15 @@ async def list_facilities(
     principal: PrincipalDep,
     session: SessionDep,
     region: Slug | None = Query(None, description="Only this region's facilities"),
+    include_inactive: bool = Query(False, description="Deactivated ones too (admins only)"),
 ) -> list[FacilityPublic]:
-    """Facilities with obstetrics, NICU centres and birth centres."""
+    """Facilities with obstetrics, NICU centres and birth centres (active ones)."""
     _no_keys(principal)
+    if include_inactive:
+        if principal.role is not Role.admin:
+            raise Forbidden(messages.INACTIVE_ADMIN_ONLY())
+        everything = await service.list_all_facilities(session=session)
+        return [service.to_public(f) for f in everything if region in (None, f.region)]
     if region is not None and await service.get_region(session=session, region_id=region) is None:
         raise NotFound(messages.UNKNOWN_REGION(region=region))
     return [
@@ -97,15 +105,13 @@ async def update_facility(
     store: StoreDep,
     settings: SettingsDep,
 ) -> FacilityPublic:
-    """Change a facility's name, ward phone, coordinates or categories offered (admin)."""
-    facility = await service.get_facility(session=uow.session, facility_id=facility_id)
-    if facility is None:
-        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
-    await service.update_facility(
-        session=uow.session, facility=facility, facility_in=facility_in, actor=admin.actor
+    """Change a facility's name, ward phone, coordinates, categories offered, region or
+    ``active`` (admin). A deactivated facility leaves its region's picture (live clients get a
+    fresh snapshot) and takes no figures or stops (409) until reactivated; a moved one leaves
+    the old region's picture and appears in the new one with its figures and stop."""
+    facility, regions = await membership.change_facility(
+        session=uow.session, facility_id=facility_id, facility_in=facility_in, actor=admin.actor
     )
-    if facility_in.categories is not None:
-        await availability.rebuild_in(
-            uow=uow, store=store, settings=settings, region_id=facility.region
-        )
+    for region_id in regions:
+        await availability.rebuild_in(uow=uow, store=store, settings=settings, region_id=region_id)
     return service.to_public(facility)

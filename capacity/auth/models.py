@@ -101,6 +101,7 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
     created_by: str = Field(max_length=80)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
 
 
 class ApiKeyCreate(SQLModel):
@@ -118,6 +119,9 @@ class ApiKeyPublic(SQLModel):
     label: str | None
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(
+        default=None, description="When the key was last used, to the minute (at most 1 min behind)"
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from capacity.availability.conflict import check_version
+from capacity.availability.conflict import check_version, deactivated
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status, Stop, StopIn
 from capacity.availability.pipeline import bump, change_row, finish, lock_region
 from capacity.availability.state import active_stop, figures, rules_json, utcnow
 from capacity.availability.store import CapacityStore
 from capacity.availability.writer import FigureWriter
-from capacity.errors import InputError, NotFound
+from capacity.errors import Conflict, InputError, NotFound
 from capacity.facilities.models import Facility, Region
 from capacity.i18n import messages
 from capacity.settings import Settings
@@ -28,12 +28,24 @@ MAX_STOP_DAYS = 31
 
 
 async def facility_for_write(session: AsyncSession, facility_id: str) -> Facility:
-    """The active facility, with its region locked for the change that follows."""
+    """The active facility, with its region locked for the change that follows.
+
+    Read again under the lock: an admin may have deactivated or moved it meanwhile
+    (``membership``). A move is answered 409 rather than locking the new region too, out of
+    the global order (a deadlock with another writer).
+    """
     facility = await session.get(Facility, facility_id)
-    if facility is None or not facility.active:
+    if facility is None:
         raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
-    await lock_region(session, facility.region)
+    locked = facility.region
+    await lock_region(session, locked)
     await session.refresh(facility)
+    if not facility.active:
+        raise deactivated(facility_id)
+    if facility.region != locked:
+        raise Conflict(
+            messages.FACILITY_MOVED_MEANWHILE(facility=facility_id, region=facility.region)
+        )
     return facility
 
 

@@ -8,7 +8,13 @@ both succeed. The loser gets 412 with the facility's current entry and changes n
 
 from __future__ import annotations
 
-from capacity.errors import VersionConflict
+from capacity.errors import Conflict, VersionConflict
+from capacity.i18n import messages
+
+
+def deactivated(facility_id: str) -> Conflict:
+    """The answer (409) to a change of a facility an admin deactivated."""
+    return Conflict(messages.FACILITY_DEACTIVATED(facility=facility_id))
 
 
 def check_version(expected: int | None, current: int, *, facility_id: str, region: str) -> None:

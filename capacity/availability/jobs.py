@@ -7,6 +7,7 @@ that takes the Redis lock for it, so two processes (or two schedulers) never bot
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from sqlmodel import select
 from capacity.availability import rules, service
 from capacity.availability.models import CapacityFigure
 from capacity.availability.store import CapacityStore
-from capacity.errors import Unavailable
+from capacity.errors import Conflict, Unavailable
 from capacity.facilities.models import Facility, Region
 from capacity.reporting import jobs as reporting_jobs
 from capacity.settings import Settings
@@ -48,21 +49,24 @@ async def expire_due(
     async with db.session() as session:
         stale, ended = await service.due_for_expiry(session=session, settings=settings, now=now)
     for facility_id in ended:
-        async with db.unit_of_work() as uow:
-            await service.end_stop(
-                uow=uow,
-                store=store,
-                settings=settings,
-                facility_id=facility_id,
-                actor="system:scheduler",
-                expired=True,
-                now=now,
-            )
+        # An admin may deactivate or move the facility meanwhile (409): left for the next run.
+        with contextlib.suppress(Conflict):
+            async with db.unit_of_work() as uow:
+                await service.end_stop(
+                    uow=uow,
+                    store=store,
+                    settings=settings,
+                    facility_id=facility_id,
+                    actor="system:scheduler",
+                    expired=True,
+                    now=now,
+                )
     for facility_id in stale:
-        async with db.unit_of_work() as uow:
-            await service.mark_stale(
-                uow=uow, store=store, settings=settings, facility_id=facility_id, now=now
-            )
+        with contextlib.suppress(Conflict):
+            async with db.unit_of_work() as uow:
+                await service.mark_stale(
+                    uow=uow, store=store, settings=settings, facility_id=facility_id, now=now
+                )
     overdue = await record_overdue(db=db, store=store, settings=settings, now=now)
     return ExpiryResult(stale=stale, stops_ended=ended, overdue=overdue)
 

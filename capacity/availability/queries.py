@@ -129,4 +129,7 @@ async def due_for_expiry(
             )
         )
     ).all()
-    return sorted(stale), sorted(set(ended))
+    # A deactivated facility's stop stays as it was (it takes no changes); it ends once the
+    # facility is active again.
+    ended_active = {f for f in ended if f in facilities and facilities[f].active}
+    return sorted(stale), sorted(ended_active)

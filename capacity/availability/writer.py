@@ -25,12 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
-from capacity.availability.conflict import VersionConflict, check_version
+from capacity.availability.conflict import VersionConflict, check_version, deactivated
 from capacity.availability.models import CapacityUpdate, ChangeKind, Status
 from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.state import facility_message, facility_raw, utcnow
 from capacity.availability.store import CapacityStore
-from capacity.errors import InputError, NotFound, Unavailable
+from capacity.errors import Conflict, InputError, NotFound, Unavailable
 from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, sqlite_pragmas
@@ -39,6 +39,11 @@ from capacity.storage.redis import REDIS_DOWN
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+MAX_MOVES = 3  # a change whose facility moved region meanwhile is queued again, this often
+
+
+class _Moved(Exception):
+    """The facility left the region locked for it: stage the change again in a later batch."""
 
 
 @dataclass
@@ -48,6 +53,7 @@ class _Pending:
     actor: str
     future: asyncio.Future[dict[str, Any]]
     expected_version: int | None = None  # If-Match: compared under the region lock
+    moves: int = 0  # times requeued because its facility moved region meanwhile
 
 
 @dataclass
@@ -151,7 +157,14 @@ class FigureWriter:
         if failed is not None:
             raise failed
         for s in staged:
-            if s.error is not None:
+            if isinstance(s.error, _Moved) and s.pending.moves < MAX_MOVES:
+                s.pending.moves += 1
+                self.queue.put_nowait(s.pending)  # read afresh, under its new region's lock
+            elif isinstance(s.error, _Moved):
+                s.pending.future.set_exception(
+                    Conflict(messages.FACILITY_KEEPS_MOVING(facility=s.pending.facility_id))
+                )
+            elif s.error is not None:
                 s.pending.future.set_exception(s.error)
             else:
                 s.pending.future.set_result(s.entry)
@@ -199,7 +212,7 @@ class FigureWriter:
             staged = _Staged(pending)
             try:
                 self._stage_one(cur, staged, facilities.get(pending.facility_id))
-            except (InputError, NotFound, VersionConflict) as exc:
+            except (InputError, NotFound, VersionConflict, Conflict, _Moved) as exc:
                 staged.error = exc
             out.append(staged)
         cur.close()
@@ -207,9 +220,20 @@ class FigureWriter:
 
     def _stage_one(self, cur: Any, staged: _Staged, fac: Any) -> None:
         p, sql = staged.pending, self.sql
-        if fac is None or not fac[3]:
+        if fac is None:
             raise NotFound(messages.UNKNOWN_FACILITY(facility=p.facility_id))
         region = fac[1]
+        if sql.lock_region:
+            # PostgreSQL: the facility was read before its region was locked. An admin may
+            # have moved or deactivated it meanwhile (``membership`` holds every region's lock
+            # for that), so it is read again under the lock.
+            cur.execute(sql.lock_region, {"r": region})
+            cur.execute(sql.placement, {"f": p.facility_id})
+            fac = cur.fetchone()
+            if fac[1] != region:
+                raise _Moved(region)
+        if not fac[3]:
+            raise deactivated(p.facility_id)
         offered = set(fac[2] if isinstance(fac[2], list) else orjson.loads(fac[2]))
         for category, figure in p.update_in.categories.items():
             if category.value not in offered:
@@ -229,10 +253,9 @@ class FigureWriter:
                     ),
                 )
         if p.expected_version is not None:
-            # Read under the region lock (PostgreSQL: FOR UPDATE; SQLite holds the database
-            # lock), before anything is raised, so a conflict leaves the batch untouched.
-            if sql.lock_region:
-                cur.execute(sql.lock_region, {"r": region})
+            # Read under the region lock (PostgreSQL: FOR UPDATE, taken above; SQLite holds
+            # the database lock), before anything is raised, so a conflict leaves the batch
+            # untouched.
             cur.execute(sql.version, {"f": p.facility_id})
             current = cur.fetchone()[0]
             check_version(p.expected_version, current, facility_id=p.facility_id, region=region)
@@ -350,6 +373,7 @@ class SQL:
             None if sqlite else named("SELECT id FROM region WHERE id = :r FOR UPDATE")
         )
         self.version = named("SELECT version FROM facility WHERE id = :f")
+        self.placement = named("SELECT id, region, categories, active FROM facility WHERE id = :f")
         self.active_stop = named(
             "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
             "ORDER BY id DESC LIMIT 1"

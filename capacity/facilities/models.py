@@ -113,10 +113,20 @@ class FacilityUpdate(SQLModel):
     lon: float | None = Field(default=None, ge=3.2, le=7.3)
     phone: str | None = Field(default=None, max_length=32, schema_extra=PHONE)
     categories: list[Category] | None = Field(default=None, min_length=1)
+    active: bool | None = Field(
+        default=None, description="false: the facility leaves the picture and takes no writes"
+    )
+    region: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        schema_extra={"pattern": ID_PATTERN},
+        description="Move the facility to this region (its figures and stop go with it)",
+    )
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
-    @field_validator("name", "city", "lat", "lon", "categories", mode="before")
+    @field_validator("name", "city", "lat", "lon", "categories", "active", "region", mode="before")
     @classmethod
     def _not_null(cls, value: object, info: ValidationInfo) -> object:
         # Leaving a field out keeps it; null would erase what every listing relies on.
@@ -144,3 +154,5 @@ class FacilityPublic(FacilityBase):
     @classmethod
     def _ward_first(cls, value: list[ContactPublic]) -> list[ContactPublic]:
         return sorted(value, key=lambda c: CONTACT_ORDER.index(c.type))
+
+    active: bool = True

@@ -108,6 +108,18 @@ async def get_facility(*, session: AsyncSession, facility_id: str) -> Facility |
     return facility if facility is not None and facility.active else None
 
 
+async def get_facility_any(*, session: AsyncSession, facility_id: str) -> Facility | None:
+    """The facility whether active or not (admins see and reactivate deactivated ones)."""
+    return await session.get(Facility, facility_id) if _plausible_id(facility_id) else None
+
+
+async def list_all_facilities(*, session: AsyncSession) -> list[Facility]:
+    """Every facility, deactivated ones included, ordered by region then name (admin)."""
+    query = select(Facility).order_by(Facility.region, Facility.name)
+    query = query.options(selectinload(Facility.contacts))  # type: ignore[arg-type]
+    return list((await session.exec(query)).all())
+
+
 def to_public(facility: Facility) -> FacilityPublic:
     """The facility as answered; its numbers if they were loaded (a new one has none yet)."""
     loaded = "contacts" not in inspect(facility).unloaded
@@ -149,18 +161,38 @@ async def create_facility(
 async def update_facility(
     *, session: AsyncSession, facility: Facility, facility_in: FacilityUpdate, actor: str
 ) -> Facility:
-    """Change name, ward phone, coordinates or the categories offered (admin)."""
-    changes = facility_in.model_dump(exclude_unset=True, mode="json")
+    """Change name, ward phone, coordinates, categories offered, region or active (admin).
+
+    The caller holds the locks of the regions involved (``availability.membership``). Only what
+    differs is changed and audited; a move and a (de)activation get their own action, with the
+    region before and after.
+    """
+    changes = {
+        field: value
+        for field, value in facility_in.model_dump(exclude_unset=True, mode="json").items()
+        if getattr(facility, field) != value
+    }
+    moved_from = facility.region
+    if "region" in changes and await session.get(Region, changes["region"]) is None:
+        raise InputError("region", messages.UNKNOWN_REGION(region=changes["region"]))
     for field, value in changes.items():
         setattr(facility, field, value)
     session.add(facility)
+    if "active" in changes:
+        action = "facility.activate" if changes["active"] else "facility.deactivate"
+    elif "region" in changes:
+        action = "facility.move"
+    else:
+        action = "facility.update"
+    if "region" in changes:
+        changes = {**changes, "region_before": moved_from}
     audit.record(
         session=session,
         actor=actor,
-        action="facility.update",
+        action=action,
         entity="facility",
         entity_id=facility.id,
-        detail=changes,
+        detail={**changes, "region": facility.region} if changes else {},
     )
     await session.flush()
     return facility

@@ -261,3 +261,27 @@ UNDO_TOO_LATE = Text(
     "te laat om ongedaan te maken: dat kan alleen binnen 15 minuten na het vastleggen "
     "(vastgelegd om {recorded}); de afloop kunt u nog wel invullen",
 )
+
+# ---- facilities deactivated or moved (admin) --------------------------------------------------
+AUDIT_TO_BEFORE_FROM = Text(
+    "to ({end}) lies before from ({start})", "tot ({end}) ligt vóór van ({start})"
+)
+INACTIVE_ADMIN_ONLY = Text(
+    "only admins see deactivated facilities", "alleen beheerders zien gedeactiveerde instellingen"
+)
+FACILITY_MOVED_MEANWHILE = Text(
+    "facility {facility!r} moved to region {region!r} while this change was made; "
+    "nothing was saved, send it again",
+    "instelling {facility!r} is naar regio {region!r} verplaatst terwijl deze wijziging werd "
+    "gedaan; er is niets opgeslagen, stuur haar opnieuw",
+)
+FACILITY_DEACTIVATED = Text(
+    "facility {facility!r} is deactivated: it takes no figures or stops "
+    "until an admin reactivates it",
+    "instelling {facility!r} is gedeactiveerd: zij neemt geen cijfers of stops aan "
+    "tot een beheerder haar weer activeert",
+)
+FACILITY_KEEPS_MOVING = Text(
+    "facility {facility!r} keeps moving; send it again",
+    "instelling {facility!r} wordt steeds verplaatst; stuur het opnieuw",
+)

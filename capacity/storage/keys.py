@@ -37,6 +37,11 @@ def auth_generation() -> str:
     return f"{PREFIX}:auth:gen"
 
 
+def key_used(key_id: int) -> str:
+    """Set (for a minute) when an API key's last use was written: one process writes it."""
+    return f"{PREFIX}:key:{key_id}:used"
+
+
 def scheduler_lock(job: str) -> str:
     """Lock held by the one process that runs a scheduled job."""
     return f"{PREFIX}:lock:{job}"

@@ -9,12 +9,13 @@ const VIEWS = {
   mine: { label: 'nav_mine', load: () => import('./mine.js') },
   staff: { label: 'nav_staff', load: () => import('./staff.js') },
   analyst: { label: 'nav_analyst', load: () => import('./analyst.js') },
+  admin: { label: 'nav_admin', load: () => import('./admin.js') },
 };
 const ALLOWED = {
   midwife: ['midwife', 'mine'],
   facility_staff: ['staff', 'midwife', 'mine'],
   analyst: ['analyst', 'midwife'],
-  admin: ['midwife', 'staff', 'analyst'],
+  admin: ['midwife', 'staff', 'analyst', 'admin'],
 };
 let current = null;  // {name, mod}
 let signedOutNotice = false;  // the service ended the session: the login screen says so

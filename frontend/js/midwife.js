@@ -162,6 +162,7 @@ function syncStreams() {
     s.live.stop();
     delete st.streams[r];
     for (const f of st.facilities) if (f.region === r) delete st.entries[f.id];
+    for (const id of s.ids || []) delete st.entries[id];
   }
   for (const r of want) if (!st.streams[r]) startLive(r);
 }
@@ -171,6 +172,7 @@ function loadCached(s) {
   if (!c) return;
   s.seq = c.seq; s.confirmedAt = c.at;
   for (const e of c.facilities) st.entries[e.facility_id] = e;
+  s.ids = new Set(c.facilities.map(e => e.facility_id));
 }
 
 // Bursts of changes are written once (debounced); a snapshot, and whatever is pending when the
@@ -178,7 +180,8 @@ function loadCached(s) {
 function writeCache(s) {
   clearTimeout(s.saveT);
   if (!st || s.seq == null) return;
-  const facilities = st.facilities.filter(f => f.region === s.region).map(f => st.entries[f.id]).filter(Boolean);
+  const ids = s.ids || st.facilities.filter(f => f.region === s.region).map(f => f.id);
+  const facilities = [...ids].map(id => st.entries[id]).filter(Boolean);
   store.set('pic.' + s.region, { seq: s.seq, at: s.confirmedAt, facilities });
 }
 
@@ -199,18 +202,22 @@ function startLive(region) {
       // An offline copy from the service worker only fills in when the page has nothing newer.
       if (storedAt && s.seq != null && pic.seq <= s.seq) return;
       for (const f of st.facilities) if (f.region === region) delete st.entries[f.id];
+      for (const id of s.ids || []) delete st.entries[id];
       for (const e of pic.facilities) st.entries[e.facility_id] = e;
+      s.ids = new Set(pic.facilities.map(e => e.facility_id));
       s.seq = pic.seq; s.confirmedAt = storedAt || new Date().toISOString();
-      writeCache(s); render();
+      writeCache(s); render(); learnFacilities();
     },
     onFacility: (entry, seq) => {
       if (!mine()) return;
       const before = st.entries[entry.facility_id];
       st.entries[entry.facility_id] = entry;
+      if (s.ids) s.ids.add(entry.facility_id);
       s.seq = seq; s.confirmedAt = new Date().toISOString();
       saveCache(s);
       tell(before, entry);
       render(entry.facility_id);
+      if (!st.byId[entry.facility_id]) learnFacilities();
     },
     onState: state => {
       if (!mine()) return;
@@ -276,9 +283,34 @@ function statusText(cat, stop, f, c = st.cat) {
   return t('unknown');
 }
 
+// Which region holds a facility comes from the pictures once there are: an admin may deactivate
+// a facility or move it to another region (the streams then send fresh snapshots).
+function current() {
+  const where = {};
+  for (const s of Object.values(st.streams)) if (s.ids) for (const id of s.ids) where[id] = s.region;
+  const known = r => st.streams[r] && st.streams[r].ids;
+  return st.facilities.filter(f => where[f.id] || !known(f.region))
+    .map(f => (where[f.id] && where[f.id] !== f.region ? { ...f, region: where[f.id] } : f));
+}
+
+// A facility the listing does not know (moved in, reactivated, added): read the listing again.
+async function learnFacilities() {
+  if (!Object.keys(st.entries).some(id => !st.byId[id]) || learnFacilities.busy) return;
+  learnFacilities.busy = true;
+  try {
+    const list = await api('/api/v1/facilities');
+    if (!st) return;
+    st.facilities = list;
+    store.set('facilities', list);
+    st.byId = {};
+    for (const f of list) st.byId[f.id] = f;
+    render();
+  } catch { /* offline: shown once known */ } finally { learnFacilities.busy = false; }
+}
+
 function ordered() {
   return orderCards({
-    facilities: st.facilities, entries: st.entries, pos: st.pos, region: st.region, cat: st.cat,
+    facilities: current(), entries: st.entries, pos: st.pos, region: st.region, cat: st.cat,
     status: (f, e) => (e ? statusOf(e.categories[st.cat], e.stop, f) : 'unknown'),
   });
 }

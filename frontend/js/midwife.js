@@ -452,5 +452,5 @@ function onCardClick(e) {
   const b = e.target.closest('[data-refuse]');
   if (!b) return;
   const f = st.byId[b.dataset.refuse];
-  openRefusal(f, st.entries[f.id], st.ctx);
+  openRefusal(f, st.entries[f.id], st.ctx, st.cat);
 }

@@ -14,13 +14,15 @@ function radios(name, values, label, checked) {
   return values.map(v => `<label class="opt"><input type="radio" name="${name}" value="${esc(v)}"${v === checked ? ' checked' : ''}><span>${esc(label(v))}</span></label>`).join('');
 }
 
-export function openRefusal(f, entry, ctx) {
+// cat: the category she is looking for (the page's chooser); the record is about that one.
+export function openRefusal(f, entry, ctx, cat = 'delivery_room') {
   let dlg = document.getElementById('refusal');
   if (dlg) dlg.remove();
   dlg = document.createElement('dialog');
   dlg.id = 'refusal';
   dlg.className = 'sheet';
   const cats = CATS.filter(c => f.categories.includes(c));
+  const asked = cats.includes(cat) ? cat : 'delivery_room';
   // No default request type: an unchosen type is sent as null, so the statistics are not biased.
   // Her previous choice is preselected, but named in the summary line she sees before saving.
   const lastType = TYPES.includes(localStorage.getItem('cap.rtype')) ? localStorage.getItem('cap.rtype') : '';
@@ -31,7 +33,7 @@ export function openRefusal(f, entry, ctx) {
     <fieldset class="reasons"><legend>${esc(t('reason_q'))}</legend>
       ${radios('reason', REASONS, r => t('r_' + r), null)}</fieldset>
     <details class="more"><summary>${esc(t('optional'))}: <span id="refusal-choice"></span></summary>
-      <fieldset class="small"><legend>${esc(t('category_q'))}</legend>${radios('category', cats, c => t('cat_' + c), 'delivery_room')}</fieldset>
+      <fieldset class="small"><legend>${esc(t('category_q'))}</legend>${radios('category', cats, c => t('cat_' + c), asked)}</fieldset>
       <fieldset class="small"><legend>${esc(t('request_type_q'))}</legend>${radios('request_type', ['', ...TYPES], r => t(r ? 'rt_' + r : 'not_given'), lastType)}</fieldset>
       <fieldset class="small"><legend>${esc(t('ga_q'))}</legend>${radios('band', ['', ...BANDS], b => b ? b.replace('>=', '≥') : t('not_given'), '')}</fieldset>
     </details>
@@ -44,7 +46,7 @@ export function openRefusal(f, entry, ctx) {
   const form = dlg.querySelector('form');
   const choice = () => {
     const rt = form.request_type.value;
-    const parts = [t('cat_' + (form.category.value || 'delivery_room'))];
+    const parts = [t('cat_' + (form.category.value || asked))];
     parts.push(`${t('request_type_q')}: ${rt ? t('rt_' + rt) + (rt === lastType ? ` (${t('previous_choice')})` : '') : t('not_given')}`);
     if (form.band.value) parts.push(`${form.band.value.replace('>=', '≥')} ${t('weeks')}`);
     dlg.querySelector('#refusal-choice').textContent = parts.join(' · ');
@@ -74,7 +76,7 @@ export function openRefusal(f, entry, ctx) {
     const body = {
       occurred_at: new Date().toISOString(),  // when she tapped, however late it is sent
       facility_id: f.id,
-      category: form.category.value || 'delivery_room',
+      category: form.category.value || asked,
       request_type: form.request_type.value || null,
       decision,
       reason: decision === 'refused' ? form.reason.value : null,

@@ -108,6 +108,21 @@ def test_acceptance_then_refusal_undone_from_the_toast(server: Server, phone) ->
     assert own(server) == []
 
 
+def test_the_record_is_about_the_category_she_is_looking_for(server: Server, phone) -> None:  # type: ignore[no-untyped-def]
+    # Looking for a NICU cot, a refusal is a NICU refusal unless she says otherwise: with the
+    # delivery room preselected, NICU refusals were counted as delivery-room ones.
+    server.figures(ERASMUS, nicu=(0, 4))
+    page = sign_in(phone.new_page(), server, "midwife")
+    page.get_by_label("Zoekt").select_option("nicu")
+    sheet = open_sheet(page, ERASMUS)
+    sync_api.expect(sheet.locator("input[name=category][value=nicu]")).to_be_checked()
+    sheet.locator("label.opt", has_text="Geen bed").click()
+    sheet.locator("#refusal-save").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("Vastgelegd: geweigerd door Erasmus")
+    newest = own(server)[0]
+    assert (newest["facility_id"], newest["category"]) == (ERASMUS, "nicu")
+
+
 # Chromium logs failed requests and websockets while the phone is offline; those are the point.
 OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "WebSocket connection", "Failed to load resource")
 

@@ -245,7 +245,6 @@ function facilityDetail(f) {
   const id = esc(f.id);
   return `<form class="stack facdetail" novalidate>
     ${field('fd-region-' + id, t('adm_move_region'), `<select id="fd-region-${id}" data-loc="region" name="region">${regionOptions(f.region)}</select>`, 'region')}
-    ${field('fd-phone-' + id, t('adm_phone'), `<input id="fd-phone-${id}" data-loc="phone" name="phone" type="tel" value="${esc(f.phone || '')}">`, 'phone')}
     <fieldset class="small"><legend>${esc(t('adm_categories'))}</legend>
       ${CATS.map(c => `<label class="opt"><input type="checkbox" name="cat" value="${c}"${f.categories.includes(c) ? ' checked' : ''}><span>${esc(t('cat_' + c))}</span></label>`).join('')}
       <span class="error" data-err="categories"></span></fieldset>
@@ -291,8 +290,6 @@ async function saveFacility(e) {
   const change = {};
   const region = form.elements.region.value;
   if (region !== f.region) change.region = region;
-  const phone = form.elements.phone.value.trim();
-  if (phone !== (f.phone || '')) change.phone = phone || null;
   const cats = [...form.querySelectorAll('input[name=cat]:checked')].map(x => x.value);
   if (cats.join() !== CATS.filter(c => f.categories.includes(c)).join()) change.categories = cats;
   if (!Object.keys(change).length) { st.ctx.toast(t('adm_nothing')); return; }

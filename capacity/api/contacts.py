@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.api.deps import AdminDep, PrincipalDep, SessionDep, UnitOfWorkDep
 from capacity.api.responses import ERRORS
+from capacity.auth.models import Role
 from capacity.auth.service import may_write_facility
 from capacity.contacts import importer, service
 from capacity.contacts.models import (
@@ -17,10 +19,20 @@ from capacity.contacts.models import (
 )
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
-from capacity.facilities.models import Slug
+from capacity.facilities.models import Facility, Slug
 from capacity.i18n import messages
 
 CSV_PATTERN = r'^\uFEFF?[0-9A-Za-z_;,"\r\n ()+-]*$'
+
+
+async def _facility(session: AsyncSession, facility_id: str, *, admin: bool) -> Facility | None:
+    """The facility named; admins also keep the numbers of a deactivated one (shown again when
+    it is reactivated), everyone else sees only active facilities."""
+    if admin:
+        return await facilities.get_facility_any(session=session, facility_id=facility_id)
+    return await facilities.get_facility(session=session, facility_id=facility_id)
+
+
 router = APIRouter(prefix="/api/v1", tags=["contacts"], responses=ERRORS)
 
 
@@ -31,7 +43,7 @@ async def get_contacts(
     """The facility's numbers by type (also in every facility of ``GET /facilities``)."""
     if principal.is_key:
         raise Forbidden(messages.API_KEY_ONLY_CAPACITY())
-    if await facilities.get_facility(session=session, facility_id=facility_id) is None:
+    if await _facility(session, facility_id, admin=principal.role is Role.admin) is None:
         raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     contacts = await service.list_contacts(session=session, facility_id=facility_id)
     return FacilityContacts(facility_id=facility_id, contacts=contacts)
@@ -44,7 +56,7 @@ async def put_contacts(
     """Replace the facility's numbers (admin, or the facility's own staff); the set given is all."""
     if principal.is_key or not may_write_facility(principal, facility_id):
         raise Forbidden(messages.NOT_YOUR_NUMBERS(facility=facility_id))
-    facility = await facilities.get_facility(session=uow.session, facility_id=facility_id)
+    facility = await _facility(uow.session, facility_id, admin=principal.role is Role.admin)
     if facility is None:
         raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
     contacts = await service.replace_contacts(

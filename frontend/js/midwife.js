@@ -161,10 +161,18 @@ function syncStreams() {
     if (want.includes(r)) continue;
     s.live.stop();
     delete st.streams[r];
-    for (const f of st.facilities) if (f.region === r) delete st.entries[f.id];
-    for (const id of s.ids || []) delete st.entries[id];
+    forget(s);
   }
   for (const r of want) if (!st.streams[r]) startLive(r);
+}
+
+// Drop what a stream's last picture held, but not a facility another stream now holds: a
+// facility moved between two regions the page follows arrives in one snapshot and leaves in the
+// other, in either order.
+function forget(s) {
+  const held = s.ids || st.facilities.filter(f => f.region === s.region).map(f => f.id);
+  const elsewhere = id => Object.values(st.streams).some(o => o !== s && o.ids && o.ids.has(id));
+  for (const id of held) if (!elsewhere(id)) delete st.entries[id];
 }
 
 function loadCached(s) {
@@ -201,8 +209,7 @@ function startLive(region) {
       if (!mine()) return;
       // An offline copy from the service worker only fills in when the page has nothing newer.
       if (storedAt && s.seq != null && pic.seq <= s.seq) return;
-      for (const f of st.facilities) if (f.region === region) delete st.entries[f.id];
-      for (const id of s.ids || []) delete st.entries[id];
+      forget(s);
       for (const e of pic.facilities) st.entries[e.facility_id] = e;
       s.ids = new Set(pic.facilities.map(e => e.facility_id));
       s.seq = pic.seq; s.confirmedAt = storedAt || new Date().toISOString();

@@ -4,6 +4,8 @@ midwife's regional picture, a key that stops working)."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -197,6 +199,8 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
 ) -> None:  # type: ignore[no-untyped-def]
     midwives = []
     for _region in ("zuidwest", "west"):
+        # Both midwives in Rotterdam: each also sees the other region as a neighbour within
+        # 45 minutes, so a facility moved between them stays on both pages (as "regio ...").
         view = strict_context(browser, watch, viewport={"width": WIDTH, "height": 812})
         midwives.append(view)
     try:
@@ -206,7 +210,9 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
             mw.wait_for_selector(".card")
             wait_live(mw)
         expect(card(south, IKAZIA)).to_be_visible()
-        expect(card(west, IKAZIA)).to_have_count(0)
+        expect(card(south, IKAZIA)).not_to_have_class(re.compile(r"\baway\b"))
+        expect(card(west, IKAZIA)).to_have_attribute("data-region", "zuidwest")
+        expect(card(west, IKAZIA)).to_have_class(re.compile(r"\baway\b"))
         before = card(south, IKAZIA).locator(".cat[data-cat=delivery_room] .cnt").inner_text()
 
         page = admin_page(ctx, server, "Zorginstellingen")
@@ -217,14 +223,24 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
         fits(page, "facility detail")
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, "admin")
+        # the facility's numbers, in the same editor its own staff use
+        slot = item.locator(f'[data-contacts-mount="{IKAZIA}"]')
+        slot.get_by_label("Verloskunde").fill("010 555 0101")
+        slot.get_by_role("button", name="Nummers opslaan").click()
+        expect(page.locator("#toast")).to_contain_text("Nummers opgeslagen")
+        numbers = server.call("GET", f"/api/v1/facilities/{IKAZIA}/contacts", "midwife").json()
+        assert {"type": "verloskunde", "phone": "010 555 0101", "demo": False} in numbers["contacts"]
         item.get_by_label("Regio (verplaatsen)").select_option("west")
-        item.get_by_role("button", name="Opslaan").click()
+        item.get_by_role("button", name="Opslaan", exact=True).click()
         expect(page.locator("#toast")).to_contain_text("verplaatst naar")
 
-        # the open pages follow without a reload: gone in zuidwest, there in west with its figures
-        expect(card(south, IKAZIA)).to_have_count(0, timeout=5000)
+        # the open pages follow without a reload: in west with its figures; the zuidwest
+        # midwife (in Rotterdam) still sees it, now as a facility of the neighbouring region
+        expect(card(south, IKAZIA)).to_have_attribute("data-region", "west", timeout=5000)
+        expect(card(south, IKAZIA)).to_have_class(re.compile(r"\baway\b"))
         moved = card(west, IKAZIA)
-        expect(moved).to_be_visible(timeout=5000)
+        expect(moved).to_have_attribute("data-region", "west", timeout=5000)
+        expect(moved).not_to_have_class(re.compile(r"\baway\b"))
         expect(moved.locator(".cat[data-cat=delivery_room] .cnt")).to_have_text(before)
 
         page.select_option("#fac-region", "west")
@@ -233,6 +249,7 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
         expect(page.locator("#toast")).to_contain_text("gedeactiveerd")
         expect(item.locator(".tag")).to_have_text("gedeactiveerd")
         expect(card(west, IKAZIA)).to_have_count(0, timeout=5000)
+        expect(card(south, IKAZIA)).to_have_count(0, timeout=5000)
         pushed = server.call(
             "PUT", f"/api/v1/facilities/{IKAZIA}/capacity", f"staff-{IKAZIA}",
             json={"categories": {"delivery_room": {"available": 1, "staffed": 4}}},

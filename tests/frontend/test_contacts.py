@@ -82,6 +82,13 @@ def test_midwife_taps_a_demo_number_and_the_region_number_where_a_ward_has_none(
 
     page = sign_in(phones(), server, "midwife")
     erasmus = page.locator(f"#f-{ERASMUS}")
+    # The compact card keeps one call button: the delivery ward's number.
+    first = erasmus.locator("a[href^='tel:']:visible")
+    expect(first).to_have_count(1)
+    expect(first).to_have_attribute("href", tel(ward["phone"]))
+    # Opened (tap the name), the card lists every number as a big target.
+    erasmus.locator("button.open").click()
+    expect(erasmus).to_have_class(re.compile(r"\bopened\b"))
     link = erasmus.get_by_role("link", name=re.compile("^Bel Verloskunde van Erasmus MC"))
     expect(link).to_have_attribute("href", tel(ward["phone"]))
     expect(link).to_contain_text(ward["phone"])
@@ -92,6 +99,7 @@ def test_midwife_taps_a_demo_number_and_the_region_number_where_a_ward_has_none(
     assert erasmus.locator("a[href^='tel:']").count() == len(contacts(server, ERASMUS))
 
     ikazia = page.locator(f"#f-{IKAZIA}")
+    ikazia.locator("button.open").click()
     expect(ikazia).to_contain_text("Geen nummer bekend")
     instead = ikazia.get_by_role("link", name=re.compile("^Bel de regionale coördinatie"))
     expect(instead).to_have_attribute("href", tel(coordination))

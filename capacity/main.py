@@ -27,6 +27,7 @@ from capacity.api import (
     metrics,
     refusals,
     security,
+    transfers,
 )
 from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts.router,
         capacity.router,
         refusals.router,
+        transfers.router,
         admin.router,
         health.router,
         metrics.router,

@@ -84,3 +84,42 @@ async def test_twenty_wards_accepting_at_once_on_two_processes_place_it_once(
     assert [(r.facility_id, r.decision) for r in records] == [(winner, "accepted")]
     accepts = rows(engine, "SELECT id FROM audit_event WHERE action = 'transfer.accept'")
     assert len(accepts) == 1
+
+
+async def test_every_ward_declining_at_once_leaves_the_request_exhausted(
+    launch: Launch, engine: Engine
+) -> None:
+    """The last decline sees the others: the request ends ``exhausted``, one record each."""
+    servers = launch(2)
+    wards = [r.id for r in rows(engine, "SELECT id FROM facility WHERE active ORDER BY id")]
+    wards = wards[:BATCH]
+    calls = Calls()
+    clients = [httpx.AsyncClient(base_url=s.url) for s in servers]
+    try:
+        midwife = bearer(await token(clients[0], "midwife"))
+        made = await _ask(clients[0], midwife, wards)
+        offers = {o["facility_id"]: o["id"] for o in made["offers"]}
+        staff = await asyncio.gather(
+            *(token(clients[n % 2], f"staff-{w}") for n, w in enumerate(wards))
+        )
+        answers = await asyncio.gather(
+            *(
+                calls.send(
+                    clients[n % 2],
+                    "POST",
+                    f"/api/v1/offers/{offers[w]}/decline",
+                    json={"reason": "no_bed"},
+                    headers=bearer(staff[n]),
+                )
+                for n, w in enumerate(wards)
+            )
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert not calls.failures, calls.report()
+    assert [a.status_code for a in answers if a is not None] == [200] * BATCH
+    (state,) = rows(engine, "SELECT status FROM transfer_request")
+    assert state.status == "exhausted"
+    records = rows(engine, "SELECT reason FROM refusal WHERE decision = 'refused'")
+    assert [r.reason for r in records] == ["no_bed"] * BATCH

@@ -41,7 +41,7 @@ from capacity.facilities.models import Region
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
-from capacity.realtime import ws
+from capacity.realtime import offers, ws
 from capacity.realtime.hub import Hub
 from capacity.realtime.sessions import SessionGuard
 from capacity.settings import Settings
@@ -203,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         metrics.router,
         ws.router,
+        offers.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -89,3 +89,8 @@ def transfer_facility_channel(facility_id: str) -> str:
 def transfer_request_channel(request_id: int) -> str:
     """Pub/sub channel of one transfer request: every change of it or of its offers."""
     return f"{PREFIX}:transfer:request:{request_id}"
+
+
+def transfer_account_channel(account_id: int) -> str:
+    """Pub/sub channel of the requests one account made (its live view of all of them)."""
+    return f"{PREFIX}:transfer:account:{account_id}"

@@ -29,14 +29,16 @@ async def messages_for(
     """The messages of one change: the request to its channel, each changed offer to its ward."""
     assert request.id is not None
     shown = await public(session, request)
+    message = {"type": "transfer", "request": shown}
     out: list[tuple[str, dict[str, Any]]] = [
-        (keys.transfer_request_channel(request.id), {"type": "transfer", "request": shown})
+        (keys.transfer_request_channel(request.id), message),
+        (keys.transfer_account_channel(request.created_by), message),
     ]
     for offer in offers:
         facility = await session.get(Facility, offer.facility_id)
         assert facility is not None
-        message = {"type": "offer", "offer": ward_offer(offer, request, facility)}
-        out.append((keys.transfer_facility_channel(offer.facility_id), message))
+        offered = {"type": "offer", "offer": ward_offer(offer, request, facility)}
+        out.append((keys.transfer_facility_channel(offer.facility_id), offered))
     return out
 
 

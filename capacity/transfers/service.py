@@ -278,3 +278,12 @@ def ward_offer(
         "minutes": minutes,
     }
     return WardOffer.model_validate(shown).model_dump(mode="json")
+
+
+async def open_of(*, session: AsyncSession, account_id: int) -> list[dict[str, Any]]:
+    """The account's requests still waiting for a ward (open), oldest first."""
+    query = select(TransferRequest).where(
+        TransferRequest.created_by == account_id, TransferRequest.status == TransferStatus.open
+    )
+    found = (await session.exec(query.order_by(col(TransferRequest.id)))).all()
+    return [await public(session, r) for r in found]

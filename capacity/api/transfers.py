@@ -26,6 +26,7 @@ from capacity.storage.db import UnitOfWork
 from capacity.transfers import answers, live, service, stats
 from capacity.transfers.models import (
     AcceptResult,
+    City,
     Decline,
     OfferPublic,
     OffersCreate,
@@ -49,7 +50,7 @@ WardReader = Annotated[Principal, require(Role.facility_staff, Role.admin)]
 Analyst = Annotated[Principal, require(Role.analyst, Role.admin)]
 LatQ = Annotated[float | None, Query(ge=50.5, le=53.8, description="WGS84, rounded to 0.01")]
 LonQ = Annotated[float | None, Query(ge=3.2, le=7.3, description="WGS84, rounded to 0.01")]
-CityQ = Annotated[str | None, Query(min_length=1, max_length=80, description="Instead of lat/lon")]
+CityQ = Annotated[City | None, Query(description="Instead of lat/lon")]
 
 
 async def _announce(

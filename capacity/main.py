@@ -27,6 +27,7 @@ from capacity.api import (
     metrics,
     refusals,
     security,
+    transfers,
 )
 from capacity.api.frontend import Frontend
 from capacity.api.limits import BodyLimit
@@ -40,7 +41,7 @@ from capacity.facilities.models import Region
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
-from capacity.realtime import ws
+from capacity.realtime import offers, ws
 from capacity.realtime.hub import Hub
 from capacity.realtime.sessions import SessionGuard
 from capacity.settings import Settings
@@ -197,10 +198,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts.router,
         capacity.router,
         refusals.router,
+        transfers.router,
         admin.router,
         health.router,
         metrics.router,
         ws.router,
+        offers.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

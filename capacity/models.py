@@ -7,6 +7,7 @@ from capacity.contacts.models import FacilityContact
 from capacity.facilities.models import Facility, Region
 from capacity.refusals.models import Episode, Refusal
 from capacity.reporting.models import CapacityDaily, CapacityDailyState, RefusalReport
+from capacity.transfers.models import TransferOffer, TransferRequest
 
 __all__ = [
     "ApiKey",
@@ -22,5 +23,7 @@ __all__ = [
     "RefusalReport",
     "Region",
     "Stop",
+    "TransferOffer",
+    "TransferRequest",
     "User",
 ]

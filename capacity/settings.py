@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         True, description="Migrate and seed at start (the serve command does it once)"
     )
     expiry_interval_seconds: int = Field(30, ge=1, le=3600)
+    # Minutes a ward has to answer a transfer request, unless its region sets its own
+    transfer_deadline_minutes: int = Field(5, ge=1, le=60)
+    # How often pending offers past their deadline are expired (seconds)
+    transfer_expiry_interval_seconds: int = Field(10, ge=1, le=3600)
     scheduler: bool = Field(
         True, description="Run the scheduled jobs in this process (false: `capacity scheduler`)"
     )

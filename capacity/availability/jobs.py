@@ -27,6 +27,7 @@ from capacity.storage import keys
 from capacity.storage.db import Database
 from capacity.storage.locks import job_lock
 from capacity.storage.redis import REDIS_DOWN
+from capacity.transfers import jobs as transfer_jobs
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,15 @@ def scheduler(*, db: Database, store: CapacityStore, settings: Settings) -> Asyn
         seconds=settings.expiry_interval_seconds,
         kwargs={"db": db, "store": store, "settings": settings},
         id="expire",
+        max_instances=1,
+        coalesce=True,
+    )
+    made.add_job(
+        transfer_jobs.run_locked,
+        "interval",
+        seconds=settings.transfer_expiry_interval_seconds,
+        kwargs={"db": db, "store": store, "settings": settings},
+        id=transfer_jobs.JOB,
         max_instances=1,
         coalesce=True,
     )

@@ -64,6 +64,8 @@ class Region(SQLModel, table=True):
     # Whom a midwife calls when a facility has no number (capacity.contacts).
     coordination_phone: str | None = Field(default=None, max_length=32)
     coordination_demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Minutes a ward has to answer a transfer request (capacity.transfers); null: the setting
+    transfer_deadline_minutes: int | None = None
 
 
 class RegionPublic(SQLModel):

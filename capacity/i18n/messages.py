@@ -285,3 +285,49 @@ FACILITY_KEEPS_MOVING = Text(
     "facility {facility!r} keeps moving; send it again",
     "instelling {facility!r} wordt steeds verplaatst; stuur het opnieuw",
 )
+
+# ---- transfer requests (capacity.transfers) ---------------------------------------------------
+ACUTE_STANDING_RULE = Text(
+    "acute: go to the nearest hospital, call",
+    "acuut: naar het dichtstbijzijnde ziekenhuis, bel",
+)
+ORIGIN_REQUIRED = Text(
+    "give lat and lon together, or a city", "geef lat en lon samen, of een plaats"
+)
+UNKNOWN_CITY = Text(
+    "no facility lies in {city!r}; give lat and lon",
+    "in {city!r} ligt geen instelling; geef lat en lon",
+)
+NO_WARD_WITH_ROOM = Text(
+    "no ward has room in {category} now; name the wards to ask",
+    "geen afdeling heeft nu plek voor {category}; kies zelf de afdelingen",
+)
+WARDS_COUNT = Text("name 1 to {max} wards", "kies 1 tot {max} afdelingen")
+WARD_TWICE = Text("{facility!r} is named twice", "{facility!r} staat er twee keer in")
+WARD_ASKED_ALREADY = Text("{facility!r} was asked already", "{facility!r} is al gevraagd")
+UNKNOWN_TRANSFER = Text(
+    "unknown transfer request {transfer}", "onbekend overplaatsingsverzoek {transfer}"
+)
+UNKNOWN_OFFER = Text("unknown offer {offer}", "onbekende aanvraag {offer}")
+NOT_YOUR_TRANSFER = Text(
+    "only the account that made the request (or an admin) may see or change it",
+    "alleen het account dat het verzoek deed (of een beheerder) mag het zien of wijzigen",
+)
+NOT_YOUR_OFFER = Text(
+    "only the ward asked may see or answer this offer",
+    "alleen de gevraagde afdeling mag deze aanvraag zien of beantwoorden",
+)
+NOT_YOUR_WARD = Text(
+    "you may only see the offers of your own ward",
+    "u mag alleen de aanvragen van uw eigen afdeling zien",
+)
+ALREADY_PLACED = Text("already placed at another ward", "al geplaatst bij een andere afdeling")
+TRANSFER_NOT_OPEN = Text(
+    "the request is {status}; it takes no more answers or wards",
+    "het verzoek is {status}; er kunnen geen antwoorden of afdelingen meer bij",
+)
+OFFER_NOT_PENDING = Text("this offer is {status} already", "deze aanvraag is al {status}")
+NO_ANSWER_IS_THE_SERVICES = Text(
+    "no_answer is recorded by the service when the deadline passes; choose another reason",
+    "geen antwoord op tijd legt de dienst zelf vast na de termijn; kies een andere reden",
+)

@@ -48,6 +48,8 @@ class RefusalReason(StrEnum):
     neonatal_full = "neonatal_full"
     stop = "stop"
     other = "other"
+    # The service's, when a ward let a transfer request's deadline pass (capacity.transfers)
+    no_answer = "no_answer"
 
 
 class GestationalAgeBand(StrEnum):

@@ -20,6 +20,7 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "neonatal_full": ("Neonatologie/NICU vol", "Neonatal/NICU full"),
         "stop": ("Stop actief", "Stop in force"),
         "other": ("Anders", "Other"),
+        "no_answer": ("Geen antwoord op tijd", "No answer in time"),
     },
     "category": {
         "delivery_room": ("Verloskamer", "Delivery room"),

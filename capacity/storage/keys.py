@@ -79,3 +79,18 @@ def job_running(job: str) -> str:
 def job_runs(job: str) -> str:
     """Hash of a scheduled job's counters: ``runs`` and ``overlaps`` (must stay absent)."""
     return f"{PREFIX}:job:{job}:runs"
+
+
+def transfer_facility_channel(facility_id: str) -> str:
+    """Pub/sub channel of a ward's transfer offers (sent, withdrawn, expired, answered)."""
+    return f"{PREFIX}:transfer:facility:{facility_id}"
+
+
+def transfer_request_channel(request_id: int) -> str:
+    """Pub/sub channel of one transfer request: every change of it or of its offers."""
+    return f"{PREFIX}:transfer:request:{request_id}"
+
+
+def transfer_account_channel(account_id: int) -> str:
+    """Pub/sub channel of the requests one account made (its live view of all of them)."""
+    return f"{PREFIX}:transfer:account:{account_id}"

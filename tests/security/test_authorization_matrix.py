@@ -154,6 +154,50 @@ async def new_refusal_path(world: World) -> Request:
     return {"path": f"/api/v1/refusals/{recorded.json()['id']}"}
 
 
+def transfer() -> dict[str, Any]:
+    return {
+        "category": "delivery_room",
+        "request_type": "medical",
+        "urgency": "sub_acute",
+        "lat": 51.92,
+        "lon": 4.48,
+        "facilities": [ERASMUS, IKAZIA],
+    }
+
+
+async def _new_transfer(world: World) -> dict[str, Any]:
+    made = await world.client.post("/api/v1/transfers", json=transfer(), headers=world.midwife)
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def transfer_path(world: World) -> Request:
+    """A fresh request of the midwife's (rows that cancel or extend it consume it)."""
+    return {"path": f"/api/v1/transfers/{(await _new_transfer(world))['id']}"}
+
+
+async def cancel_path(world: World) -> Request:
+    return {"path": f"/api/v1/transfers/{(await _new_transfer(world))['id']}/cancel"}
+
+
+async def further_path(world: World) -> Request:
+    made = await _new_transfer(world)
+    n = next(world.counter)
+    more = "maasstad-ziekenhuis-rotterdam" if n % 2 else "franciscus-gasthuis-rotterdam"
+    return {"path": f"/api/v1/transfers/{made['id']}/offers", "json": {"facilities": [more]}}
+
+
+async def accept_path(world: World) -> Request:
+    """ERASMUS's offer of a fresh request (the one the row's staff may answer)."""
+    offer = (await _new_transfer(world))["offers"][0]
+    return {"path": f"/api/v1/offers/{offer['id']}/accept"}
+
+
+async def decline_path(world: World) -> Request:
+    offer = (await _new_transfer(world))["offers"][0]
+    return {"path": f"/api/v1/offers/{offer['id']}/decline", "json": {"reason": "no_bed"}}
+
+
 async def report_path(world: World) -> Request:
     return {"path": f"/api/v1/reports/{world.report_id}"}
 
@@ -268,6 +312,50 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         region_readers(201),
     ),
     ("GET", "/api/v1/reports/{report_id}"): (report_path, region_readers(200)),
+    # Transfer requests (issue 13): asked by midwives and ward staff (not admins: they do not
+    # transfer anyone); read, cancelled and extended by the asker and admins; an offer is seen
+    # by its ward's staff and admins, answered only by the ward's staff.
+    ("GET", "/api/v1/transfers/proposal"): (
+        fixed(params={"category": "delivery_room", "lat": 51.92, "lon": 4.48}),
+        signed_in(403, midwife=200, staff=200, other_staff=200),
+    ),
+    ("POST", "/api/v1/transfers"): (
+        fixed(json=transfer()),
+        signed_in(403, midwife=201, staff=201, other_staff=201),
+    ),
+    ("GET", "/api/v1/transfers/stats"): (fixed(params=STATS), region_readers(200)),
+    ("GET", "/api/v1/transfers/{request_id}"): (
+        transfer_path,
+        signed_in(403, midwife=200, admin=200),
+    ),
+    ("POST", "/api/v1/transfers/{request_id}/cancel"): (
+        cancel_path,
+        signed_in(403, midwife=200, admin=200),
+    ),
+    ("POST", "/api/v1/transfers/{request_id}/offers"): (
+        further_path,
+        signed_in(403, midwife=201, admin=201),
+    ),
+    ("GET", "/api/v1/facilities/{facility_id}/offers"): (
+        fixed(),
+        signed_in(403, staff=200, admin=200),
+    ),
+    ("POST", "/api/v1/offers/{offer_id}/accept"): (accept_path, signed_in(403, staff=200)),
+    ("POST", "/api/v1/offers/{offer_id}/decline"): (decline_path, signed_in(403, staff=200)),
+    # Offers live: ward staff and askers; analysts and admins 4403 (nothing of theirs to see).
+    ("WS", "/ws/offers"): (
+        fixed(),
+        {
+            **{role: WS_OPEN for role in ACCOUNTS},
+            "analyst": 4403,
+            "other_analyst": 4403,
+            "admin": 4403,
+            "anonymous": 4401,
+            "key": 4401,
+            "revoked_key": 4401,
+            "expired": 4401,
+        },
+    ),
     # The live stream: close codes 4401 (no valid token), 4403 (region not readable). Contract
     # silent on keys: they cannot watch (a key is no token), like they cannot read.
     ("WS", "/ws/regions/{region}"): (

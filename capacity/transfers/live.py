@@ -1,0 +1,53 @@
+"""Announcing transfer changes on Redis pub/sub, after they were committed.
+
+One channel per ward (its offers: sent, withdrawn, answered, expired) and one per request (the
+request with every offer, for the asker's screen). SQL holds the state: a lost message costs a
+live update, never an answer, so a Redis failure here is logged and the request goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from redis import asyncio as aioredis
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from capacity.facilities.models import Facility
+from capacity.storage import keys
+from capacity.storage.redis import REDIS_DOWN
+from capacity.transfers.models import TransferOffer, TransferRequest
+from capacity.transfers.service import public, ward_offer
+
+log = logging.getLogger(__name__)
+
+
+async def messages_for(
+    session: AsyncSession, request: TransferRequest, offers: list[TransferOffer]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The messages of one change: the request to its channel, each changed offer to its ward."""
+    assert request.id is not None
+    shown = await public(session, request)
+    message = {"type": "transfer", "request": shown}
+    out: list[tuple[str, dict[str, Any]]] = [
+        (keys.transfer_request_channel(request.id), message),
+        (keys.transfer_account_channel(request.created_by), message),
+    ]
+    for offer in offers:
+        facility = await session.get(Facility, offer.facility_id)
+        assert facility is not None
+        offered = {"type": "offer", "offer": ward_offer(offer, request, facility)}
+        out.append((keys.transfer_facility_channel(offer.facility_id), offered))
+    return out
+
+
+async def publish(redis: aioredis.Redis, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Publish the messages (after the commit); Redis being down loses only the live update."""
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for channel, message in messages:
+            pipe.publish(channel, orjson.dumps(message))
+        await pipe.execute()
+    except REDIS_DOWN as exc:
+        log.warning("transfer update not published: %s", exc)

@@ -5,7 +5,6 @@ midwife's regional picture, a key that stops working)."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -229,7 +228,9 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
         slot.get_by_role("button", name="Nummers opslaan").click()
         expect(page.locator("#toast")).to_contain_text("Nummers opgeslagen")
         numbers = server.call("GET", f"/api/v1/facilities/{IKAZIA}/contacts", "midwife").json()
-        assert {"type": "verloskunde", "phone": "010 555 0101", "demo": False} in numbers["contacts"]
+        assert {"type": "verloskunde", "phone": "010 555 0101", "demo": False} in numbers[
+            "contacts"
+        ]
         item.get_by_label("Regio (verplaatsen)").select_option("west")
         item.get_by_role("button", name="Opslaan", exact=True).click()
         expect(page.locator("#toast")).to_contain_text("verplaatst naar")

@@ -1,5 +1,6 @@
 """Imports every table, so that SQLModel.metadata (and Alembic) knows the whole schema."""
 
+from capacity.alerts.models import Alert, AlertSubscription, OverdueEpisode
 from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
@@ -9,6 +10,8 @@ from capacity.refusals.models import Episode, Refusal
 from capacity.reporting.models import CapacityDaily, CapacityDailyState, RefusalReport
 
 __all__ = [
+    "Alert",
+    "AlertSubscription",
     "ApiKey",
     "AuditEvent",
     "CapacityChange",
@@ -18,6 +21,7 @@ __all__ = [
     "Episode",
     "Facility",
     "FacilityContact",
+    "OverdueEpisode",
     "Refusal",
     "RefusalReport",
     "Region",

@@ -60,11 +60,15 @@ class AlertWatcher:
         self.names: dict[str, str] = {}
         self.last: dict[str, bytes | str] = {}
         self.task: asyncio.Task[None] | None = None
+        self.stopping = False
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run(), name="alert-watcher")
 
     async def stop(self) -> None:
+        # A cancel that lands as a blocking read times out can be swallowed (the timeout turns
+        # it into a TimeoutError): the flag ends the loop all the same, within one read.
+        self.stopping = True
         for task in [self.task, *self.kicks]:
             if task is not None:
                 task.cancel()
@@ -80,7 +84,7 @@ class AlertWatcher:
 
     async def _run(self) -> None:
         delay = 0.2
-        while True:
+        while not self.stopping:
             try:
                 await self.step()
                 delay = 0.2

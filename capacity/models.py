@@ -1,6 +1,5 @@
 """Imports every table, so that SQLModel.metadata (and Alembic) knows the whole schema."""
 
-from capacity.alerts.models import Alert, AlertSubscription, OverdueEpisode
 from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
@@ -11,8 +10,6 @@ from capacity.reporting.models import CapacityDaily, CapacityDailyState, Refusal
 from capacity.transfers.models import TransferOffer, TransferRequest
 
 __all__ = [
-    "Alert",
-    "AlertSubscription",
     "ApiKey",
     "AuditEvent",
     "CapacityChange",
@@ -22,7 +19,6 @@ __all__ = [
     "Episode",
     "Facility",
     "FacilityContact",
-    "OverdueEpisode",
     "Refusal",
     "RefusalReport",
     "Region",

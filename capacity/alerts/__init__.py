@@ -1,1 +1,0 @@
-"""Alerts: users' subscriptions to rules, edge-triggered evaluation, delivery through an outbox."""

@@ -62,7 +62,9 @@ async function load() {
   if (st && st.section === section) render();
 }
 
-function body() { return st.root.querySelector('#adm-body'); }
+// The section's box; once the screen was left (another screen, signed out) while a request was
+// pending, a detached box, so the late answer is drawn nowhere instead of throwing.
+function body() { return st.root.querySelector('#adm-body') || document.createElement('div'); }
 function problem(e) { return e.offline ? t('offline_save') : t('error', { msg: e.message }); }
 function facilityName(id) { const f = st.facilities.find(x => x.id === id); return f ? f.name : id; }
 function regionName(id) { const r = st.regions.find(x => x.id === id); return r ? r.name : id; }
@@ -361,7 +363,8 @@ async function createKey(e) {
   try {
     st.shownKey = await api(`/api/v1/facilities/${encodeURIComponent(facility)}/keys`, { method: 'POST', body: label ? { label } : {} });
     await load();
-    body().querySelector('#copy-key').focus();
+    const copy = body().querySelector('#copy-key');
+    if (copy) copy.focus();
   } catch (err) {
     showFieldErrors(form, err, form.querySelector('#nk-error'));
   }

@@ -22,11 +22,11 @@ export async function mount(root, ctx) {
   };
   try {
     const [regions, facilities] = await Promise.all([api('/api/v1/regions'), api('/api/v1/facilities')]);
-    st.regions = regions; st.facilities = facilities;
-    store.set('regions', regions); store.set('facilities', facilities);
-  } catch { /* offline: cached reference data */ }
+    if (!st) return;
+    st.regions = regions; store.set('regions', regions);
+    useFacilities(facilities);
+  } catch { if (st) useFacilities(st.facilities, false); /* offline: cached reference data */ }
   if (!st) return;
-  for (const f of st.facilities) st.byId[f.id] = f;
   st.pos = placePos(st.place);
   st.region = localStorage.getItem('cap.region') || ctx.session.region_id || nearestRegion() || (st.regions[0] || {}).id;
   frame();
@@ -300,6 +300,13 @@ function current() {
     .map(f => (where[f.id] && where[f.id] !== f.region ? { ...f, region: where[f.id] } : f));
 }
 
+// The facility listing and its index by id, kept for a start without a connection.
+function useFacilities(list, keep = true) {
+  st.facilities = list;
+  st.byId = Object.fromEntries(list.map(f => [f.id, f]));
+  if (keep) store.set('facilities', list);
+}
+
 // A facility the listing does not know (moved in, reactivated, added): read the listing again.
 async function learnFacilities() {
   if (!Object.keys(st.entries).some(id => !st.byId[id]) || learnFacilities.busy) return;
@@ -307,10 +314,7 @@ async function learnFacilities() {
   try {
     const list = await api('/api/v1/facilities');
     if (!st) return;
-    st.facilities = list;
-    store.set('facilities', list);
-    st.byId = {};
-    for (const f of list) st.byId[f.id] = f;
+    useFacilities(list);
     render();
   } catch { /* offline: shown once known */ } finally { learnFacilities.busy = false; }
 }

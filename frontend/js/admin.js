@@ -13,14 +13,14 @@ const ACTIONS = ['user.', 'facility.', 'api_key.', 'login.', 'stop.', 'capacity.
 let st = null;
 
 export async function mount(root, ctx) {
-  st = { root, ctx, section: sessionStorage.getItem('cap.admin') || 'users', regions: [], facilities: [],
+  const me = st = { root, ctx, section: sessionStorage.getItem('cap.admin') || 'users', regions: [], facilities: [],
     users: [], keys: [], audit: [], filter: '', open: null, shownKey: null, auditQuery: {} };
   if (!SECTIONS.includes(st.section)) st.section = 'users';
   try {
     [st.regions, st.facilities] = await Promise.all([
       api('/api/v1/regions'), api('/api/v1/facilities?include_inactive=true')]);
   } catch (e) { /* shown per section below */ }
-  if (!st) return;
+  if (st !== me) return;  // left (or shown anew) while the lists were on their way
   frame();
   await load();
 }

@@ -124,16 +124,21 @@ function renderLogin() {
 
 // After a screen change, focus goes to the new screen (not left on a removed button), so a
 // keyboard or screen-reader user continues from the top of what is now shown.
+// Only the latest call wins: a screen chosen while the previous one's code is still arriving
+// (a slow phone network) is the one shown; the late one is never mounted over it.
+let showing = 0;
 async function show(first = false) {
-  const name = route();
+  const name = route(), turn = ++showing;
   chrome();
   if (current && current.mod.unmount) current.mod.unmount();
   current = null;
   if (name === 'login') { renderLogin(); if (!first) view.focus({ preventScroll: true }); return; }
   view.innerHTML = `<p class="muted pad">${esc(t('loading'))}</p>`;
   const mod = await VIEWS[name].load();
+  if (turn !== showing) return;
   current = { name, mod };
   await mod.mount(view, { session: session.get(), toast, announce });
+  if (turn !== showing) return;
   if (!first && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
 }
 

@@ -15,18 +15,18 @@ let st = null;
 // One live stream per region shown: hers, and each neighbouring region with a facility within
 // reach (their figures come the same way, live, and cost the server one subscriber each).
 export async function mount(root, ctx) {
-  st = {
+  const me = st = {
     root, ctx, regions: store.get('regions') || [], facilities: store.get('facilities') || [],
     byId: {}, entries: {}, region: null, pos: null, place: localStorage.getItem('cap.place') || 'gps',
     cat: chosenCat(), view: 'list', open: null, streams: {}, timer: null,
   };
   try {
     const [regions, facilities] = await Promise.all([api('/api/v1/regions'), api('/api/v1/facilities')]);
-    if (!st) return;
+    if (st !== me) return;  // left (or shown anew) while the lists were on their way
     st.regions = regions; store.set('regions', regions);
     useFacilities(facilities);
-  } catch { if (st) useFacilities(st.facilities, false); /* offline: cached reference data */ }
-  if (!st) return;
+  } catch { if (st === me) useFacilities(st.facilities, false); /* offline: cached reference data */ }
+  if (st !== me) return;
   st.pos = placePos(st.place);
   st.region = localStorage.getItem('cap.region') || ctx.session.region_id || nearestRegion() || (st.regions[0] || {}).id;
   frame();
@@ -36,7 +36,7 @@ export async function mount(root, ctx) {
   st.timer = setInterval(() => { if (connState().state === 'live') { renderConn(); updateAges(); } else render(); }, 30000);
   if (st.place === 'gps') {
     locate().then(p => {
-      if (!st || st.place !== 'gps') return;
+      if (st !== me || st.place !== 'gps') return;
       st.pos = p;
       if (p && !localStorage.getItem('cap.region') && !ctx.session.region_id) {
         const r = nearestRegion();

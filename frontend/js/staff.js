@@ -17,11 +17,13 @@ const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal
 let st = null;
 
 export async function mount(root, ctx) {
-  st = { root, ctx, facility: null, ed: null, fid: ctx.session.facility_id, all: [], live: null, conn: 'connecting', notice: null };
+  const me = st = { root, ctx, facility: null, ed: null, fid: ctx.session.facility_id, all: [], live: null, conn: 'connecting', notice: null };
   if (!st.fid) {
     // Admins choose a facility; other roles without a facility see a note.
     if (ctx.session.role !== 'admin') { root.innerHTML = `<p class="pad">${esc(t('not_for_staff'))}</p>`; return; }
-    st.all = await api('/api/v1/facilities').catch(() => store.get('facilities') || []);
+    const all = await api('/api/v1/facilities').catch(() => store.get('facilities') || []);
+    if (st !== me) return;  // left (or shown anew) while the list was on its way
+    st.all = all;
     st.fid = localStorage.getItem('cap.staff.fid') || (st.all[0] || {}).id;
   }
   // Nobody tells the page when a figure grows old while the stream is quiet: re-judge the ages.

@@ -265,6 +265,26 @@ def test_admin_moves_and_deactivates_a_facility_midwives_see_it(
             view.close()
 
 
+def test_a_screen_chosen_while_another_loads_is_the_one_shown(server: Server, ctx) -> None:  # type: ignore[no-untyped-def]
+    """On a slow network she taps "Beheer" while the midwife screen is still arriving: the admin
+    screen stays, and the late midwife screen neither replaces it nor throws into it."""
+    page = ctx.new_page()
+    held: list[Any] = []
+    # the midwife screen's code is still on its way when she taps another screen
+    page.route("**/js/midwife.js*", lambda route: held.append(route))
+    sign_in(page, server, "admin")
+    page.locator("#nav").get_by_role("link", name="Beheer").click()
+    expect(page.get_by_role("tab", name="Gebruikers")).to_be_visible()
+    assert held, "the midwife module was never asked for: the race was not staged"
+    for route in held:
+        route.continue_()
+    page.unroute("**/js/midwife.js*")
+    page.wait_for_timeout(2500)  # the late module and its first answers have come in by now
+    expect(page.get_by_role("tab", name="Gebruikers")).to_be_visible()
+    assert page.locator("#cards").count() == 0
+    assert page.evaluate("location.hash") == "#/admin"
+
+
 def test_admin_filters_the_audit_trail(server: Server, ctx) -> None:  # type: ignore[no-untyped-def]
     page = admin_page(ctx, server, "Audit")
     page.wait_for_selector("#audit [data-event]")

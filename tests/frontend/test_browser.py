@@ -125,7 +125,7 @@ class Watch:
 
     def attach(self, page) -> None:  # type: ignore[no-untyped-def]
         page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}\n{exc.stack}"))
         page.on("response", self._response)
 
     def _console(self, msg) -> None:  # type: ignore[no-untyped-def]

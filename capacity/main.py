@@ -15,8 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from capacity import __version__, setup
+from capacity.alerts.watcher import AlertWatcher
 from capacity.api import (
     admin,
+    alerts,
     auth,
     capacity,
     contacts,
@@ -156,6 +158,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if scheduler is not None:
         scheduler.start()
+    watcher_of_alerts = (
+        AlertWatcher(db=db, store=store, redis=client, settings=settings)
+        if settings.alerts
+        else None
+    )
+    if watcher_of_alerts is not None:
+        watcher_of_alerts.start()
     if gc.get_freeze_count() == 0:  # once per process (tests start many apps in one)
         # What start-up built (models, routes, metadata) lives as long as the process; moved
         # out of the collector's reach, full collections under load stay short (ingest p99 at
@@ -167,6 +176,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if watcher_of_alerts is not None:
+            await watcher_of_alerts.stop()
         await sessions.stop()
         await hub.stop()
         await hub_client.aclose()
@@ -200,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refusals.router,
         transfers.router,
         admin.router,
+        alerts.router,
         health.router,
         metrics.router,
         ws.router,

@@ -1,5 +1,6 @@
 """Imports every table, so that SQLModel.metadata (and Alembic) knows the whole schema."""
 
+from capacity.alerts.models import Alert, AlertSubscription, OverdueEpisode
 from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
@@ -10,6 +11,8 @@ from capacity.reporting.models import CapacityDaily, CapacityDailyState, Refusal
 from capacity.transfers.models import TransferOffer, TransferRequest
 
 __all__ = [
+    "Alert",
+    "AlertSubscription",
     "ApiKey",
     "AuditEvent",
     "CapacityChange",
@@ -19,6 +22,7 @@ __all__ = [
     "Episode",
     "Facility",
     "FacilityContact",
+    "OverdueEpisode",
     "Refusal",
     "RefusalReport",
     "Region",

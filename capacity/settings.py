@@ -94,6 +94,22 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, min_length=16, description="Bearer token for /metrics from non-loopback clients"
     )
+    alerts: bool = Field(
+        True, description="Evaluate alert subscriptions in this process (read the region streams)"
+    )
+    alert_drain_seconds: float = Field(
+        5.0, gt=0, le=3600, description="How often the scheduler drains the alert outbox"
+    )
+    alert_attempts: int = Field(3, ge=1, le=10, description="Attempts per e-mail or webhook")
+    alert_retry_seconds: float = Field(
+        1.0, gt=0, le=600, description="Wait before the 2nd attempt; each next one waits 4x longer"
+    )
+    alert_webhook_loopback_http: bool = Field(
+        False, description="Allow http://127.0.0.1 webhooks (tests only; otherwise https only)"
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = Field("capacity@localhost", max_length=254)
     log_format: LogFormat | None = Field(
         None, description="json or text; default json in production, text in development"
     )

@@ -16,6 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from capacity.alerts import delivery
+from capacity.alerts import overdue as alert_overdue
 from capacity.availability import rules, service
 from capacity.availability.models import CapacityFigure
 from capacity.availability.store import CapacityStore
@@ -88,17 +90,20 @@ async def record_overdue(
         if known is None or figure.updated_at > known:
             latest[figure.facility_id] = figure.updated_at
     overdue: dict[str, list[str]] = {region: [] for region in regions}
+    since: dict[str, datetime] = {}
     for facility in facilities:
         limit = rules.thresholds(regions[facility.region], settings).freshness_limit_minutes
         newest = latest.get(facility.id)
         if newest is None or newest <= now - timedelta(minutes=limit):
             overdue[facility.region].append(facility.id)
+            since[facility.id] = now if newest is None else newest + timedelta(minutes=limit)
     pipe = store.redis.pipeline(transaction=True)
     for region, ids in overdue.items():
         pipe.delete(keys.overdue_reporters(region))
         if ids:
             pipe.sadd(keys.overdue_reporters(region), *ids)
     await pipe.execute()
+    await alert_overdue.record_episodes(db=db, overdue=overdue, since=since)
     return {region: sorted(ids) for region, ids in overdue.items() if ids}
 
 
@@ -124,7 +129,7 @@ async def run_locked(
 
 
 def scheduler(*, db: Database, store: CapacityStore, settings: Settings) -> AsyncIOScheduler:
-    """Every scheduled job: staleness, stop expiry and overdue reporters; the monthly report."""
+    """Every scheduled job: staleness, stop expiry, overdue reporters, alert delivery; reports."""
     made = AsyncIOScheduler(timezone="UTC")
     made.add_job(
         run_locked,
@@ -141,6 +146,15 @@ def scheduler(*, db: Database, store: CapacityStore, settings: Settings) -> Asyn
         seconds=settings.transfer_expiry_interval_seconds,
         kwargs={"db": db, "store": store, "settings": settings},
         id=transfer_jobs.JOB,
+        max_instances=1,
+        coalesce=True,
+    )
+    made.add_job(
+        delivery.run_locked,
+        "interval",
+        seconds=settings.alert_drain_seconds,
+        kwargs={"db": db, "redis": store.redis, "settings": settings},
+        id="alerts",
         max_instances=1,
         coalesce=True,
     )

@@ -331,3 +331,50 @@ NO_ANSWER_IS_THE_SERVICES = Text(
     "no_answer is recorded by the service when the deadline passes; choose another reason",
     "geen antwoord op tijd legt de dienst zelf vast na de termijn; kies een andere reden",
 )
+
+# ---- alerts: subscriptions, deliveries, overdue reporters ------------------------------------
+UNKNOWN_SUBSCRIPTION = Text(
+    "unknown subscription {subscription}", "onbekend abonnement {subscription}"
+)
+UNKNOWN_ALERT = Text("unknown alert {alert}", "onbekende melding {alert}")
+ALERT_NEEDS_FACILITY = Text(
+    "the rule {rule} watches a facility: give facility_id",
+    "de regel {rule} volgt een instelling: geef facility_id op",
+)
+ALERT_NEEDS_REGION_CATEGORY = Text(
+    "the rule {rule} watches a region's category: give region and category",
+    "de regel {rule} volgt een categorie van een regio: geef region en category op",
+)
+ALERT_TARGET_FORBIDDEN = Text(
+    "the app channel takes no target", "het kanaal app heeft geen bestemming"
+)
+ALERT_EMAIL_INVALID = Text(
+    "an e-mail address like name@example.org is needed",
+    "een e-mailadres zoals naam@voorbeeld.nl is nodig",
+)
+ALERT_EMAIL_OFF = Text(
+    "e-mail alerts are off: no SMTP server is set (CAPACITY_SMTP_HOST)",
+    "meldingen per e-mail staan uit: er is geen SMTP-server ingesteld (CAPACITY_SMTP_HOST)",
+)
+ALERT_WEBHOOK_URL = Text(
+    "a webhook needs an https:// URL", "een webhook heeft een https://-adres nodig"
+)
+ALERT_NOT_DEAD = Text(
+    "alert {alert} is not on the dead-letter list", "melding {alert} staat niet bij de onbestelbare"
+)
+ALERT_TOO_MANY = Text(
+    "at most {max} subscriptions per account", "hoogstens {max} abonnementen per account"
+)
+# What an alert says (e-mail subject and text, app and webhook ``text``): no patient data.
+ALERT_STOP = Text("{facility} is on stop", "{facility} heeft een stop")
+ALERT_FREE_BELOW = Text(
+    "region {region}: {free} free {category} (below {threshold})",
+    "regio {region}: {free} vrij {category} (onder {threshold})",
+)
+ALERT_STALE = Text(
+    "the figures of {facility} are out of date", "de cijfers van {facility} zijn verouderd"
+)
+ALERT_OVERDUE = Text(
+    "{facility} has reported no current figures since {since}: please report them",
+    "{facility} heeft sinds {since} geen actuele cijfers gemeld: meld ze alstublieft",
+)

@@ -94,3 +94,19 @@ def transfer_request_channel(request_id: int) -> str:
 def transfer_account_channel(account_id: int) -> str:
     """Pub/sub channel of the requests one account made (its live view of all of them)."""
     return f"{PREFIX}:transfer:account:{account_id}"
+
+
+def alert_armed(subscription: int, subject: str) -> str:
+    """``<seq>:<0|1>``: whether a subscription's condition held at the region seq last seen
+    (edge-triggered alerts fire on 0 -> 1, once, whichever process sees it first)."""
+    return f"{PREFIX}:alert:{subscription}:{subject}"
+
+
+def alert_subscriptions_generation() -> str:
+    """Changed on every new or deleted subscription: processes reload theirs."""
+    return f"{PREFIX}:alert:subs:gen"
+
+
+def alert_user_channel(user_id: int) -> str:
+    """Pub/sub channel of a user's in-app alerts (for a live channel)."""
+    return f"{PREFIX}:alert:user:{user_id}"

@@ -1,0 +1,1 @@
+"""Alerts: users' subscriptions to rules, edge-triggered evaluation, delivery through an outbox."""

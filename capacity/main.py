@@ -163,6 +163,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.alerts
         else None
     )
+    app.state.alert_watcher = watcher_of_alerts  # the API kicks delivery of event alerts
     if watcher_of_alerts is not None:
         watcher_of_alerts.start()
     if gc.get_freeze_count() == 0:  # once per process (tests start many apps in one)

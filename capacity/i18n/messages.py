@@ -374,6 +374,14 @@ ALERT_FREE_BELOW = Text(
 ALERT_STALE = Text(
     "the figures of {facility} are out of date", "de cijfers van {facility} zijn verouderd"
 )
+ALERT_TRANSFER = Text(
+    "transfer request for {facility}: {category}, {urgency}; answer within {minutes} min",
+    "overplaatsingsverzoek voor {facility}: {category}, {urgency}; antwoord binnen {minutes} min",
+)
+ALERT_TRANSFER_NOT_YOURS = Text(
+    "only the staff of {facility} (or an administrator) are told of its transfer requests",
+    "alleen medewerkers van {facility} (of een beheerder) horen van haar overplaatsingsverzoeken",
+)
 ALERT_OVERDUE = Text(
     "{facility} has reported no current figures since {since}: please report them",
     "{facility} heeft sinds {since} geen actuele cijfers gemeld: meld ze alstublieft",

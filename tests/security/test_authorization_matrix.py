@@ -20,6 +20,7 @@ import jwt
 import orjson
 from fastapi import FastAPI
 
+from capacity.alerts.models import Alert, AlertRule, Channel, DeliveryStatus
 from tests.conftest import ERASMUS, Login
 from tests.security.support import app_endpoints
 
@@ -81,6 +82,7 @@ class World:
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     refusal_id: int = 0
     report_id: int = 0
+    app: Any = None
 
     async def new_key(self) -> int:
         response = await self.client.post(
@@ -196,6 +198,54 @@ async def accept_path(world: World) -> Request:
 async def decline_path(world: World) -> Request:
     offer = (await _new_transfer(world))["offers"][0]
     return {"path": f"/api/v1/offers/{offer['id']}/decline", "json": {"reason": "no_bed"}}
+
+
+STOP_ALERT = {"rule": "facility_stop", "facility_id": ERASMUS}
+
+
+async def subscription_path(world: World) -> Request:
+    """A fresh subscription of the midwife's, for a row that ends it."""
+    made = await world.client.post(
+        "/api/v1/alerts/subscriptions", json=STOP_ALERT, headers=world.midwife
+    )
+    assert made.status_code == 201, made.text
+    return {"path": f"/api/v1/alerts/subscriptions/{made.json()['id']}"}
+
+
+async def _midwife_alert(world: World, status: DeliveryStatus) -> int:
+    """An alert in the midwife's inbox (or a dead letter), as the watcher would have fired it."""
+    made = await world.client.post(
+        "/api/v1/alerts/subscriptions", json=STOP_ALERT, headers=world.midwife
+    )
+    assert made.status_code == 201, made.text
+    sub = made.json()
+    now = datetime.now(UTC)
+    alert = Alert(
+        subscription_id=sub["id"],
+        user_id=sub["user_id"],
+        event_key=f"matrix-{next(world.counter)}",
+        rule=AlertRule.facility_stop,
+        channel=Channel.app,
+        payload={"facility_id": ERASMUS},
+        status=status,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    async with world.app.state.db.write_session() as session:
+        session.add(alert)
+        await session.commit()
+        await session.refresh(alert)
+    assert alert.id is not None
+    return alert.id
+
+
+async def read_alert_path(world: World) -> Request:
+    return {"path": f"/api/v1/alerts/{await _midwife_alert(world, DeliveryStatus.sent)}/read"}
+
+
+async def retry_alert_path(world: World) -> Request:
+    alert_id = await _midwife_alert(world, DeliveryStatus.dead)
+    return {"path": f"/api/v1/alerts/dead-letters/{alert_id}/retry"}
 
 
 async def report_path(world: World) -> Request:
@@ -342,6 +392,25 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
     ),
     ("POST", "/api/v1/offers/{offer_id}/accept"): (accept_path, signed_in(403, staff=200)),
     ("POST", "/api/v1/offers/{offer_id}/decline"): (decline_path, signed_in(403, staff=200)),
+    # Alerts (issue 13.7): every account keeps its own subscriptions and inbox (API keys have
+    # none); a subscription only for what the account may read (the other region's analyst is
+    # refused ERASMUS). Someone else's subscription or alert is a 404 (its id says nothing);
+    # admins may end any subscription but read only their own inbox. Dead letters: admins.
+    ("GET", "/api/v1/alerts/subscriptions"): (fixed(), signed_in(200)),
+    ("POST", "/api/v1/alerts/subscriptions"): (
+        fixed(json=STOP_ALERT),
+        signed_in(201, other_analyst=403),
+    ),
+    ("DELETE", "/api/v1/alerts/subscriptions/{subscription_id}"): (
+        subscription_path,
+        signed_in(404, midwife=204, admin=204),
+    ),
+    ("GET", "/api/v1/alerts"): (fixed(), signed_in(200)),
+    ("POST", "/api/v1/alerts/{alert_id}/read"): (read_alert_path, signed_in(404, midwife=200)),
+    ("GET", "/api/v1/alerts/dead-letters"): (fixed(), admin_only(200)),
+    ("POST", "/api/v1/alerts/dead-letters/{alert_id}/retry"): (retry_alert_path, admin_only(200)),
+    # The region's overdue reporters: its coordinators (analysts of the region) and admins.
+    ("GET", "/api/v1/regions/{region}/overdue"): (fixed(), region_readers(200)),
     # Offers live: ward staff and askers; analysts and admins 4403 (nothing of theirs to see).
     ("WS", "/ws/offers"): (
         fixed(),
@@ -448,7 +517,7 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
     assert TABLE.keys() - endpoints == set(), "rows for endpoints the app does not have"
 
     roles = await credentials(client, login, app)
-    world = World(client=client, admin=roles["admin"], midwife=roles["midwife"])
+    world = World(client=client, admin=roles["admin"], midwife=roles["midwife"], app=app)
     recorded = await client.post("/api/v1/refusals", json=refusal(), headers=roles["midwife"])
     assert recorded.status_code == 201, recorded.text
     world.refusal_id = recorded.json()["id"]

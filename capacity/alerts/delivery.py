@@ -43,6 +43,14 @@ WEBHOOK_TIMEOUT = 5.0
 JOB = "alerts"
 
 
+def webhook_secret(settings: Settings, salt: str) -> str:
+    """A webhook's signing secret: derived from the app's secret key and the subscription's
+    random salt (the only part stored), so a copy of the database alone cannot forge alerts.
+    Changing ``CAPACITY_SECRET_KEY`` changes every webhook secret (subscribe again)."""
+    key = settings.resolved_secret_key.encode()
+    return hmac.new(key, b"alert-webhook:" + salt.encode(), hashlib.sha256).hexdigest()
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Capacity-Signature`` value of a webhook body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -54,13 +62,13 @@ def message_body(alert: Alert, timestamp: int) -> bytes:
     )
 
 
-async def _webhook(alert: Alert, sub: AlertSubscription) -> None:
+async def _webhook(alert: Alert, sub: AlertSubscription, settings: Settings) -> None:
     timestamp = int(utcnow().timestamp())
     body = message_body(alert, timestamp)
     headers = {
         "Content-Type": "application/json",
         "X-Capacity-Timestamp": str(timestamp),
-        "X-Capacity-Signature": sign(sub.secret or "", body),
+        "X-Capacity-Signature": sign(webhook_secret(settings, sub.secret or ""), body),
     }
     async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False) as http:
         answer = await http.post(sub.target or "", content=body, headers=headers)
@@ -90,7 +98,7 @@ async def _send(
         elif alert.channel is Channel.email:
             await asyncio.to_thread(_email, alert, sub, settings)
         else:
-            await _webhook(alert, sub)
+            await _webhook(alert, sub, settings)
     except (OSError, httpx.HTTPError, smtplib.SMTPException, *REDIS_DOWN) as exc:
         return (str(exc) or type(exc).__name__)[:300]
     return None

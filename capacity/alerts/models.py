@@ -60,6 +60,8 @@ class AlertSubscription(SQLModel, table=True):
     channel: Channel = Field(max_length=10)
     target: str | None = Field(default=None, max_length=2048)
     # Webhooks only: signs each body (HMAC-SHA256); shown once, kept to sign with.
+    # Webhooks: the random salt the signing secret is derived from with the app's secret key
+    # (alerts.delivery.webhook_secret); the secret itself is stored nowhere.
     secret: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]

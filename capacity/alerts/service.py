@@ -108,6 +108,7 @@ async def create_subscription(
         threshold=sub_in.threshold if by_region else None,
         channel=sub_in.channel,
         target=sub_in.target,
+        # the salt of the webhook's secret (delivery.webhook_secret), never the secret itself
         secret=secrets.token_hex(32) if sub_in.channel is Channel.webhook else None,
         created_at=utcnow(),
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from capacity.alerts import overdue, service
+from capacity.alerts.delivery import webhook_secret
 from capacity.alerts.models import (
     AlertPublic,
     AlertSubscription,
@@ -76,6 +77,8 @@ async def create_subscription(
         session=uow.session, principal=principal, sub_in=sub_in, settings=settings
     )
     created = SubscriptionCreated.model_validate(sub, from_attributes=True)
+    if sub.secret is not None:  # stored: the salt; shown once: the secret it derives
+        created.secret = webhook_secret(settings, sub.secret)
     await uow.commit_now()  # before the processes reload their subscriptions
     await _announce(store, sub)
     return created

@@ -24,6 +24,7 @@ export function paint() {
   const n = inbox.unread;
   b.setAttribute('aria-label', n ? t('al_bell_n', { n }) : t('al_bell'));
   b.title = b.getAttribute('aria-label');
+  b.dataset.live = inbox.live;  // the count is the service's (tests wait for it)
   const badge = document.getElementById('bell-count');
   badge.textContent = n > 99 ? '99+' : String(n);
   badge.hidden = n === 0;
@@ -78,6 +79,7 @@ function connect(ctx) {
     ws = null;
     inbox.live = false;
     tell('state');
+    paint();
     if (e.code === CLOSE_BAD_TOKEN && !(await refused(sock.token))) return;  // signed out
     failures += 1;
     clearTimeout(timer);

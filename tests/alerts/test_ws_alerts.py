@@ -15,6 +15,8 @@ import redis
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from capacity.realtime.alerts import _listen
+from capacity.realtime.connection import Closed
 from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 from tests.alerts.support import ERASMUS, IKAZIA
@@ -126,3 +128,22 @@ async def test_an_open_alert_stream_ends_when_its_token_is_revoked(
             r = await http.post("/api/v1/auth/password", json=body, headers=auth)
             assert r.status_code == 200, r.text
             assert await _closed(ws) == 4401
+
+
+class _Published:
+    """A pub/sub that has ``n`` alerts waiting, as Redis would hand them to a slow socket."""
+
+    def __init__(self, n: int):
+        self.waiting = [{"data": orjson.dumps({"id": i})} for i in range(n)]
+
+    async def get_message(self, **_: Any) -> dict[str, Any] | None:
+        return self.waiting.pop(0) if self.waiting else None
+
+
+async def test_a_socket_that_falls_its_buffer_behind_is_closed_as_too_slow() -> None:
+    buffer: asyncio.Queue[bytes] = asyncio.Queue(maxsize=3)
+    with pytest.raises(Closed) as closed:
+        await _listen(_Published(4), buffer)
+    assert closed.value.code == 4008
+    assert buffer.qsize() == 3  # what fitted waits for the writer; nothing blocked the listener
+    assert orjson.loads(buffer.get_nowait()) == {"type": "alert", "alert": {"id": 0}}

@@ -18,8 +18,10 @@ from tests.faults.support import sql
 from tests.frontend import test_browser
 from tests.frontend.test_browser import (
     ERASMUS,
+    LOW_CONTRAST,
     MAASSTAD,
     REGION,
+    UNLABELLED,
     Watch,
     shot,
     sign_in,
@@ -60,9 +62,17 @@ def watch() -> Watch:
 
 @pytest.fixture
 def ctx(browser, watch: Watch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    context = strict_context(browser, watch)
+    context = strict_context(browser, watch, viewport={"width": 375, "height": 812})
     yield context
     context.close()
+
+
+def _looks_right(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Fits 375 px, AA contrast, every control named."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"{where}: page is {width}px wide"
+    assert page.evaluate(LOW_CONTRAST) == [], f"{where}: contrast below AA"
+    assert page.evaluate(UNLABELLED) == [], f"{where}: controls without a label"
 
 
 def _stop(server: AlertServer, facility: str) -> None:
@@ -79,13 +89,16 @@ def _open_subscriptions(page) -> None:  # type: ignore[no-untyped-def]
 def test_staff_subscribes_to_her_stop_and_the_bell_counts_it_live(
     server: AlertServer, ctx, watch: Watch
 ) -> None:
-    page = sign_in(ctx.new_page(), server, STAFF)
+    page = ctx.new_page()
+    page.add_init_script("navigator.vibrate = p => { window.buzzed = p; return true; }")
+    sign_in(page, server, STAFF)
     expect(page.locator("#bell")).to_be_visible()
     expect(page.locator("#bell-count")).to_be_hidden()
     _open_subscriptions(page)
     # Her own ward is chosen already; "in de app" is the default channel.
     expect(page.locator("#al-rule option")).to_have_count(5)  # the transfer rule is hers too
     expect(page.locator("#al-fac")).to_have_value(ERASMUS)
+    _looks_right(page, "subscription form")
     page.select_option("#al-rule", "facility_stop")
     page.click("#al-form button[type=submit]")
     expect(page.locator("#al-subs [data-sub]")).to_contain_text("Afdeling gaat op stop")
@@ -96,6 +109,7 @@ def test_staff_subscribes_to_her_stop_and_the_bell_counts_it_live(
     expect(page.locator("#bell-count")).to_have_text("1", timeout=15000)
     expect(page.locator("#bell")).to_have_attribute("aria-label", "Meldingen, 1 ongelezen")
     expect(page.locator("#toast")).to_contain_text("heeft een stop")
+    assert page.evaluate("window.buzzed") == [120, 80, 120]  # the phone buzzes too
 
     page.click("#bell")
     first = page.locator("#al-list [data-alert]").first
@@ -103,16 +117,23 @@ def test_staff_subscribes_to_her_stop_and_the_bell_counts_it_live(
     expect(first).to_contain_text("heeft een stop")
     expect(first.locator(".tag")).to_have_text("nieuw")
     shot(page, "alerts-inbox")
+    _looks_right(page, "inbox")
     first.locator("[data-read]").click()
     expect(first.locator(".tag")).to_have_count(0)
     expect(page.locator("#bell-count")).to_be_hidden()
     page.click("#al-close")
     # A reload starts from the service's count: read stays read.
     page.reload()
-    expect(page.locator("#bell")).to_be_visible()
-    page.wait_for_function(
-        "document.getElementById('bell').getAttribute('aria-label') === 'Meldingen'"
-    )
+    expect(page.locator("#bell[data-live=true]")).to_be_visible()
+    expect(page.locator("#bell-count")).to_be_hidden()
+    # In English the same alert reads in English, read.
+    page.click("#lang")
+    expect(page.locator("#bell")).to_have_attribute("aria-label", "Alerts")
+    page.click("#bell")
+    again = page.locator("#al-list [data-alert]").first
+    expect(again).to_contain_text("is on stop")
+    expect(again.locator(".tag")).to_have_count(0)
+    expect(page.locator("#al-tab-subs")).to_have_text("My subscriptions")
     assert watch.problems == []
 
 
@@ -138,6 +159,7 @@ def test_a_webhook_secret_is_shown_once_and_a_bad_address_is_named(
     page.click("#al-form button[type=submit]")
     secret = page.locator("#al-secret")
     expect(secret).to_have_value(re.compile(r"^[0-9a-f]{64}$"))
+    _looks_right(page, "webhook secret")
     page.click("#al-copy")
     expect(page.locator("#al-status")).to_have_text("Sleutel gekopieerd.")
     expect(page.locator("#al-subs [data-sub]")).to_contain_text("minder dan 1 vrij")
@@ -167,6 +189,7 @@ def test_analyst_sees_the_regions_facilities_without_current_figures(
     expect(overdue.locator("h2")).to_have_text("Geen actuele cijfers")
     expect(overdue).to_contain_text("Maasstad")
     expect(overdue).to_contain_text("3 uur geleden")
+    _looks_right(page, "overdue list")
     assert watch.problems == []
 
 
@@ -193,6 +216,7 @@ def test_admin_sees_a_dead_letter_and_retries_it(server: AlertServer, ctx, watch
     item = page.locator("#dead [data-dead]").first
     expect(item).to_contain_text("Ikazia")
     expect(item).to_contain_text("Webhook")
+    _looks_right(page, "dead letters")
     with page.expect_response(lambda res: res.url.endswith("/retry")) as answer:
         item.locator("[data-retry]").click()
     assert answer.value.status == 200

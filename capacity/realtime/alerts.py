@@ -19,6 +19,7 @@ import logging
 
 import orjson
 from fastapi import APIRouter, WebSocket
+from redis.asyncio.client import PubSub
 from starlette.websockets import WebSocketState
 
 from capacity.alerts import service
@@ -60,7 +61,7 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> bytes:
     return orjson.dumps({"type": "snapshot", "unread": unread, "alerts": alerts})
 
 
-async def _listen(pubsub, buffer: asyncio.Queue[bytes]) -> None:  # type: ignore[no-untyped-def]
+async def _listen(pubsub: PubSub, buffer: asyncio.Queue[bytes]) -> None:
     """Move published alerts into the socket's buffer without waiting on the socket."""
     while True:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

@@ -143,7 +143,7 @@ class _Published:
 async def test_a_socket_that_falls_its_buffer_behind_is_closed_as_too_slow() -> None:
     buffer: asyncio.Queue[bytes] = asyncio.Queue(maxsize=3)
     with pytest.raises(Closed) as closed:
-        await _listen(_Published(4), buffer)
+        await _listen(_Published(4), buffer)  # type: ignore[arg-type]
     assert closed.value.code == 4008
     assert buffer.qsize() == 3  # what fitted waits for the writer; nothing blocked the listener
     assert orjson.loads(buffer.get_nowait()) == {"type": "alert", "alert": {"id": 0}}

@@ -43,6 +43,7 @@ from capacity.facilities.models import Region
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
+from capacity.realtime import alerts as alert_stream
 from capacity.realtime import offers, ws
 from capacity.realtime.hub import Hub
 from capacity.realtime.sessions import SessionGuard
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.router,
         ws.router,
         offers.router,
+        alert_stream.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -26,7 +26,13 @@ import redis.asyncio as aioredis
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from capacity.alerts.models import Alert, AlertSubscription, Channel, DeliveryStatus
+from capacity.alerts.models import (
+    Alert,
+    AlertPublic,
+    AlertSubscription,
+    Channel,
+    DeliveryStatus,
+)
 from capacity.alerts.service import utcnow
 from capacity.errors import Unavailable
 from capacity.settings import Settings
@@ -87,14 +93,20 @@ def _email(alert: Alert, sub: AlertSubscription, settings: Settings) -> None:
         smtp.send_message(mail)
 
 
+def _as_listed(alert: Alert) -> bytes:
+    """An in-app alert as ``GET /api/v1/alerts`` lists it once sent (``/ws/alerts`` forwards it)."""
+    public = AlertPublic.model_validate(alert, from_attributes=True)
+    sent = {"status": DeliveryStatus.sent, "attempts": alert.attempts + 1, "sent_at": utcnow()}
+    return orjson.dumps(public.model_copy(update=sent).model_dump(mode="json"))
+
+
 async def _send(
     alert: Alert, sub: AlertSubscription, redis: aioredis.Redis, settings: Settings
 ) -> str | None:
     """Deliver once; the error to record, or None when it went out."""
     try:
         if alert.channel is Channel.app:
-            public = {"id": alert.id, "rule": alert.rule.value, **alert.payload}
-            await redis.publish(keys.alert_user_channel(alert.user_id), orjson.dumps(public))
+            await redis.publish(keys.alert_user_channel(alert.user_id), _as_listed(alert))
         elif alert.channel is Channel.email:
             await asyncio.to_thread(_email, alert, sub, settings)
         else:

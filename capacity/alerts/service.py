@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -242,6 +243,14 @@ async def list_alerts(
     if unread:
         query = query.where(col(Alert.read_at).is_(None))
     return list((await session.exec(query.order_by(col(Alert.id).desc()).limit(limit))).all())
+
+
+async def unread_count(*, session: AsyncSession, user_id: int) -> int:
+    """How many of the user's in-app alerts are unread (the bell's badge)."""
+    query = select(func.count()).where(
+        Alert.user_id == user_id, Alert.channel == Channel.app, col(Alert.read_at).is_(None)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def mark_read(*, session: AsyncSession, principal: Principal, alert_id: int) -> Alert:

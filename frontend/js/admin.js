@@ -6,7 +6,7 @@ import { api } from './api.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
 import { mountContactsEditor } from './contactsedit.js';
 
-const SECTIONS = ['users', 'facilities', 'keys', 'audit'];
+const SECTIONS = ['users', 'facilities', 'keys', 'audit', 'dead'];
 const ROLES = ['midwife', 'facility_staff', 'analyst', 'admin'];
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 const ACTIONS = ['user.', 'facility.', 'api_key.', 'login.', 'stop.', 'capacity.', 'refusal.', 'audit.'];
@@ -50,6 +50,7 @@ function frame() {
 
 async function load() {
   const section = st.section;
+  if (section === 'dead') return renderDead();
   try {
     if (section === 'users') st.users = await api('/api/v1/users');
     else if (section === 'facilities') st.facilities = await api('/api/v1/facilities?include_inactive=true');
@@ -87,7 +88,13 @@ function render() {
   if (st.section === 'users') renderUsers();
   else if (st.section === 'facilities') renderFacilities();
   else if (st.section === 'keys') renderKeys();
+  else if (st.section === 'dead') renderDead();
   else renderAudit();
+}
+
+// Failed alerts (dead letters) with "try again": their own module.
+function renderDead() {
+  import('./alertsadmin.js').then(m => { if (st && st.section === 'dead') m.mountDeadLetters(body(), st.ctx); });
 }
 
 // ---- accounts --------------------------------------------------------------------------------

@@ -425,6 +425,17 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
             "expired": 4401,
         },
     ),
+    # Alerts live: every account its own inbox; a key has none (4401, like no token at all).
+    ("WS", "/ws/alerts"): (
+        fixed(),
+        {
+            **{role: WS_OPEN for role in ACCOUNTS},
+            "anonymous": 4401,
+            "key": 4401,
+            "revoked_key": 4401,
+            "expired": 4401,
+        },
+    ),
     # The live stream: close codes 4401 (no valid token), 4403 (region not readable). Contract
     # silent on keys: they cannot watch (a key is no token), like they cannot read.
     ("WS", "/ws/regions/{region}"): (

@@ -181,7 +181,7 @@ def _redis(request: Request, exc: Exception) -> JSONResponse:
     return _answer(lang, {"detail": in_language(messages.REDIS_DOWN(), lang)}, 503)
 
 
-_KEPT_HEADERS = ("content-language", "vary", "www-authenticate", "etag", "retry-after")
+_KEPT_HEADERS = ("content-language", "vary", "www-authenticate", "etag", "retry-after", "allow")
 
 
 def _fhir_path(loc: list[Any]) -> str:
@@ -194,7 +194,11 @@ def _fhir_path(loc: list[Any]) -> str:
     return ".".join(str(p) for p in loc[1:]) or str(loc[0] if loc else "request")
 
 
-def _as_outcome(response: Response) -> Response:
+def is_fhir(path: str) -> bool:
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
+def as_outcome(response: Response) -> Response:
     """The same error as a FHIR OperationOutcome (for ``/fhir``), words and status unchanged."""
     body = orjson.loads(bytes(response.body))
     detail = body.get("detail")
@@ -217,9 +221,8 @@ def _speaking_fhir(handler: Any) -> Any:
         response = handler(request, exc)
         if inspect.isawaitable(response):
             response = await response
-        path = request.url.path
-        if path == "/fhir" or path.startswith("/fhir/"):
-            return _as_outcome(response)
+        if is_fhir(request.url.path):
+            return as_outcome(response)
         return response  # type: ignore[no-any-return]
 
     return handle

@@ -10,7 +10,7 @@ are OperationOutcomes (``capacity/api/errors.py``).
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,8 +46,8 @@ def base_url(request: Request) -> str:
 
 
 Format = Annotated[
-    str | None,
-    Query(alias="_format", pattern=r"^(json|application/json|application/fhir\+json)$"),
+    Literal["json", "application/json", "application/fhir+json"] | None,
+    Query(alias="_format", description="Only JSON is spoken"),
 ]
 Region_ = Annotated[Slug | None, Query(alias="region", description="The ROAZ region's id")]
 CityName = Annotated[

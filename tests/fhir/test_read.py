@@ -150,3 +150,9 @@ async def test_bad_search_parameters_are_named(client, login) -> None:  # type: 
     )
     assert expressions(bad_date) == ["date.0"]
     valid(bad_date)
+
+
+async def test_what_we_do_not_serve_is_an_operation_outcome(client, login) -> None:  # type: ignore[no-untyped-def]
+    midwife = await login("midwife")
+    answer(await client.get("/fhir/Patient", headers=midwife), 404)
+    answer(await client.delete(f"/fhir/Location/{ERASMUS}", headers=midwife), 405)

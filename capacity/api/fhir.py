@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import StringConstraints, ValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from capacity.api.capacity import _inline_schema
 from capacity.api.deps import DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
-from capacity.api.responses import JSONBytes
 from capacity.auth.service import may_read_region, may_write_facility
 from capacity.availability import service as availability
 from capacity.errors import Forbidden, InputError, NotFound
@@ -28,16 +29,56 @@ from capacity.fhir import codes, intake, resources
 from capacity.fhir.models import MeasureReportIn
 from capacity.i18n import messages
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
 
 
-class FhirJSON(JSONBytes):
+class FhirJSON(JSONResponse):
+    """FHIR JSON, encoded once with orjson (a JSONResponse, so OpenAPI shows its schema)."""
+
     media_type = FHIR_JSON
 
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
-def _resource(name: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": f"A FHIR R4B {name}", "content": {FHIR_JSON: {}}}}
+
+class Resource(BaseModel):
+    """Any FHIR R4B resource (the CapabilityStatement names each one's elements)."""
+
+    model_config = ConfigDict(extra="allow")
+    resourceType: str
+
+
+class Issue(BaseModel):
+    severity: Literal["error"]
+    code: str
+    diagnostics: str
+    expression: list[str] | None = None
+
+
+class OperationOutcome(BaseModel):
+    resourceType: Literal["OperationOutcome"]
+    issue: list[Issue]
+
+
+OUTCOMES: dict[int | str, dict[str, Any]] = {
+    **{
+        status: {"model": OperationOutcome, "description": description}
+        for status, description in {
+            401: "Credentials missing, wrong, expired or revoked",
+            403: "The caller's role or binding does not allow this",
+            404: "Unknown facility",
+            409: "The facility is deactivated",
+            422: "Bad input; the issue's expression names the element or parameter",
+            503: "Database or Redis unreachable; nothing was changed",
+        }.items()
+    },
+    413: {"description": "Request body too large", "content": {"application/json": {}}},
+}
+router = APIRouter(prefix="/fhir", tags=["fhir"], responses=OUTCOMES)
+
+
+def _resource(name: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": f"A FHIR R4B {name}", "model": Resource}}
 
 
 def base_url(request: Request) -> str:
@@ -282,9 +323,7 @@ async def _report(request: Request) -> MeasureReportIn:
     "/MeasureReport",
     response_class=FhirJSON,
     status_code=201,
-    responses={
-        201: {"description": "The facility's MeasureReport as stored", "content": {FHIR_JSON: {}}}
-    },
+    responses=_resource("MeasureReport: the facility's, as stored", 201),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -9,7 +9,6 @@ are OperationOutcomes (``capacity/api/errors.py``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -20,12 +19,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from capacity.api.capacity import _inline_schema
 from capacity.api.deps import DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
-from capacity.auth.service import may_read_region, may_write_facility
-from capacity.availability import service as availability
-from capacity.errors import Forbidden, InputError, NotFound
-from capacity.facilities import service as facilities
-from capacity.facilities.models import NAME, Facility, Region, Slug
-from capacity.fhir import codes, intake, resources
+from capacity.auth.service import may_write_facility
+from capacity.errors import Forbidden, InputError
+from capacity.facilities.models import NAME, Slug
+from capacity.fhir import codes, intake, resources, search
 from capacity.fhir.models import MeasureReportIn
 from capacity.i18n import messages
 
@@ -117,25 +114,6 @@ def _no_keys(principal: PrincipalDep) -> None:
         raise Forbidden(messages.API_KEY_ONLY_CAPACITY())
 
 
-async def _regions(session: SessionDep) -> dict[str, Region]:
-    return {r.id: r for r in await facilities.list_regions(session=session)}
-
-
-async def _entries(
-    *, db: DbDep, store: StoreDep, settings: SettingsDep, region_ids: set[str]
-) -> tuple[dict[str, dict[str, Any]], str]:
-    """Every facility's entry of the live picture in these regions, and when it was read."""
-    entries: dict[str, dict[str, Any]] = {}
-    generated = availability.iso(availability.utcnow())
-    for region_id in sorted(region_ids):
-        picture = await availability.region_capacity(
-            db=db, store=store, settings=settings, region_id=region_id
-        )
-        generated = picture["generated_at"]
-        entries.update({e["facility_id"]: e for e in picture["facilities"]})
-    return entries, generated
-
-
 @router.get("/metadata", response_class=FhirJSON, responses=_resource("CapabilityStatement"))
 async def metadata(request: Request, format_: Format = None) -> Any:
     """What this FHIR server offers (public: it holds no capacity)."""
@@ -150,22 +128,6 @@ async def category_code_system(request: Request, format_: Format = None) -> Any:
     """Our categories of care, each with its HSLOC code where one fits (public)."""
     _only(request, {"_format"})
     return FhirJSON(codes.code_system(base_url(request)))
-
-
-def _matches(facility: Facility, *, ids: set[str], city: str | None, region: str | None) -> bool:
-    if ids and facility.id not in ids:
-        return False
-    if city and not facility.city.casefold().startswith(city.casefold()):
-        return False
-    return region is None or facility.region == region
-
-
-def _identifier_id(base: str, identifier: str) -> str | None:
-    """The facility id of ``[system|]value``; None for another system than ours."""
-    system, _, value = identifier.rpartition("|")
-    if system and system != codes.url(base, codes.FACILITY_SYSTEM):
-        return None
-    return value
 
 
 @router.get("/Location", response_class=FhirJSON, responses=_resource("Bundle (searchset)"))
@@ -186,23 +148,15 @@ async def search_locations(
     _only(request, {"_id", "identifier", "address-city", "region", "_format"})
     _no_keys(principal)
     base = base_url(request)
-    ids = {i for i in (id_,) if i}
+    ids = {id_} if id_ else None
     if identifier is not None:
-        wanted = _identifier_id(base, identifier)
-        if wanted is None or (ids and wanted not in ids):
-            return FhirJSON(resources.searchset(base, str(request.url), []))
-        ids = {wanted}
-    regions = await _regions(session)
-    found = [
-        f
-        for f in await facilities.list_facilities(session=session)
-        if _matches(f, ids=ids, city=city, region=region)
-    ]
-    entries, _ = await _entries(
-        db=db, store=store, settings=settings, region_ids={f.region for f in found}
+        wanted = search.identifier_id(base, identifier)
+        ids = {wanted} if wanted is not None and ids in (None, {wanted}) else set()
+    picture = search.Picture(db=db, store=store, settings=settings)
+    found = await search.locations(
+        session=session, picture=picture, base=base, ids=ids, city=city, region=region
     )
-    located = [resources.location(base, f, regions[f.region], entries.get(f.id)) for f in found]
-    return FhirJSON(resources.searchset(base, str(request.url), located))
+    return FhirJSON(resources.searchset(base, str(request.url), found))
 
 
 @router.get("/Location/{facility_id}", response_class=FhirJSON, responses=_resource("Location"))
@@ -219,45 +173,12 @@ async def read_location(
     """One facility as a Location."""
     _only(request, {"_format"})
     _no_keys(principal)
-    facility = await facilities.get_facility(session=session, facility_id=facility_id)
-    if facility is None:
-        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
-    region = await facilities.get_region(session=session, region_id=facility.region)
-    assert region is not None
-    entries, _ = await _entries(db=db, store=store, settings=settings, region_ids={region.id})
+    picture = search.Picture(db=db, store=store, settings=settings)
     return FhirJSON(
-        resources.location(base_url(request), facility, region, entries.get(facility.id))
+        await search.location(
+            session=session, picture=picture, base=base_url(request), facility_id=facility_id
+        )
     )
-
-
-def _moment(value: str) -> tuple[str, datetime]:
-    """A ``date`` search value: its prefix (``eq`` when none) and the moment (UTC)."""
-    prefix = value[:2] if value[:2] in ("ge", "gt", "le", "lt") else "eq"
-    text = value[2:] if prefix != "eq" else value
-    try:
-        if "T" in text:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        else:
-            moment = datetime.combine(datetime.fromisoformat(text).date(), time(), UTC)
-    except ValueError:
-        raise InputError("date", messages.FHIR_DATE_MALFORMED()) from None
-    return prefix, moment
-
-
-def _in_dates(updated: str | None, dates: list[tuple[str, datetime]]) -> bool:
-    if not dates:
-        return True
-    if updated is None:
-        return False
-    at = datetime.fromisoformat(updated)
-    tests = {
-        "ge": at.__ge__,
-        "gt": at.__gt__,
-        "le": at.__le__,
-        "lt": at.__lt__,
-        "eq": at.__eq__,
-    }
-    return all(tests[prefix](moment) for prefix, moment in dates)
 
 
 @router.get("/MeasureReport", response_class=FhirJSON, responses=_resource("Bundle (searchset)"))
@@ -276,37 +197,20 @@ async def search_measure_reports(
     """Each facility's current figures as a bed-capacity MeasureReport, for the regions the
     caller may read (naming another region, or a facility in one, is a 403)."""
     _only(request, {"subject", "region", "date", "_format"})
-    if principal.is_key:
-        raise Forbidden(messages.API_KEY_ONLY_CAPACITY())
-    dates = []
-    for value in date or []:
-        dates.append(_moment(value))
+    _no_keys(principal)
+    dates = [search.moment(value) for value in date or []]
     base = base_url(request)
-    regions = await _regions(session)
-    wanted_region = region
-    found = await facilities.list_facilities(session=session)
-    if subject is not None:
-        facility_id = subject.removeprefix("Location/")
-        found = [f for f in found if f.id == facility_id]
-        if found and not may_read_region(principal, found[0].region):
-            raise Forbidden(messages.NO_REGION_ACCESS(region=found[0].region))
-    if wanted_region is not None:
-        if wanted_region in regions and not may_read_region(principal, wanted_region):
-            raise Forbidden(messages.NO_REGION_ACCESS(region=wanted_region))
-        found = [f for f in found if f.region == wanted_region]
-    found = [f for f in found if may_read_region(principal, f.region)]
-    entries, generated = await _entries(
-        db=db, store=store, settings=settings, region_ids={f.region for f in found}
+    picture = search.Picture(db=db, store=store, settings=settings)
+    found = await search.measure_reports(
+        session=session,
+        picture=picture,
+        base=base,
+        principal=principal,
+        subject=subject.removeprefix("Location/") if subject else None,
+        region=region,
+        dates=dates,
     )
-    reports = [
-        resources.measure_report(base, f, entries[f.id], generated)
-        for f in found
-        if f.id in entries
-    ]
-    reports = [
-        r for r in reports if _in_dates(r["meta"].get("lastUpdated"), dates) and "group" in r
-    ]
-    return FhirJSON(resources.searchset(base, str(request.url), reports))
+    return FhirJSON(resources.searchset(base, str(request.url), found))
 
 
 async def _report(request: Request) -> MeasureReportIn:
@@ -336,32 +240,23 @@ async def create_measure_report(request: Request, principal: PrincipalDep) -> An
     staffed, ``available`` (or total minus ``occupied``) available. Categories without a
     group are left as they are. The same write as ``PUT /api/v1/facilities/{id}/capacity``."""
     report = await _report(request)
-    base = base_url(request)
-    update_in, groups = intake.figures(base=base, report=report)
     facility_id = intake.facility_of(report)
+    base = base_url(request)
+    update_in, groups = intake.figures(base=base, report=report)  # 422 before 403, as PUT
     if not may_write_facility(principal, facility_id):
         raise Forbidden(messages.NOT_YOUR_FIGURES(facility=facility_id))
     state = request.app.state
-    try:
-        entry = await availability.update_capacity(
-            db=state.db,
-            store=state.store,
-            settings=state.settings,
-            facility_id=facility_id,
-            update_in=update_in,
-            actor=principal.actor,
-        )
-    except InputError as exc:  # a category not offered, said of the group that named it
-        category = exc.field.split(".")[1] if exc.field.startswith("categories.") else None
-        at = next((i for c, i in groups.items() if c.value == category), None)
-        raise InputError("subject" if at is None else f"group[{at}].code", exc.message) from None
-    async with state.db.session() as session:
-        facility = await facilities.get_facility(session=session, facility_id=facility_id)
-    assert facility is not None  # the write just found it active
-    stored = resources.measure_report(
-        base, facility, entry, availability.iso(availability.utcnow())
+    stored = await intake.push(
+        db=state.db,
+        store=state.store,
+        settings=state.settings,
+        base=base,
+        facility_id=facility_id,
+        update_in=update_in,
+        groups=groups,
+        actor=principal.actor,
     )
-    version = entry["version"]
+    version = stored["meta"]["versionId"]
     headers = {
         "Location": f"{base}/MeasureReport/{facility_id}/_history/{version}",
         "ETag": f'W/"{version}"',

@@ -7,12 +7,19 @@ beds (``total``) and ``available`` or ``occupied`` ones. Anything that does not 
 
 from __future__ import annotations
 
+from typing import Any
+
+from capacity.availability import service as availability
 from capacity.availability.models import CapacityUpdate, FigureIn
+from capacity.availability.store import CapacityStore
 from capacity.errors import InputError
+from capacity.facilities import service as facilities
 from capacity.facilities.models import Category
-from capacity.fhir import codes
+from capacity.fhir import codes, resources
 from capacity.fhir.models import CodeableConceptIn, GroupIn, MeasureReportIn
 from capacity.i18n import messages
+from capacity.settings import Settings
+from capacity.storage.db import Database
 
 
 def facility_of(report: MeasureReportIn) -> str:
@@ -98,3 +105,36 @@ def _figure(base: str, group: GroupIn, at: str) -> FigureIn:
             )
         available = total - occupied
     return FigureIn(available=available, staffed=total)
+
+
+async def push(
+    *,
+    db: Database,
+    store: CapacityStore,
+    settings: Settings,
+    base: str,
+    facility_id: str,
+    update_in: CapacityUpdate,
+    groups: dict[Category, int],
+    actor: str,
+) -> dict[str, Any]:
+    """Write the report's figures through the figures writer (as ``PUT .../capacity``) and
+    answer the facility's MeasureReport as stored. ``groups`` (from ``figures``) says which
+    group named each category. The caller checked the permission."""
+    try:
+        entry = await availability.update_capacity(
+            db=db,
+            store=store,
+            settings=settings,
+            facility_id=facility_id,
+            update_in=update_in,
+            actor=actor,
+        )
+    except InputError as exc:  # a category not offered: said of the group that named it
+        category = exc.field.split(".")[1] if exc.field.startswith("categories.") else None
+        at = next((i for c, i in groups.items() if c.value == category), None)
+        raise InputError("subject" if at is None else f"group[{at}].code", exc.message) from None
+    async with db.session() as session:
+        facility = await facilities.get_facility(session=session, facility_id=facility_id)
+    assert facility is not None  # the write just found it active
+    return resources.measure_report(base, facility, entry, availability.iso(availability.utcnow()))

@@ -25,6 +25,7 @@ from capacity.api import (
     docs,
     errors,
     facilities,
+    fhir,
     health,
     metrics,
     refusals,
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws.router,
         offers.router,
         alert_stream.router,
+        fhir.router,
     ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -386,3 +386,43 @@ ALERT_OVERDUE = Text(
     "{facility} has reported no current figures since {since}: please report them",
     "{facility} heeft sinds {since} geen actuele cijfers gemeld: meld ze alstublieft",
 )
+
+# ---- FHIR (capacity/fhir, /fhir) ----------------------------------------------------------------
+FHIR_UNKNOWN_PARAMETER = Text(
+    "unknown search parameter {name!r}; known: {known}",
+    "onbekende zoekparameter {name!r}; bekend: {known}",
+)
+FHIR_UNKNOWN_MEASURE = Text("measure must be {expected}", "measure moet {expected} zijn")
+FHIR_UNKNOWN_CATEGORY = Text(
+    "no single known category in the group's code: use {system} or an HSLOC code ({hsloc})",
+    "geen eenduidige bekende categorie in de code van de groep: gebruik {system} of een "
+    "HSLOC-code ({hsloc})",
+)
+FHIR_CATEGORY_REPEATS = Text(
+    "category {category!r} is in more than one group",
+    "categorie {category!r} staat in meer dan een groep",
+)
+FHIR_UNKNOWN_POPULATION = Text(
+    "unknown population code: use {system} with total, occupied or available",
+    "onbekende populatiecode: gebruik {system} met total, occupied of available",
+)
+FHIR_POPULATION_REPEATS = Text(
+    "population {population!r} is in the group twice",
+    "populatie {population!r} staat twee keer in de groep",
+)
+FHIR_POPULATION_MISSING = Text(
+    "a group needs the population total, and available or occupied",
+    "een groep heeft de populatie total nodig, en available of occupied",
+)
+FHIR_POPULATIONS_DISAGREE = Text(
+    "occupied ({occupied}) and available ({available}) do not add up to total ({total})",
+    "bezet ({occupied}) en vrij ({available}) zijn samen niet het totaal ({total})",
+)
+FHIR_OCCUPIED_ABOVE_TOTAL = Text(
+    "occupied ({occupied}) may not exceed total ({total})",
+    "bezet ({occupied}) mag niet hoger zijn dan het totaal ({total})",
+)
+FHIR_DATE_MALFORMED = Text(
+    "date is a moment with an optional prefix ge, gt, le or lt (ge2026-01-31T14:00:00Z)",
+    "date is een moment met eventueel het voorvoegsel ge, gt, le of lt (ge2026-01-31T14:00:00Z)",
+)

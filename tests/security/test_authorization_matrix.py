@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from capacity.alerts.models import Alert, AlertRule, Channel, DeliveryStatus
 from tests.conftest import ERASMUS, Login
+from tests.fhir.support import group, report
 from tests.security.support import app_endpoints
 
 IKAZIA = "ikazia-ziekenhuis-rotterdam"  # zuidwest, like ERASMUS
@@ -448,6 +449,21 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
             "revoked_key": 4401,
             "expired": 4401,
         },
+    ),
+    # FHIR (issue 14.4): the API's readers read (Locations like /api/v1/facilities, reports like
+    # the regional picture); the facility's writers push. The CapabilityStatement and our
+    # CodeSystem hold no capacity: public, as FHIR clients fetch /metadata before signing in.
+    ("GET", "/fhir/metadata"): (fixed(), PUBLIC),
+    ("GET", "/fhir/CodeSystem/capacity-category"): (fixed(), PUBLIC),
+    ("GET", "/fhir/Location"): (fixed(params={"region": REGION}), signed_in(200)),
+    ("GET", "/fhir/Location/{facility_id}"): (fixed(), signed_in(200)),
+    ("GET", "/fhir/MeasureReport"): (
+        fixed(params={"subject": f"Location/{ERASMUS}"}),
+        signed_in(200, other_analyst=403),
+    ),
+    ("POST", "/fhir/MeasureReport"): (
+        fixed(content=orjson.dumps(report(ERASMUS, group("delivery_room", total=4, available=1)))),
+        facility_writers(201),
     ),
     # Each account its own password (API keys have none). Last: a changed password may end
     # the account's other sessions, and the rows above use them.

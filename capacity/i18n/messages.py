@@ -394,6 +394,7 @@ BED_PLACE = Text(
     "geen {what}: {value!r} (1-16 letters, cijfers, '.', '_', '/' of '-', eerst een letter of "
     "cijfer)",
 )
+WARD_CATEGORY = Text("one of {categories}, not {value!r}", "een van {categories}, niet {value!r}")
 BED_STATUS = Text("one of {statuses}, not {value!r}", "een van {statuses}, niet {value!r}")
 BED_MEASURED_FORMAT = Text(
     "not a time with offset (ISO 8601, e.g. 2026-12-05T04:00:00+01:00): {value!r}",

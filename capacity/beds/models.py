@@ -7,16 +7,18 @@ guessed: a ward without a mapping is reported back and its beds are left out.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 from pydantic import Field as PydField
 from sqlmodel import Field, SQLModel
 
 from capacity.availability.models import FacilityCapacity
 from capacity.facilities.models import Category
+from capacity.i18n import messages
 from capacity.storage.types import UTCDateTime
 
 # A ward code starts with a letter or digit: "=cmd", "+1", "-1", "@x" (spreadsheet formulas)
@@ -27,11 +29,32 @@ PLACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,15}$"
 MAX_WARDS = 200  # mapped wards per facility
 MAX_BEDS = 2000  # rows per file: more is a 413 (the largest Dutch hospital has about 1,300 beds)
 
+
+def _ward_code(value: str) -> str:
+    if not re.fullmatch(WARD_PATTERN, value):
+        raise ValueError(messages.WARD_CODE(value=value[:40]))
+    return value
+
+
+def _place(value: str) -> str:
+    if not re.fullmatch(PLACE_PATTERN, value):
+        raise ValueError(messages.BED_PLACE(what="room/bed", value=value[:40]))
+    return value
+
+
+# The pattern is checked by the validator (its message says it in words, not as a regex) and
+# stated in the schema for clients.
 WardCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=WARD_PATTERN)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=32),
+    AfterValidator(_ward_code),
+    PydField(json_schema_extra={"pattern": WARD_PATTERN}),
 ]
 Place = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=16, pattern=PLACE_PATTERN)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=16),
+    AfterValidator(_place),
+    PydField(json_schema_extra={"pattern": PLACE_PATTERN}),
 ]
 
 

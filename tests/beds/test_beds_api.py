@@ -167,6 +167,11 @@ async def test_times_wards_and_sizes_that_do_not_fit_are_refused(
         headers={**admin, "Content-Type": "application/json"},
     )
     assert huge.status_code == 413
+    # Over the body limit (64 KB): 413 before a row is read.
+    padded = "ward;room;bed;status\n" + "".join(f"VK{i:030d};{i};1;free\n" for i in range(1800))
+    assert len(padded) > 64 * 1024
+    big = await client.post(BEDS, content=padded.encode(), headers={**admin, **CSV})
+    assert big.status_code == 413
     # Random bytes, and neither CSV nor JSON.
     noise = bytes(range(256)) * 8
     assert (await client.post(BEDS, content=noise, headers={**admin, **CSV})).status_code == 422

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
 
 from capacity.storage.db import Database
 from tests.api.support import IKAZIA, entry, history_rows, picture
@@ -235,3 +236,20 @@ async def test_the_ward_map_is_kept_by_admins_and_the_facilitys_staff(
     other = await login(f"staff-{IKAZIA}")
     assert (await client.get(WARDS, headers=other)).status_code == 403
     assert (await client.put(WARDS, json=body, headers=other)).status_code == 403
+
+
+async def test_the_same_list_after_the_figures_turned_stale_is_a_change(
+    client: httpx.AsyncClient, login: Login, app: Any
+) -> None:
+    admin = await mapped(client, login)
+    first = await client.post(BEDS, json={"beds": beds()}, headers=admin)
+    db: Database = app.state.db
+    async with db.unit_of_work() as uow:  # as the scheduler's stale mark leaves them in SQL
+        await uow.session.exec(  # type: ignore[call-overload]
+            text("UPDATE capacity_figure SET stale = true WHERE facility_id = :f"),
+            params={"f": ERASMUS},
+        )
+    again = await client.post(BEDS, json={"beds": beds()}, headers=admin)
+    assert again.json()["confirmed"] is False
+    assert again.json()["version"] == first.json()["version"] + 1
+    assert not any(c["stale"] for c in again.json()["facility"]["categories"].values())

@@ -53,6 +53,8 @@ class _Pending:
     actor: str
     future: asyncio.Future[dict[str, Any]]
     expected_version: int | None = None  # If-Match: compared under the region lock
+    measured: dict[str, datetime] | None = None  # category -> when the figure was measured
+    source: dict[str, Any] | None = None  # where the figures came from (a bed list), audited
     moves: int = 0  # times requeued because its facility moved region meanwhile
 
 
@@ -94,11 +96,15 @@ class FigureWriter:
         update_in: CapacityUpdate,
         actor: str,
         expected_version: int | None = None,
+        measured: dict[str, datetime] | None = None,
+        source: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(), name="capacity-figure-writer")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Pending(facility_id, update_in, actor, future, expected_version))
+        await self.queue.put(
+            _Pending(facility_id, update_in, actor, future, expected_version, measured, source)
+        )
         return await future
 
     async def close(self) -> None:
@@ -266,6 +272,7 @@ class FigureWriter:
         rules = rules_mod.thresholds(_Overrides(green, orange, limit), self.settings).model_dump()
         now = utcnow()
         at = sql.time(now)
+        measured = p.measured or {}
         cur.execute(sql.active_stop, {"f": p.facility_id})
         found = cur.fetchone()
         stop = (
@@ -279,7 +286,7 @@ class FigureWriter:
                 "c": c.value,
                 "a": f.available,
                 "s": f.staffed,
-                "u": at,
+                "u": sql.time(measured[c.value]) if c.value in measured else at,
                 "by": p.actor,
             }
             for c, f in p.update_in.categories.items()
@@ -305,6 +312,8 @@ class FigureWriter:
             ],
         )
         detail = {"seq": seq, "version": version, **p.update_in.model_dump(mode="json")}
+        if p.source is not None:
+            detail["source"] = p.source
         cur.execute(
             sql.insert_audit,
             {"at": at, "actor": p.actor, "f": p.facility_id, "detail": sql.json(detail)},

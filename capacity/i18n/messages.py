@@ -426,3 +426,55 @@ FHIR_DATE_MALFORMED = Text(
     "date is a moment with an optional prefix ge, gt, le or lt (ge2026-01-31T14:00:00Z)",
     "date is een moment met eventueel het voorvoegsel ge, gt, le of lt (ge2026-01-31T14:00:00Z)",
 )
+# ---- bed lists and ward mappings (capacity.beds) ----------------------------------------------
+NOT_YOUR_WARDS = Text(
+    "you may not see or change the wards of {facility!r}",
+    "u mag de afdelingen van {facility!r} niet zien of wijzigen",
+)
+WARD_CODE = Text(
+    "not a ward code: {value!r} (1-32 letters, digits, '.', '_' or '-', first a letter or digit)",
+    "geen afdelingscode: {value!r} (1-32 letters, cijfers, '.', '_' of '-', eerst een letter of "
+    "cijfer)",
+)
+BED_PLACE = Text(
+    "not a {what}: {value!r} (1-16 letters, digits, '.', '_', '/' or '-', first a letter or digit)",
+    "geen {what}: {value!r} (1-16 letters, cijfers, '.', '_', '/' of '-', eerst een letter of "
+    "cijfer)",
+)
+WARD_CATEGORY = Text("one of {categories}, not {value!r}", "een van {categories}, niet {value!r}")
+BED_STATUS = Text("one of {statuses}, not {value!r}", "een van {statuses}, niet {value!r}")
+BED_MEASURED_FORMAT = Text(
+    "not a time with offset (ISO 8601, e.g. 2026-12-05T04:00:00+01:00): {value!r}",
+    "geen tijd met tijdzone (ISO 8601, bijv. 2026-12-05T04:00:00+01:00): {value!r}",
+)
+BED_MEASURED_FUTURE = Text("lies in the future", "ligt in de toekomst")
+BED_MEASURED_OLD = Text(
+    "older than the freshness limit of {minutes} minutes",
+    "ouder dan de versheidsgrens van {minutes} minuten",
+)
+BED_REPEATED = Text(
+    "bed {ward}/{room}/{bed} is already on line {first}",
+    "bed {ward}/{room}/{bed} staat al op regel {first}",
+)
+BEDS_EMPTY = Text("the file holds no beds", "het bestand bevat geen bedden")
+BEDS_TOO_MANY = Text(
+    "at most {max} beds per file (and {kb} KB)", "hoogstens {max} bedden per bestand (en {kb} KB)"
+)
+BEDS_NONE_MAPPED = Text(
+    "no ward of the file is mapped to a category (unmapped: {wards}); map them first with "
+    "PUT /api/v1/facilities/{facility}/wards",
+    "geen afdeling uit het bestand is aan een categorie gekoppeld (niet gekoppeld: {wards}); "
+    "koppel ze eerst met PUT /api/v1/facilities/{facility}/wards",
+)
+BEDS_CATEGORY_TOO_MANY = Text(
+    "{category}: {count} staffed beds, at most {max}",
+    "{category}: {count} bezette of vrije bedden, hoogstens {max}",
+)
+BEDS_MEDIA_TYPE = Text(
+    "send the bed list as text/csv or application/json",
+    "stuur de beddenlijst als text/csv of application/json",
+)
+WARD_REPEATED = Text(
+    "ward {ward} is already mapped (entry {first})",
+    "afdeling {ward} is al gekoppeld (regel {first})",
+)

@@ -137,6 +137,11 @@ const NL = {
   call_region: 'Bel de regionale coördinatie', call_region_aria: 'Bel de regionale coördinatie van {name}',
   contacts_title: 'Telefoonnummers', contacts_intro: 'Verloskundigen bellen deze nummers vanaf de regiokaart. Leeg laten verwijdert een nummer.',
   contacts_save: 'Nummers opslaan', contacts_saved: 'Nummers opgeslagen', contacts_demo: 'Demonummer: vervang het door het echte nummer.',
+  // ward map of the bed list (wardmap.js)
+  wm_title: 'Afdelingen van de beddenlijst', wm_ward: 'Afdelingscode', wm_category: 'Telt als',
+  wm_intro: 'Het ziekenhuissysteem stuurt een lijst met bedden per afdelingscode. Koppel elke code aan een categorie; bedden van niet-gekoppelde afdelingen tellen niet mee. Vrij = vrije bedden; bemand = alle bedden behalve gesloten (geblokkeerd telt als bemand).',
+  wm_add: 'Afdeling toevoegen', wm_remove: 'Verwijder afdeling {ward}', wm_save: 'Koppeling opslaan',
+  wm_saved: 'Koppeling opgeslagen', wm_none: 'Nog geen afdelingen gekoppeld.',
   nav_admin: 'Beheer', admin_title: 'Beheer', admin_sections: 'Onderdelen van beheer',
   adm_users: 'Gebruikers', adm_facilities: 'Zorginstellingen', adm_keys: 'API-sleutels', adm_audit: 'Audit',
   adm_new_user: 'Nieuw account', adm_role: 'Rol', adm_facility: 'Zorginstelling', adm_choose: 'Kies…',
@@ -334,6 +339,11 @@ const EN = {
   call_region: 'Call the regional coordination', call_region_aria: 'Call the regional coordination of {name}',
   contacts_title: 'Phone numbers', contacts_intro: 'Midwives call these numbers from the region screen. Leave a field empty to remove a number.',
   contacts_save: 'Save numbers', contacts_saved: 'Numbers saved', contacts_demo: 'Demo number: replace it with the real one.',
+  // ward map of the bed list (wardmap.js)
+  wm_title: 'Wards of the bed list', wm_ward: 'Ward code', wm_category: 'Counts as',
+  wm_intro: "The hospital's system sends a list of beds by ward code. Map each code to a category; beds of unmapped wards do not count. Free = free beds; staffed = every bed except closed ones (blocked counts as staffed).",
+  wm_add: 'Add ward', wm_remove: 'Remove ward {ward}', wm_save: 'Save mapping',
+  wm_saved: 'Mapping saved', wm_none: 'No wards mapped yet.',
   nav_admin: 'Admin', admin_title: 'Administration', admin_sections: 'Parts of administration',
   adm_users: 'Users', adm_facilities: 'Facilities', adm_keys: 'API keys', adm_audit: 'Audit',
   adm_new_user: 'New account', adm_role: 'Role', adm_facility: 'Facility', adm_choose: 'Choose…',

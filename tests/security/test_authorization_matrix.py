@@ -249,6 +249,18 @@ async def retry_alert_path(world: World) -> Request:
     return {"path": f"/api/v1/alerts/dead-letters/{alert_id}/retry"}
 
 
+async def bed_list(world: World) -> Request:
+    """A one-bed list for ERASMUS, whose VK ward an admin mapped first (else it is a 422)."""
+    mapped = await world.client.put(
+        f"/api/v1/facilities/{ERASMUS}/wards",
+        json={"wards": [{"ward": "VK", "category": "delivery_room"}]},
+        headers=world.admin,
+    )
+    assert mapped.status_code == 200, mapped.text
+    body = b"ward;room;bed;status\nVK;1;1;free\n"
+    return {"content": body, "headers": {"Content-Type": "text/csv"}}
+
+
 async def report_path(world: World) -> Request:
     return {"path": f"/api/v1/reports/{world.report_id}"}
 
@@ -287,6 +299,17 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         facility_writers(200),
     ),
     ("DELETE", "/api/v1/facilities/{facility_id}/stop"): (fixed(), facility_writers(200)),
+    # Bed lists (issue 14.1): pushed like figures; the ward map is kept by the facility's own
+    # staff and admins (not its API key: a hospital's system sends beds, not the map).
+    ("POST", "/api/v1/facilities/{facility_id}/beds"): (bed_list, facility_writers(200)),
+    ("GET", "/api/v1/facilities/{facility_id}/wards"): (
+        fixed(),
+        signed_in(403, staff=200, admin=200),
+    ),
+    ("PUT", "/api/v1/facilities/{facility_id}/wards"): (
+        fixed(json={"wards": [{"ward": "VK", "category": "delivery_room"}]}),
+        signed_in(403, staff=200, admin=200),
+    ),
     # Facilities, accounts, keys, audit: admins.
     ("POST", "/api/v1/facilities"): (new_facility, admin_only(201)),
     ("PATCH", "/api/v1/facilities/{facility_id}"): (
@@ -563,7 +586,8 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
             if method == "WS":
                 got = await ws_outcome(app, path, ws_token(roles[role]))
             else:
-                response = await client.request(method, path, headers=roles[role], **request)
+                headers = {**roles[role], **request.pop("headers", {})}
+                response = await client.request(method, path, headers=headers, **request)
                 got = response.status_code
             if got != expected[role]:
                 wrong.append(f"{method} {path} as {role}: {got}, expected {expected[role]}")

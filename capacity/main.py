@@ -32,6 +32,7 @@ from capacity.api import (
     transfers,
 )
 from capacity.api.frontend import Frontend
+from capacity.api.idempotency import Idempotency
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
@@ -218,6 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers.router,
     ):
         app.include_router(router)
+    # Inside the body limit: a retried write's body is read (and limited) before it is compared.
+    app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)  # outermost: counts and times every answer

@@ -15,7 +15,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -26,7 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.conflict import VersionConflict, check_version, deactivated
-from capacity.availability.models import CapacityUpdate, ChangeKind, Status
+from capacity.availability.models import (
+    MEASURED_SKEW_SECONDS,
+    CapacityUpdate,
+    ChangeKind,
+    Status,
+)
 from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.state import facility_message, facility_raw, utcnow
 from capacity.availability.store import CapacityStore
@@ -252,6 +257,7 @@ class FigureWriter:
                         available=figure.available, staffed=figure.staffed
                     ),
                 )
+        measured = self._measured(cur, p.update_in, region)
         if p.expected_version is not None:
             # Read under the region lock (PostgreSQL: FOR UPDATE, taken above; SQLite holds
             # the database lock), before anything is raised, so a conflict leaves the batch
@@ -266,6 +272,7 @@ class FigureWriter:
         rules = rules_mod.thresholds(_Overrides(green, orange, limit), self.settings).model_dump()
         now = utcnow()
         at = sql.time(now)
+        measured = None if measured is None else sql.time(measured)
         cur.execute(sql.active_stop, {"f": p.facility_id})
         found = cur.fetchone()
         stop = (
@@ -281,6 +288,7 @@ class FigureWriter:
                 "s": f.staffed,
                 "u": at,
                 "by": p.actor,
+                "m": measured,
             }
             for c, f in p.update_in.categories.items()
         ]
@@ -311,8 +319,8 @@ class FigureWriter:
         )
         cur.execute(sql.figures, {"f": p.facility_id})
         figures = [
-            _FigureRow(c, a, st, sql.read_time(u), st_, by, label)
-            for c, a, st, u, st_, by, label in cur.fetchall()
+            _FigureRow(c, a, st, sql.read_time(u), st_, by, label, sql.read_time(m))
+            for c, a, st, u, st_, by, m, label in cur.fetchall()
         ]
         raw = facility_raw(
             facility_id=p.facility_id,
@@ -326,6 +334,25 @@ class FigureWriter:
         staged.entry = rules_mod.render(raw, rules, now)
         staged.raw = orjson.dumps(raw)
         staged.message = facility_message(region, seq, staged.entry)
+
+    def _measured(self, cur: Any, update_in: CapacityUpdate, region: str) -> datetime | None:
+        """``measured_at`` if given and plausible: not ahead of our clock by more than the skew
+        allowed, not past the region's freshness limit (figures stale on arrival). Checked
+        before anything is written, so a refusal leaves the batch untouched."""
+        measured = update_in.measured_at
+        if measured is None:
+            return None
+        now = utcnow()
+        if measured > now + timedelta(seconds=MEASURED_SKEW_SECONDS):
+            raise InputError(
+                "measured_at", messages.MEASURED_IN_FUTURE(seconds=MEASURED_SKEW_SECONDS)
+            )
+        cur.execute(self.sql.freshness, {"r": region})
+        override = cur.fetchone()[0]
+        minutes = override or self.settings.freshness_limit_minutes
+        if measured <= now - timedelta(minutes=minutes):
+            raise InputError("measured_at", messages.MEASURED_TOO_OLD(minutes=minutes))
+        return min(measured, now)  # a clock a little ahead counts as now
 
 
 @dataclass(slots=True)
@@ -349,6 +376,7 @@ class _FigureRow(NamedTuple):
     stale: bool
     updated_by: str
     key_label: str | None
+    measured_at: datetime | None
 
 
 class SQL:
@@ -373,6 +401,7 @@ class SQL:
             None if sqlite else named("SELECT id FROM region WHERE id = :r FOR UPDATE")
         )
         self.version = named("SELECT version FROM facility WHERE id = :f")
+        self.freshness = named("SELECT freshness_limit_minutes FROM region WHERE id = :r")
         self.placement = named("SELECT id, region, categories, active FROM facility WHERE id = :f")
         self.active_stop = named(
             "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
@@ -380,10 +409,11 @@ class SQL:
         )
         self.upsert_figure = named(
             "INSERT INTO capacity_figure (facility_id, category, available, staffed, "
-            "updated_at, updated_by, stale) VALUES (:f, :c, :a, :s, :u, :by, false) "
+            "updated_at, updated_by, stale, measured_at) "
+            "VALUES (:f, :c, :a, :s, :u, :by, false, :m) "
             "ON CONFLICT (facility_id, category) DO UPDATE SET available = excluded.available, "
             "staffed = excluded.staffed, updated_at = excluded.updated_at, "
-            "updated_by = excluded.updated_by, stale = false"
+            "updated_by = excluded.updated_by, stale = false, measured_at = excluded.measured_at"
         )
         self.insert_change = named(
             "INSERT INTO capacity_change (at, region, facility_id, seq, version, kind, category, "
@@ -396,8 +426,10 @@ class SQL:
         )
         self.figures = named(
             "SELECT f.category, f.available, f.staffed, f.updated_at, f.stale, f.updated_by, "
-            "k.label FROM capacity_figure f LEFT JOIN api_key k ON k.facility_id = f.facility_id "
-            "AND f.updated_by = 'key:' || CAST(k.id AS VARCHAR(20)) WHERE f.facility_id = :f"
+            "f.measured_at, k.label FROM capacity_figure f "
+            # By the key's id alone: a hospital group's key pushes for facilities not its first.
+            "LEFT JOIN api_key k ON f.updated_by = 'key:' || CAST(k.id AS VARCHAR(20)) "
+            "WHERE f.facility_id = :f"
         )
 
     def facilities(self, count: int) -> str:

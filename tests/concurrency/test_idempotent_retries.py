@@ -62,7 +62,9 @@ async def test_concurrent_retries_with_one_key_make_one_change(
             )
             assert not calls.failures, calls.report()
             got = [r for r in answers if r is not None]
-            first = [r for r in got if r.status_code == 200 and "idempotent-replayed" not in r.headers]
+            first = [
+                r for r in got if r.status_code == 200 and "idempotent-replayed" not in r.headers
+            ]
             replays = [r for r in got if r.headers.get("idempotent-replayed") == "true"]
             busy = [r for r in got if r.status_code == 409]
             assert len(first) == 1, [(r.status_code, r.text[:100]) for r in got]

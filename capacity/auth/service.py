@@ -172,8 +172,13 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """A new key for a facility, or for each facility of a hospital group (``group``, the
     first being ``facility_id``); the plain key is returned once, only its hash is kept."""
-    facility_ids = list(dict.fromkeys(group or [facility_id]))
-    if len(facility_ids) != len(group or [facility_id]) or facility_ids[0] != facility_id:
+    named = group or [facility_id]
+    facility_ids = list(dict.fromkeys(named))
+    if (
+        len(facility_ids) != len(named)
+        or len(named) > MAX_GROUP_FACILITIES
+        or facility_ids[0] != facility_id
+    ):
         raise InputError("facility_ids", messages.KEY_FACILITIES_NEEDED(most=MAX_GROUP_FACILITIES))
     for each in facility_ids:
         if await session.get(Facility, each) is None:

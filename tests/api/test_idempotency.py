@@ -101,3 +101,32 @@ async def test_every_write_route_takes_the_key(client, login, app):  # type: ign
     assert made.status_code == 201, made.text
     twice = await client.post("/api/v1/users", json=account, headers=admin)
     assert twice.status_code == 201 and twice.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_5xx_is_never_replayed_the_retry_runs_afresh(client, login, app, monkeypatch):  # type: ignore[no-untyped-def]
+    """The database refused the first attempt (503, nothing changed): the retry makes the change."""
+    from capacity.availability import service
+    from capacity.errors import Unavailable
+    from capacity.i18n import messages
+
+    real = service.update_capacity
+    attempts = []
+
+    async def refused_once(**kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise Unavailable(messages.DATABASE_REFUSED())
+        return await real(**kwargs)
+
+    monkeypatch.setattr(service, "update_capacity", refused_once)
+    staff = {**await login(f"staff-{ERASMUS}"), "Idempotency-Key": "after-503"}
+    changes = await history_rows(app.state.db)
+    first = await client.put(CAPACITY, json=figures(5), headers=staff)
+    assert first.status_code == 503
+    assert await history_rows(app.state.db) == changes
+    retry = await client.put(CAPACITY, json=figures(5), headers=staff)
+    assert retry.status_code == 200 and "idempotent-replayed" not in retry.headers
+    assert await history_rows(app.state.db) == changes + 1
+    third = await client.put(CAPACITY, json=figures(5), headers=staff)
+    assert third.headers["Idempotent-Replayed"] == "true" and third.content == retry.content
+    assert len(attempts) == 2

@@ -74,3 +74,67 @@ async def test_concurrent_retries_with_one_key_make_one_change(
             version = int(first[0].json()["version"])
             shown = await a.get(f"/api/v1/facilities/{ERASMUS}/capacity", headers=staff)
             assert shown.json()["version"] == version
+
+
+async def test_a_group_key_and_an_admin_retrying_concurrently(
+    launch: Launch, engine: Engine
+) -> None:
+    """A hospital group's key pushes for its two facilities at once on both processes (each
+    push retried with its key), while an admin's key creation is retried: one change per push,
+    one key made, and the group key is refused for a third facility."""
+    ikazia, sophia = "ikazia-ziekenhuis-rotterdam", "geboortecentrum-sophia-rotterdam"
+    servers = launch(2)
+    calls = Calls()
+    async with (
+        httpx.AsyncClient(base_url=servers[0].url) as a,
+        httpx.AsyncClient(base_url=servers[1].url) as b,
+    ):
+        admin = {**bearer(await token(a, "admin")), "Idempotency-Key": "group-key-1"}
+        made = await asyncio.gather(
+            *(
+                calls.send(
+                    (a, b)[i % 2],
+                    "POST",
+                    "/api/v1/keys",
+                    json={"facility_ids": [ERASMUS, ikazia]},
+                    headers=admin,
+                )
+                for i in range(AT_ONCE)
+            )
+        )
+        assert not calls.failures, calls.report()
+        created = {r.json()["id"] for r in made if r is not None and r.status_code == 201}
+        assert len(created) == 1
+        assert rows(engine, "SELECT count(*) AS n FROM api_key")[0].n == 1
+        key = next(r for r in made if r is not None and r.status_code == 201).json()["key"]
+        before = {
+            f: int(rows(engine, "SELECT version FROM facility WHERE id = :f", f=f)[0].version)
+            for f in (ERASMUS, ikazia)
+        }
+        pushes = []
+        for n in range(ROUNDS):
+            for facility in (ERASMUS, ikazia):
+                body = {"categories": {"delivery_room": {"available": n % 4, "staffed": 4}}}
+                headers = {"X-API-Key": key, "Idempotency-Key": f"{facility}-{n}"}
+                pushes += [
+                    calls.send(
+                        (a, b)[i % 2],
+                        "PUT",
+                        f"/api/v1/facilities/{facility}/capacity",
+                        json=body,
+                        headers=headers,
+                    )
+                    for i in range(3)
+                ]
+        answers = await asyncio.gather(*pushes)
+        assert not calls.failures, calls.report()
+        assert all(r is not None and r.status_code in (200, 409) for r in answers)
+        for facility in (ERASMUS, ikazia):
+            version = rows(engine, "SELECT version FROM facility WHERE id = :f", f=facility)[0]
+            assert int(version.version) == before[facility] + ROUNDS
+        other = await a.put(
+            f"/api/v1/facilities/{sophia}/capacity",
+            json={"categories": {"delivery_room": {"available": 1, "staffed": 4}}},
+            headers={"X-API-Key": key},
+        )
+        assert other.status_code == 403

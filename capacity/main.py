@@ -26,6 +26,7 @@ from capacity.api import (
     errors,
     facilities,
     health,
+    idempotency,
     metrics,
     refusals,
     security,
@@ -221,6 +222,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     # Inside the body limit: a retried write's body is read (and limited) before it is compared.
     app.add_middleware(Idempotency)
+    plain_openapi = app.openapi
+    app.openapi = lambda: idempotency.document(plain_openapi())  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)  # outermost: counts and times every answer

@@ -259,3 +259,28 @@ async def _error(scope: Scope, send: Any, status: int, text: str, *, field: bool
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique value per change (a UUID): a retry with the same key and request "
+    "gets the first answer (Idempotent-Replayed: true) instead of making a second change; "
+    "the same key with another request is 422. Kept per caller for "
+    "CAPACITY_IDEMPOTENCY_TTL_SECONDS (24 h).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
+}
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the header on every write operation under /api/v1 of an OpenAPI document."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            if method.upper() in WRITES:
+                parameters = operation.setdefault("parameters", [])
+                if all(p.get("name") != PARAMETER["name"] for p in parameters):
+                    parameters.append(PARAMETER)
+    return schema

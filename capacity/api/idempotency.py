@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from capacity.api.deps import access_cache
+from capacity.api.deps import RESOLVED, access_cache
 from capacity.auth.models import Principal
 from capacity.errors import AuthError
 from capacity.i18n import in_language, messages, scope_language
@@ -117,6 +117,7 @@ class Idempotency:
         if principal is None:
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})[RESOLVED] = principal  # not resolved twice
         record = keys.idempotency(
             f"{principal.kind}:{principal.id}", hashlib.sha256(key).hexdigest()
         )

@@ -312,7 +312,11 @@ class FigureWriter:
                 for r in rows
             ],
         )
-        detail = {"seq": seq, "version": version, **p.update_in.model_dump(mode="json")}
+        detail = {
+            "seq": seq,
+            "version": version,
+            **p.update_in.model_dump(mode="json", exclude_none=True),
+        }
         cur.execute(
             sql.insert_audit,
             {"at": at, "actor": p.actor, "f": p.facility_id, "detail": sql.json(detail)},

@@ -49,6 +49,11 @@ facilities_cli = typer.Typer(
 app.add_typer(facilities_cli, name="facilities")
 contacts_cli = typer.Typer(help="Facilities' phone numbers (admin).", no_args_is_help=True)
 app.add_typer(contacts_cli, name="contacts")
+wards_cli = typer.Typer(
+    help="Which ward codes of a hospital's bed list count for which category.",
+    no_args_is_help=True,
+)
+app.add_typer(wards_cli, name="wards")
 
 T = TypeVar("T")
 
@@ -343,6 +348,69 @@ def contacts_import(
 
     result = _run_checked(work)
     typer.echo(f"imported {result.contacts} numbers for {result.facilities} facilities")
+
+
+@wards_cli.command("list")
+def wards_list(facility_id: str) -> None:
+    """One line per ward: code, category."""
+    from capacity.beds import wards
+
+    async def work(db: Database) -> Any:
+        async with db.session() as session:
+            return await wards.list_wards(session=session, facility_id=facility_id)
+
+    for w in _run_checked(work):
+        typer.echo(f"{w.ward}\t{w.category}")
+
+
+@wards_cli.command("set")
+def wards_set(
+    facility_id: str,
+    pairs: list[str] = typer.Argument(..., help="WARD=category, e.g. VK=delivery_room"),
+) -> None:
+    """Replace the facility's whole mapping with the pairs given (as PUT .../wards)."""
+    import orjson
+
+    from capacity.beds import wards
+    from capacity.beds.models import WardsIn
+    from capacity.facilities import service as facilities
+
+    split = [p.split("=", 1) for p in pairs]
+    body = {"wards": [{"ward": p[0], "category": p[-1]} for p in split]}
+    wards_in = _parse(WardsIn, orjson.dumps(body).decode())
+
+    async def work(db: Database) -> Any:
+        async with db.write_session() as session:
+            facility = await facilities.get_facility_any(session=session, facility_id=facility_id)
+            if facility is None:
+                raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
+            done = await wards.replace_wards(
+                session=session, facility=facility, wards_in=wards_in.wards, actor="cli"
+            )
+            await session.commit()
+            return done
+
+    done = _run_checked(work)
+    typer.echo(f"{facility_id}: {len(done)} wards mapped")
+
+
+@wards_cli.command("import")
+def wards_import(
+    file: typer.FileBinaryRead = typer.Argument(..., help="CSV: facility_id;ward;category"),
+) -> None:
+    """Replace the mapping of every facility the file names: all rows, or none."""
+    from capacity.beds import wards_import as importer
+
+    data = file.read()
+
+    async def work(db: Database) -> Any:
+        async with db.write_session() as session:
+            result = await importer.import_csv(session=session, data=data, actor="cli")
+            await session.commit()
+            return result
+
+    facilities_done, wards_done = _run_checked(work)
+    typer.echo(f"imported {wards_done} wards for {facilities_done} facilities")
 
 
 @keys.command("create")

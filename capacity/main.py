@@ -20,11 +20,13 @@ from capacity.api import (
     admin,
     alerts,
     auth,
+    beds,
     capacity,
     contacts,
     docs,
     errors,
     facilities,
+    fhir,
     health,
     idempotency,
     metrics,
@@ -45,6 +47,7 @@ from capacity.facilities.models import Region
 from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
+from capacity.realtime import alerts as alert_stream
 from capacity.realtime import offers, ws
 from capacity.realtime.hub import Hub
 from capacity.realtime.sessions import SessionGuard
@@ -165,6 +168,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.alerts
         else None
     )
+    app.state.alert_watcher = watcher_of_alerts  # the API kicks delivery of event alerts
     if watcher_of_alerts is not None:
         watcher_of_alerts.start()
     if gc.get_freeze_count() == 0:  # once per process (tests start many apps in one)
@@ -210,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         facilities.router,
         contacts.router,
         capacity.router,
+        beds.router,
         refusals.router,
         transfers.router,
         admin.router,
@@ -218,6 +223,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.router,
         ws.router,
         offers.router,
+        alert_stream.router,
+        fhir.router,
     ):
         app.include_router(router)
     # Inside the body limit: a retried write's body is read (and limited) before it is compared.

@@ -4,6 +4,7 @@ from capacity.alerts.models import Alert, AlertSubscription, OverdueEpisode
 from capacity.audit.models import AuditEvent
 from capacity.auth.models import ApiKey, User
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
+from capacity.beds.models import BedImport, WardMapping
 from capacity.contacts.models import FacilityContact
 from capacity.facilities.models import Facility, Region
 from capacity.refusals.models import Episode, Refusal
@@ -15,6 +16,7 @@ __all__ = [
     "AlertSubscription",
     "ApiKey",
     "AuditEvent",
+    "BedImport",
     "CapacityChange",
     "CapacityDaily",
     "CapacityDailyState",
@@ -30,4 +32,5 @@ __all__ = [
     "TransferOffer",
     "TransferRequest",
     "User",
+    "WardMapping",
 ]

@@ -6,8 +6,8 @@
 const SHELL_CACHE = 'capacity-shell-v10';
 const DATA_CACHE = 'capacity-data-v1';
 const SHELL = ['/', '/index.html', '/css/app.css', '/js/app.js', '/js/i18n.js', '/js/api.js', '/js/live.js',
-  '/js/geo.js', '/js/midwife.js', '/js/filters.js', '/js/map.js', '/js/nl-outline.js', '/js/contacts.js', '/js/contactsedit.js', '/js/refusal.js', '/js/outbox.js', '/js/mine.js', '/js/staff.js', '/js/staffedit.js', '/js/staffstop.js', '/js/stafffresh.js', '/js/fielderrors.js', '/js/password.js', '/js/analyst.js',
-  '/js/charts.js', '/js/admin.js', '/manifest.webmanifest', '/img/icon.svg'];
+  '/js/geo.js', '/js/midwife.js', '/js/filters.js', '/js/map.js', '/js/nl-outline.js', '/js/contacts.js', '/js/contactsedit.js', '/js/wardmap.js', '/js/refusal.js', '/js/transfer.js', '/js/offerlive.js', '/js/staffoffers.js', '/js/outbox.js', '/js/mine.js', '/js/staff.js', '/js/staffedit.js', '/js/staffstop.js', '/js/stafffresh.js', '/js/fielderrors.js', '/js/password.js', '/js/analyst.js',
+  '/js/charts.js', '/js/admin.js', '/js/bell.js', '/js/alerts.js', '/js/alertsadmin.js', '/manifest.webmanifest', '/img/icon.svg'];
 const PICTURE = [/^\/api\/v1\/regions\/[^/]+\/capacity$/, /^\/api\/v1\/regions$/, /^\/api\/v1\/facilities$/];
 
 self.addEventListener('install', e => {

@@ -26,7 +26,13 @@ import redis.asyncio as aioredis
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from capacity.alerts.models import Alert, AlertSubscription, Channel, DeliveryStatus
+from capacity.alerts.models import (
+    Alert,
+    AlertPublic,
+    AlertSubscription,
+    Channel,
+    DeliveryStatus,
+)
 from capacity.alerts.service import utcnow
 from capacity.errors import Unavailable
 from capacity.settings import Settings
@@ -43,6 +49,14 @@ WEBHOOK_TIMEOUT = 5.0
 JOB = "alerts"
 
 
+def webhook_secret(settings: Settings, salt: str) -> str:
+    """A webhook's signing secret: derived from the app's secret key and the subscription's
+    random salt (the only part stored), so a copy of the database alone cannot forge alerts.
+    Changing ``CAPACITY_SECRET_KEY`` changes every webhook secret (subscribe again)."""
+    key = settings.resolved_secret_key.encode()
+    return hmac.new(key, b"alert-webhook:" + salt.encode(), hashlib.sha256).hexdigest()
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Capacity-Signature`` value of a webhook body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -54,13 +68,13 @@ def message_body(alert: Alert, timestamp: int) -> bytes:
     )
 
 
-async def _webhook(alert: Alert, sub: AlertSubscription) -> None:
+async def _webhook(alert: Alert, sub: AlertSubscription, settings: Settings) -> None:
     timestamp = int(utcnow().timestamp())
     body = message_body(alert, timestamp)
     headers = {
         "Content-Type": "application/json",
         "X-Capacity-Timestamp": str(timestamp),
-        "X-Capacity-Signature": sign(sub.secret or "", body),
+        "X-Capacity-Signature": sign(webhook_secret(settings, sub.secret or ""), body),
     }
     async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False) as http:
         answer = await http.post(sub.target or "", content=body, headers=headers)
@@ -79,18 +93,24 @@ def _email(alert: Alert, sub: AlertSubscription, settings: Settings) -> None:
         smtp.send_message(mail)
 
 
+def _as_listed(alert: Alert) -> bytes:
+    """An in-app alert as ``GET /api/v1/alerts`` lists it once sent (``/ws/alerts`` forwards it)."""
+    public = AlertPublic.model_validate(alert, from_attributes=True)
+    sent = {"status": DeliveryStatus.sent, "attempts": alert.attempts + 1, "sent_at": utcnow()}
+    return orjson.dumps(public.model_copy(update=sent).model_dump(mode="json"))
+
+
 async def _send(
     alert: Alert, sub: AlertSubscription, redis: aioredis.Redis, settings: Settings
 ) -> str | None:
     """Deliver once; the error to record, or None when it went out."""
     try:
         if alert.channel is Channel.app:
-            public = {"id": alert.id, "rule": alert.rule.value, **alert.payload}
-            await redis.publish(keys.alert_user_channel(alert.user_id), orjson.dumps(public))
+            await redis.publish(keys.alert_user_channel(alert.user_id), _as_listed(alert))
         elif alert.channel is Channel.email:
             await asyncio.to_thread(_email, alert, sub, settings)
         else:
-            await _webhook(alert, sub)
+            await _webhook(alert, sub, settings)
     except (OSError, httpx.HTTPError, smtplib.SMTPException, *REDIS_DOWN) as exc:
         return (str(exc) or type(exc).__name__)[:300]
     return None

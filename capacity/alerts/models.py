@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from capacity.facilities.models import Category
+from capacity.facilities.models import Category, Slug
 from capacity.storage.types import UTCDateTime
+
+TARGET_PATTERN = (
+    r"^(?:[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+)$"
+)
+Target = Annotated[str, StringConstraints(min_length=3, max_length=2048, pattern=TARGET_PATTERN)]
 
 
 class AlertRule(StrEnum):
@@ -25,6 +31,7 @@ class AlertRule(StrEnum):
     region_free_below = "region_free_below"  # the region's free beds of a category drop below K
     facility_stale = "facility_stale"  # the facility's figures are marked stale
     overdue = "overdue"  # the facility has no fresh figure at all: a reminder to report
+    transfer_request = "transfer_request"  # a transfer request asks the facility's ward
 
 
 class Channel(StrEnum):
@@ -53,6 +60,8 @@ class AlertSubscription(SQLModel, table=True):
     channel: Channel = Field(max_length=10)
     target: str | None = Field(default=None, max_length=2048)
     # Webhooks only: signs each body (HMAC-SHA256); shown once, kept to sign with.
+    # Webhooks: the random salt the signing secret is derived from with the app's secret key
+    # (alerts.delivery.webhook_secret); the secret itself is stored nowhere.
     secret: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
@@ -60,19 +69,18 @@ class AlertSubscription(SQLModel, table=True):
 
 class SubscriptionCreate(SQLModel):
     rule: AlertRule
-    region: str | None = Field(
-        default=None, max_length=64, description="region_free_below: the region watched"
-    )
-    facility_id: str | None = Field(
-        default=None, max_length=64, description="facility_stop, facility_stale, overdue"
+    region: Slug | None = Field(default=None, description="region_free_below: the region watched")
+    facility_id: Slug | None = Field(
+        default=None, description="facility_stop, facility_stale, overdue"
     )
     category: Category | None = Field(default=None, description="region_free_below")
     threshold: int = Field(
         default=1, ge=1, le=500, description="region_free_below: fires when free beds < this"
     )
     channel: Channel = Channel.app
-    target: str | None = Field(
-        default=None, max_length=2048, description="email: the address; webhook: an https URL"
+    # An address or a URL, never a sentence: no spaces, no quotes (checked further per channel).
+    target: Target | None = Field(
+        default=None, description="email: the address; webhook: an https URL"
     )
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]

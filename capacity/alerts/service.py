@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,7 +32,12 @@ from capacity.storage.db import Database
 
 MAX_SUBSCRIPTIONS = 50
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-FACILITY_RULES = {AlertRule.facility_stop, AlertRule.facility_stale, AlertRule.overdue}
+FACILITY_RULES = {
+    AlertRule.facility_stop,
+    AlertRule.facility_stale,
+    AlertRule.overdue,
+    AlertRule.transfer_request,
+}
 
 
 def utcnow() -> datetime:
@@ -64,6 +70,10 @@ async def _scope(session: AsyncSession, principal: Principal, sub_in: Subscripti
         if facility is None:
             raise NotFound(messages.UNKNOWN_FACILITY(facility=sub_in.facility_id))
         region = facility.region
+        own = principal.role is Role.admin or principal.facility_id == facility.id
+        if sub_in.rule is AlertRule.transfer_request and not own:
+            # An offer is the ward's business: only its staff answer it (and admins watch).
+            raise Forbidden(messages.ALERT_TRANSFER_NOT_YOURS(facility=facility.id))
     else:
         if not sub_in.region or sub_in.category is None:
             field = "region" if not sub_in.region else "category"
@@ -99,6 +109,7 @@ async def create_subscription(
         threshold=sub_in.threshold if by_region else None,
         channel=sub_in.channel,
         target=sub_in.target,
+        # the salt of the webhook's secret (delivery.webhook_secret), never the secret itself
         secret=secrets.token_hex(32) if sub_in.channel is Channel.webhook else None,
         created_at=utcnow(),
     )
@@ -196,6 +207,34 @@ async def fire_event(
     return fired
 
 
+async def add_event_alerts(
+    *, session: AsyncSession, rule: AlertRule, event_key: str, payload: dict[str, Any], **scope: str
+) -> int:
+    """Like ``fire_event``, inside the caller's transaction: the alerts commit with the event
+    they tell of (or not at all), so none is lost between the two. Returns how many."""
+    query = select(AlertSubscription).where(
+        AlertSubscription.rule == rule, col(AlertSubscription.deleted_at).is_(None)
+    )
+    for column, value in scope.items():
+        query = query.where(getattr(AlertSubscription, column) == value)
+    now = utcnow()
+    subs = (await session.exec(query)).all()
+    for sub in subs:
+        session.add(
+            Alert(
+                subscription_id=sub.id,  # type: ignore[arg-type]
+                user_id=sub.user_id,
+                event_key=event_key,
+                rule=rule,
+                channel=sub.channel,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return len(subs)
+
+
 async def list_alerts(
     *, session: AsyncSession, principal: Principal, unread: bool, limit: int
 ) -> list[Alert]:
@@ -204,6 +243,14 @@ async def list_alerts(
     if unread:
         query = query.where(col(Alert.read_at).is_(None))
     return list((await session.exec(query.order_by(col(Alert.id).desc()).limit(limit))).all())
+
+
+async def unread_count(*, session: AsyncSession, user_id: int) -> int:
+    """How many of the user's in-app alerts are unread (the bell's badge)."""
+    query = select(func.count()).where(
+        Alert.user_id == user_id, Alert.channel == Channel.app, col(Alert.read_at).is_(None)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def mark_read(*, session: AsyncSession, principal: Principal, alert_id: int) -> Alert:

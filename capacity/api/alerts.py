@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from capacity.alerts import overdue, service
+from capacity.alerts.delivery import webhook_secret
 from capacity.alerts.models import (
     AlertPublic,
     AlertSubscription,
@@ -20,7 +21,6 @@ from capacity.alerts.store import AlertStore
 from capacity.alerts.watcher import baseline
 from capacity.api.deps import (
     AdminDep,
-    PrincipalDep,
     SessionDep,
     SettingsDep,
     StoreDep,
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=ERRORS)
 Coordinator = Annotated[Principal, require(Role.analyst, Role.admin)]
+# Subscriptions and inboxes belong to accounts: an API key has none (a key's id is no user id).
+Account = Annotated[Principal, require(*Role)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -56,9 +58,7 @@ async def _announce(store: CapacityStore, sub: AlertSubscription | None) -> None
 
 
 @router.get("/alerts/subscriptions", response_model=list[SubscriptionPublic])
-async def list_subscriptions(
-    principal: PrincipalDep, session: SessionDep
-) -> list[SubscriptionPublic]:
+async def list_subscriptions(principal: Account, session: SessionDep) -> list[SubscriptionPublic]:
     """The caller's subscriptions (an admin: everyone's)."""
     subs = await service.list_subscriptions(session=session, principal=principal)
     return [SubscriptionPublic.model_validate(s, from_attributes=True) for s in subs]
@@ -67,7 +67,7 @@ async def list_subscriptions(
 @router.post("/alerts/subscriptions", response_model=SubscriptionCreated, status_code=201)
 async def create_subscription(
     sub_in: SubscriptionCreate,
-    principal: PrincipalDep,
+    principal: Account,
     uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -77,6 +77,8 @@ async def create_subscription(
         session=uow.session, principal=principal, sub_in=sub_in, settings=settings
     )
     created = SubscriptionCreated.model_validate(sub, from_attributes=True)
+    if sub.secret is not None:  # stored: the salt; shown once: the secret it derives
+        created.secret = webhook_secret(settings, sub.secret)
     await uow.commit_now()  # before the processes reload their subscriptions
     await _announce(store, sub)
     return created
@@ -84,7 +86,7 @@ async def create_subscription(
 
 @router.delete("/alerts/subscriptions/{subscription_id}", status_code=204)
 async def delete_subscription(
-    subscription_id: int, principal: PrincipalDep, uow: UnitOfWorkDep, store: StoreDep
+    subscription_id: int, principal: Account, uow: UnitOfWorkDep, store: StoreDep
 ) -> Response:
     """End a subscription (own; an admin: any); alerts not yet delivered are dropped."""
     await service.delete_subscription(
@@ -97,7 +99,7 @@ async def delete_subscription(
 
 @router.get("/alerts", response_model=list[AlertPublic])
 async def list_alerts(
-    principal: PrincipalDep, session: SessionDep, unread: bool = False, limit: Limit = 100
+    principal: Account, session: SessionDep, unread: bool = False, limit: Limit = 100
 ) -> list[AlertPublic]:
     """The caller's in-app alerts, newest first."""
     alerts = await service.list_alerts(
@@ -107,7 +109,7 @@ async def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/read", response_model=AlertPublic)
-async def mark_read(alert_id: int, principal: PrincipalDep, uow: UnitOfWorkDep) -> AlertPublic:
+async def mark_read(alert_id: int, principal: Account, uow: UnitOfWorkDep) -> AlertPublic:
     """Mark one of the caller's in-app alerts read."""
     alert = await service.mark_read(session=uow.session, principal=principal, alert_id=alert_id)
     return AlertPublic.model_validate(alert, from_attributes=True)

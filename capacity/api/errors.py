@@ -7,10 +7,12 @@ which. Status codes, ``loc``, ``type`` and the other fields are the same in both
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +31,7 @@ from capacity.errors import (
     Unavailable,
     VersionConflict,
 )
+from capacity.fhir.resources import operation_outcome
 from capacity.i18n import Lang, Said, in_language, language, messages
 from capacity.i18n.validation import translated
 from capacity.observability.logs import redact
@@ -178,18 +181,68 @@ def _redis(request: Request, exc: Exception) -> JSONResponse:
     return _answer(lang, {"detail": in_language(messages.REDIS_DOWN(), lang)}, 503)
 
 
+_KEPT_HEADERS = ("content-language", "vary", "www-authenticate", "etag", "retry-after", "allow")
+
+
+def _fhir_path(loc: list[Any]) -> str:
+    """A validation error's place: a FHIRPath for the body, the parameter's name otherwise."""
+    if loc and loc[0] == "body":
+        path = "MeasureReport"
+        for part in loc[1:]:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return path
+    return ".".join(str(p) for p in loc[1:]) or str(loc[0] if loc else "request")
+
+
+def is_fhir(path: str) -> bool:
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
+def as_outcome(response: Response) -> Response:
+    """The same error as a FHIR OperationOutcome (for ``/fhir``), words and status unchanged."""
+    body = orjson.loads(bytes(response.body))
+    detail = body.get("detail")
+    places = [_fhir_path(e.get("loc", [])) for e in detail] if isinstance(detail, list) else []
+    message = body.get("message") or (detail if isinstance(detail, str) else "")
+    outcome = operation_outcome(response.status_code, str(message), places)
+    headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
+    return Response(
+        orjson.dumps(outcome),
+        status_code=response.status_code,
+        headers=headers,
+        media_type="application/fhir+json",
+    )
+
+
+def _speaking_fhir(handler: Any) -> Any:
+    """The handler, answering with an OperationOutcome where the request was for ``/fhir``."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        if inspect.isawaitable(response):
+            response = await response
+        if is_fhir(request.url.path):
+            return as_outcome(response)
+        return response  # type: ignore[no-any-return]
+
+    return handle
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(OverflowError, _overflow)
-    app.add_exception_handler(InputError, _input)
-    app.add_exception_handler(VersionConflict, _conflict)
-    app.add_exception_handler(TooManyLogins, _too_many)
-    app.add_exception_handler(AuthError, _plain(401, {"WWW-Authenticate": "Bearer"}))
-    app.add_exception_handler(Forbidden, _plain(403))
-    app.add_exception_handler(NotFound, _plain(404))
-    app.add_exception_handler(Conflict, _plain(409))
-    app.add_exception_handler(Unavailable, _plain(503))
-    app.add_exception_handler(SQLAlchemyError, _database)
-    for exc_type in REDIS_DOWN:
-        app.add_exception_handler(exc_type, _redis)
+    handlers: list[tuple[Any, Any]] = [
+        (RequestValidationError, _validation),
+        (HTTPException, _http),
+        (OverflowError, _overflow),
+        (InputError, _input),
+        (VersionConflict, _conflict),
+        (TooManyLogins, _too_many),
+        (AuthError, _plain(401, {"WWW-Authenticate": "Bearer"})),
+        (Forbidden, _plain(403)),
+        (NotFound, _plain(404)),
+        (Conflict, _plain(409)),
+        (Unavailable, _plain(503)),
+        (SQLAlchemyError, _database),
+        *((exc_type, _redis) for exc_type in REDIS_DOWN),
+    ]
+    for exc_type, handler in handlers:
+        app.add_exception_handler(exc_type, _speaking_fhir(handler))

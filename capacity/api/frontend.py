@@ -3,7 +3,8 @@
 The frontend is mounted at ``/``, so it matches every path a route did not match in full: without
 this, a method a route does not allow (``PATCH /api/v1/refusals/stats``, ``OPTIONS`` on any API
 path) got the static files' own 405 with ``Allow: GET, HEAD``, and an unknown API path an HTML
-404. Here an API path gets a JSON 405 that lists the methods its routes allow, or a JSON 404.
+404. Here an API path gets a JSON 405 that lists the methods its routes allow, or a JSON 404
+(an OperationOutcome under ``/fhir``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
+from capacity.api.errors import as_outcome, is_fhir
 from capacity.i18n import in_language, messages, scope_language
 
-API_PATHS = ("/api/", "/ws/", "/healthz", "/readyz", "/metrics")
+API_PATHS = ("/api/", "/ws/", "/fhir", "/healthz", "/readyz", "/metrics")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -59,4 +61,7 @@ class Frontend:
             response = JSONResponse(
                 {"detail": in_language(detail, lang)}, status_code=404, headers=said
             )
+        if is_fhir(scope["path"]):
+            await as_outcome(response)(scope, receive, send)
+            return
         await response(scope, receive, send)

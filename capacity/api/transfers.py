@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from capacity.api.deps import (
     DbDep,
@@ -23,7 +23,7 @@ from capacity.api.responses import ERRORS
 from capacity.auth.models import Principal, Role
 from capacity.facilities.models import Category, Slug
 from capacity.storage.db import UnitOfWork
-from capacity.transfers import answers, live, service, stats
+from capacity.transfers import alerting, answers, live, service, stats
 from capacity.transfers.models import (
     AcceptResult,
     City,
@@ -54,12 +54,23 @@ CityQ = Annotated[City | None, Query(description="Instead of lat/lon")]
 
 
 async def _announce(
-    uow: UnitOfWork, store: Any, request: TransferRequest, offers: list[TransferOffer]
+    uow: UnitOfWork,
+    store: Any,
+    request: TransferRequest,
+    offers: list[TransferOffer],
+    http: Request | None = None,
 ) -> dict[str, Any]:
-    """Commit, then publish the change; the request as answered."""
+    """Commit, then publish the change; the request as answered. With ``http`` (new offers):
+    the wards' ``transfer_request`` alerts go into the outbox in the same transaction."""
     messages = await live.messages_for(uow.session, request, offers)
+    told = 0
+    if http is not None:
+        told = await alerting.offers_made(session=uow.session, request=request, offers=offers)
     await uow.commit_now()
     await live.publish(store.redis, messages)
+    watcher = getattr(http.app.state, "alert_watcher", None) if http is not None else None
+    if told and watcher is not None:
+        watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
     return dict(messages[0][1]["request"])
 
 
@@ -90,6 +101,7 @@ async def get_proposal(
 
 @router.post("/transfers", status_code=201, response_model=TransferPublic)
 async def post_transfer(
+    http: Request,
     transfer_in: TransferCreate,
     principal: Asker,
     uow: UnitOfWorkDep,
@@ -123,7 +135,7 @@ async def post_transfer(
         settings=settings,
         now=now,
     )
-    return await _announce(uow, store, request, offers)
+    return await _announce(uow, store, request, offers, http)
 
 
 @router.get("/transfers/stats", response_model=TransferStats)
@@ -164,6 +176,7 @@ async def cancel_transfer(
 
 @router.post("/transfers/{request_id:int}/offers", status_code=201, response_model=TransferPublic)
 async def post_offers(
+    http: Request,
     request_id: int,
     body: OffersCreate,
     principal: Reader,
@@ -179,7 +192,7 @@ async def post_offers(
         principal=principal,
         now=datetime.now(UTC),
     )
-    return await _announce(uow, store, request, offers)
+    return await _announce(uow, store, request, offers, http)
 
 
 @router.get("/facilities/{facility_id}/offers", response_model=list[WardOffer])

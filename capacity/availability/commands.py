@@ -58,18 +58,23 @@ async def update_capacity(
     update_in: CapacityUpdate,
     actor: str,
     expected_version: int | None = None,
+    measured: dict[str, datetime] | None = None,
+    source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Accept absolute figures for some categories; the others are left as they are.
 
     Every accepted request is a change: figures sent again unchanged are confirmed, so their
     ``updated_at`` refreshes and the facility's ``version`` and the region's ``seq`` rise.
-    Written by the process's group-commit writer (``writer.py``).
+    Written by the process's group-commit writer (``writer.py``). ``measured`` (a bed list's
+    ``measured_at``) dates a category's figure earlier than now; ``source`` goes to the audit.
     """
     return await figure_writer(db=db, store=store, settings=settings).submit(
         facility_id=facility_id,
         update_in=update_in,
         actor=actor,
         expected_version=expected_version,
+        measured=measured,
+        source=source,
     )
 
 

@@ -46,6 +46,12 @@ redis.call('PUBLISH', KEYS[4], seq)
 return {1, seq}
 """
 
+_REPLACE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
 _READ = """
 return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('GET', KEYS[3])}
 """
@@ -87,6 +93,7 @@ class CapacityStore:
         self._apply = client.register_script(_APPLY)
         self._rebuild = client.register_script(_REBUILD)
         self._read = client.register_script(_READ)
+        self._replace = client.register_script(_REPLACE)
 
     async def apply(
         self, *, region: str, seq: int, facility_id: str, raw: bytes, message: bytes
@@ -132,6 +139,17 @@ class CapacityStore:
             return None
         facilities = {flat[i].decode(): orjson.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
         return RegionState(seq=int(seq), facilities=facilities, rules=orjson.loads(rules))
+
+    async def facility_raw(self, region: str, facility_id: str) -> bytes | None:
+        """One facility's raw state as Redis holds it (None: not there)."""
+        found = await self.redis.hget(keys.region_state(region), facility_id)
+        return found.encode() if isinstance(found, str) else found
+
+    async def replace_raw(self, region: str, facility_id: str, old: bytes, new: bytes) -> bool:
+        """Put ``new`` in place of ``old`` without a new seq (nothing is announced); False when
+        the facility's state is no longer ``old`` (a change came in between: it stays)."""
+        done = await self._replace(keys=[keys.region_state(region)], args=[facility_id, old, new])
+        return bool(done)
 
     async def current_seq(self, region: str) -> int | None:
         value = await self.redis.get(keys.region_seq(region))

@@ -58,6 +58,8 @@ class _Pending:
     actor: str
     future: asyncio.Future[dict[str, Any]]
     expected_version: int | None = None  # If-Match: compared under the region lock
+    measured: dict[str, datetime] | None = None  # category -> when the figure was measured
+    source: dict[str, Any] | None = None  # where the figures came from (a bed list), audited
     moves: int = 0  # times requeued because its facility moved region meanwhile
 
 
@@ -99,11 +101,15 @@ class FigureWriter:
         update_in: CapacityUpdate,
         actor: str,
         expected_version: int | None = None,
+        measured: dict[str, datetime] | None = None,
+        source: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(), name="capacity-figure-writer")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Pending(facility_id, update_in, actor, future, expected_version))
+        await self.queue.put(
+            _Pending(facility_id, update_in, actor, future, expected_version, measured, source)
+        )
         return await future
 
     async def close(self) -> None:
@@ -257,7 +263,7 @@ class FigureWriter:
                         available=figure.available, staffed=figure.staffed
                     ),
                 )
-        measured = self._measured(cur, p.update_in, region)
+        measured = self._measured(cur, p, region)
         if p.expected_version is not None:
             # Read under the region lock (PostgreSQL: FOR UPDATE, taken above; SQLite holds
             # the database lock), before anything is raised, so a conflict leaves the batch
@@ -272,7 +278,6 @@ class FigureWriter:
         rules = rules_mod.thresholds(_Overrides(green, orange, limit), self.settings).model_dump()
         now = utcnow()
         at = sql.time(now)
-        measured = None if measured is None else sql.time(measured)
         cur.execute(sql.active_stop, {"f": p.facility_id})
         found = cur.fetchone()
         stop = (
@@ -288,7 +293,7 @@ class FigureWriter:
                 "s": f.staffed,
                 "u": at,
                 "by": p.actor,
-                "m": measured,
+                "m": sql.time(measured[c.value]) if c.value in measured else None,
             }
             for c, f in p.update_in.categories.items()
         ]
@@ -317,6 +322,8 @@ class FigureWriter:
             "version": version,
             **p.update_in.model_dump(mode="json", exclude_none=True),
         }
+        if p.source is not None:
+            detail["source"] = p.source
         cur.execute(
             sql.insert_audit,
             {"at": at, "actor": p.actor, "f": p.facility_id, "detail": sql.json(detail)},
@@ -339,24 +346,30 @@ class FigureWriter:
         staged.raw = orjson.dumps(raw)
         staged.message = facility_message(region, seq, staged.entry)
 
-    def _measured(self, cur: Any, update_in: CapacityUpdate, region: str) -> datetime | None:
-        """``measured_at`` if given and plausible: not ahead of our clock by more than the skew
-        allowed, not past the region's freshness limit (figures stale on arrival). Checked
-        before anything is written, so a refusal leaves the batch untouched."""
-        measured = update_in.measured_at
-        if measured is None:
-            return None
+    def _measured(self, cur: Any, p: _Pending, region: str) -> dict[str, datetime]:
+        """When each category's figure was measured, where the sender said: a bed list's
+        per category (checked by ``capacity.beds``), else the request's ``measured_at`` for all
+        of them if plausible: not ahead of our clock by more than the skew allowed, not past
+        the region's freshness limit (stale on arrival). Checked before anything is written, so
+        a refusal leaves the batch untouched."""
+        measured = dict(p.measured or {})
+        given = p.update_in.measured_at
+        if given is not None:
+            now = utcnow()
+            if given > now + timedelta(seconds=MEASURED_SKEW_SECONDS):
+                raise InputError(
+                    "measured_at", messages.MEASURED_IN_FUTURE(seconds=MEASURED_SKEW_SECONDS)
+                )
+            cur.execute(self.sql.freshness, {"r": region})
+            override = cur.fetchone()[0]
+            minutes = override or self.settings.freshness_limit_minutes
+            if given <= now - timedelta(minutes=minutes):
+                raise InputError("measured_at", messages.MEASURED_TOO_OLD(minutes=minutes))
+            for category in p.update_in.categories:
+                measured.setdefault(category.value, given)
         now = utcnow()
-        if measured > now + timedelta(seconds=MEASURED_SKEW_SECONDS):
-            raise InputError(
-                "measured_at", messages.MEASURED_IN_FUTURE(seconds=MEASURED_SKEW_SECONDS)
-            )
-        cur.execute(self.sql.freshness, {"r": region})
-        override = cur.fetchone()[0]
-        minutes = override or self.settings.freshness_limit_minutes
-        if measured <= now - timedelta(minutes=minutes):
-            raise InputError("measured_at", messages.MEASURED_TOO_OLD(minutes=minutes))
-        return min(measured, now)  # a clock a little ahead counts as now
+        # A clock a little ahead counts as now: freshness never starts in the future.
+        return {category: min(moment, now) for category, moment in measured.items()}
 
 
 @dataclass(slots=True)

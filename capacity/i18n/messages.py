@@ -374,6 +374,14 @@ ALERT_FREE_BELOW = Text(
 ALERT_STALE = Text(
     "the figures of {facility} are out of date", "de cijfers van {facility} zijn verouderd"
 )
+ALERT_TRANSFER = Text(
+    "transfer request for {facility}: {category}, {urgency}; answer within {minutes} min",
+    "overplaatsingsverzoek voor {facility}: {category}, {urgency}; antwoord binnen {minutes} min",
+)
+ALERT_TRANSFER_NOT_YOURS = Text(
+    "only the staff of {facility} (or an administrator) are told of its transfer requests",
+    "alleen medewerkers van {facility} (of een beheerder) horen van haar overplaatsingsverzoeken",
+)
 ALERT_OVERDUE = Text(
     "{facility} has reported no current figures since {since}: please report them",
     "{facility} heeft sinds {since} geen actuele cijfers gemeld: meld ze alstublieft",
@@ -409,4 +417,96 @@ NOT_YOUR_ENTRY = Text(
 KEY_FACILITIES_NEEDED = Text(
     "name 1 to {most} facilities, each once",
     "noem 1 tot {most} instellingen, elk één keer",
+)
+
+# ---- FHIR (capacity/fhir, /fhir) ----------------------------------------------------------------
+FHIR_UNKNOWN_PARAMETER = Text(
+    "unknown search parameter {name!r}; known: {known}",
+    "onbekende zoekparameter {name!r}; bekend: {known}",
+)
+FHIR_UNKNOWN_MEASURE = Text("measure must be {expected}", "measure moet {expected} zijn")
+FHIR_UNKNOWN_CATEGORY = Text(
+    "no single known category in the group's code: use {system} or an HSLOC code ({hsloc})",
+    "geen eenduidige bekende categorie in de code van de groep: gebruik {system} of een "
+    "HSLOC-code ({hsloc})",
+)
+FHIR_CATEGORY_REPEATS = Text(
+    "category {category!r} is in more than one group",
+    "categorie {category!r} staat in meer dan een groep",
+)
+FHIR_UNKNOWN_POPULATION = Text(
+    "unknown population code: use {system} with total, occupied or available",
+    "onbekende populatiecode: gebruik {system} met total, occupied of available",
+)
+FHIR_POPULATION_REPEATS = Text(
+    "population {population!r} is in the group twice",
+    "populatie {population!r} staat twee keer in de groep",
+)
+FHIR_POPULATION_MISSING = Text(
+    "a group needs the population total, and available or occupied",
+    "een groep heeft de populatie total nodig, en available of occupied",
+)
+FHIR_POPULATIONS_DISAGREE = Text(
+    "occupied ({occupied}) and available ({available}) do not add up to total ({total})",
+    "bezet ({occupied}) en vrij ({available}) zijn samen niet het totaal ({total})",
+)
+FHIR_OCCUPIED_ABOVE_TOTAL = Text(
+    "occupied ({occupied}) may not exceed total ({total})",
+    "bezet ({occupied}) mag niet hoger zijn dan het totaal ({total})",
+)
+FHIR_DATE_MALFORMED = Text(
+    "date is a moment with an optional prefix ge, gt, le or lt (ge2026-01-31T14:00:00Z)",
+    "date is een moment met eventueel het voorvoegsel ge, gt, le of lt (ge2026-01-31T14:00:00Z)",
+)
+# ---- bed lists and ward mappings (capacity.beds) ----------------------------------------------
+NOT_YOUR_WARDS = Text(
+    "you may not see or change the wards of {facility!r}",
+    "u mag de afdelingen van {facility!r} niet zien of wijzigen",
+)
+WARD_CODE = Text(
+    "not a ward code: {value!r} (1-32 letters, digits, '.', '_' or '-', first a letter or digit)",
+    "geen afdelingscode: {value!r} (1-32 letters, cijfers, '.', '_' of '-', eerst een letter of "
+    "cijfer)",
+)
+BED_PLACE = Text(
+    "not a {what}: {value!r} (1-16 letters, digits, '.', '_', '/' or '-', first a letter or digit)",
+    "geen {what}: {value!r} (1-16 letters, cijfers, '.', '_', '/' of '-', eerst een letter of "
+    "cijfer)",
+)
+WARD_CATEGORY = Text("one of {categories}, not {value!r}", "een van {categories}, niet {value!r}")
+BED_STATUS = Text("one of {statuses}, not {value!r}", "een van {statuses}, niet {value!r}")
+BED_MEASURED_FORMAT = Text(
+    "not a time with offset (ISO 8601, e.g. 2026-12-05T04:00:00+01:00): {value!r}",
+    "geen tijd met tijdzone (ISO 8601, bijv. 2026-12-05T04:00:00+01:00): {value!r}",
+)
+BED_MEASURED_FUTURE = Text("lies in the future", "ligt in de toekomst")
+BED_MEASURED_OLD = Text(
+    "older than the freshness limit of {minutes} minutes",
+    "ouder dan de versheidsgrens van {minutes} minuten",
+)
+BED_REPEATED = Text(
+    "bed {ward}/{room}/{bed} is already on line {first}",
+    "bed {ward}/{room}/{bed} staat al op regel {first}",
+)
+BEDS_EMPTY = Text("the file holds no beds", "het bestand bevat geen bedden")
+BEDS_TOO_MANY = Text(
+    "at most {max} beds per file (and {kb} KB)", "hoogstens {max} bedden per bestand (en {kb} KB)"
+)
+BEDS_NONE_MAPPED = Text(
+    "no ward of the file is mapped to a category (unmapped: {wards}); map them first with "
+    "PUT /api/v1/facilities/{facility}/wards",
+    "geen afdeling uit het bestand is aan een categorie gekoppeld (niet gekoppeld: {wards}); "
+    "koppel ze eerst met PUT /api/v1/facilities/{facility}/wards",
+)
+BEDS_CATEGORY_TOO_MANY = Text(
+    "{category}: {count} staffed beds, at most {max}",
+    "{category}: {count} bezette of vrije bedden, hoogstens {max}",
+)
+BEDS_MEDIA_TYPE = Text(
+    "send the bed list as text/csv or application/json",
+    "stuur de beddenlijst als text/csv of application/json",
+)
+WARD_REPEATED = Text(
+    "ward {ward} is already mapped (entry {first})",
+    "afdeling {ward} is al gekoppeld (regel {first})",
 )

@@ -5,8 +5,9 @@ import { t, esc, clock, ago } from './i18n.js';
 import { api } from './api.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
 import { mountContactsEditor } from './contactsedit.js';
+import { mountWardMap } from './wardmap.js';
 
-const SECTIONS = ['users', 'facilities', 'keys', 'audit'];
+const SECTIONS = ['users', 'facilities', 'keys', 'audit', 'dead'];
 const ROLES = ['midwife', 'facility_staff', 'analyst', 'admin'];
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 const ACTIONS = ['user.', 'facility.', 'api_key.', 'login.', 'stop.', 'capacity.', 'refusal.', 'audit.'];
@@ -50,6 +51,7 @@ function frame() {
 
 async function load() {
   const section = st.section;
+  if (section === 'dead') return renderDead();
   try {
     if (section === 'users') st.users = await api('/api/v1/users');
     else if (section === 'facilities') st.facilities = await api('/api/v1/facilities?include_inactive=true');
@@ -87,7 +89,13 @@ function render() {
   if (st.section === 'users') renderUsers();
   else if (st.section === 'facilities') renderFacilities();
   else if (st.section === 'keys') renderKeys();
+  else if (st.section === 'dead') renderDead();
   else renderAudit();
+}
+
+// Failed alerts (dead letters) with "try again": their own module.
+function renderDead() {
+  import('./alertsadmin.js').then(m => { if (st && st.section === 'dead') m.mountDeadLetters(body(), st.ctx); });
 }
 
 // ---- accounts --------------------------------------------------------------------------------
@@ -230,6 +238,10 @@ function renderFacilities() {
   // The open facility's phone numbers: the editor the ward's own staff use (contactsedit.js).
   const slot = list.querySelector('[data-contacts-mount]');
   if (slot) mountContactsEditor(slot, slot.dataset.contactsMount, st.ctx);
+  // ... and its ward map: which wards of the hospital's bed list count for which category.
+  const wards = list.querySelector('[data-wardmap-mount]');
+  const open = wards && st.facilities.find(f => f.id === wards.dataset.wardmapMount);
+  if (open) mountWardMap(wards, open, st.ctx);
 }
 
 function facilityItem(f) {
@@ -261,7 +273,8 @@ function facilityDetail(f) {
         <button type="button" class="btn" data-act="cancel-off">${esc(t('cancel'))}</button></div>
     </div>
   </form>
-  <section class="contacts-slot contactsbox" data-contacts-mount="${id}" aria-label="${esc(t('adm_contacts'))}"></section>`;
+  <section class="contacts-slot contactsbox" data-contacts-mount="${id}" aria-label="${esc(t('adm_contacts'))}"></section>
+  <section class="contacts-slot contactsbox" data-wardmap-mount="${id}" aria-label="${esc(t('wm_title'))}"></section>`;
 }
 
 async function onFacilityClick(e) {
@@ -285,7 +298,7 @@ async function onFacilityClick(e) {
 
 async function saveFacility(e) {
   const form = e.target;
-  if (!form.classList.contains('facdetail')) return;  // the numbers' own form saves itself
+  if (!form.classList.contains('facdetail')) return;  // the numbers' and wards' forms save themselves
   e.preventDefault();
   const item = form.closest('[data-facility]');
   const f = st.facilities.find(x => x.id === item.dataset.facility);

@@ -2,6 +2,7 @@
 import { t, esc, lang } from './i18n.js';
 import { api, store } from './api.js';
 import { hbars, heatmap } from './charts.js';
+import { mountOverdue } from './alertsadmin.js';
 
 const REASONS = ['no_bed', 'no_nurse', 'no_obstetrician', 'neonatal_full', 'stop', 'other'];
 let st = null;
@@ -41,6 +42,7 @@ function frame() {
       <label class="field"><span>${esc(t('to'))}</span><input type="date" id="a-to" value="${st.to}"></label>
       <button class="btn primary" type="submit">${esc(t('apply'))}</button></form>
     <p class="error" id="a-error" role="alert"></p>
+    <div id="a-overdue"></div>
     <div id="a-body" aria-live="polite"></div></div>`;
   st.root.querySelector('#filters').addEventListener('submit', e => {
     e.preventDefault();
@@ -83,6 +85,7 @@ function section(title, body) { return `<section class="chart"><h2>${esc(title)}
 
 async function load() {
   if (!st) return;
+  mountOverdue(st.root.querySelector('#a-overdue'), st.region, st.names);  // "Geen actuele cijfers"
   const body = st.root.querySelector('#a-body');
   const err = st.root.querySelector('#a-error');
   err.textContent = '';

@@ -1,6 +1,7 @@
 // Shell: login, navigation by role, language switch, service worker.
 import { t, lang, setLang, esc, clock } from './i18n.js';
 import { session, login, ApiError } from './api.js';
+import { syncBell } from './bell.js';
 import './outbox.js';  // records waiting for a connection go at app start, and when back online
 
 const view = document.getElementById('view');
@@ -66,6 +67,7 @@ function chrome() {
   out.hidden = !s;
   out.textContent = t('logout_short');
   out.setAttribute('aria-label', t('logout'));
+  syncBell({ toast, announce });  // signed in: the bell listens for her alerts; signed out: gone
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('screens'));
   const names = s ? (ALLOWED[s.role] || ['midwife']) : [];

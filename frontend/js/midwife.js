@@ -34,6 +34,8 @@ export async function mount(root, ctx) {
   render();
   // Not live, nobody tells the page when a figure turns stale: it re-judges the ages itself.
   st.timer = setInterval(() => { if (connState().state === 'live') { renderConn(); updateAges(); } else render(); }, 30000);
+  // Requests she sent and still follows (also after a reload): their answers, live.
+  if ((store.get('xfer') || []).length) transfers();
   if (st.place === 'gps') {
     locate().then(p => {
       if (st !== me || st.place !== 'gps') return;
@@ -51,10 +53,28 @@ export function unmount() {
   if (!st) return;
   for (const s of Object.values(st.streams)) s.live.stop();
   clearInterval(st.timer);
+  if (transfers.mod) transfers.mod.detach();
   st = null;
 }
 
-export function relabel() { frame(); render(); }
+export function relabel() { frame(); render(); if (transfers.mod) transfers.mod.attach(st.root.querySelector('#xfer'), xferEnv()); }
+
+// The transfer request (transfer.js) loads only when she asks for it or follows a request.
+async function transfers() {
+  const me = st;
+  const mod = transfers.mod || await import('./transfer.js');
+  if (st !== me) return null;
+  transfers.mod = mod;
+  mod.attach(st.root.querySelector('#xfer'), xferEnv());
+  return mod;
+}
+function xferEnv() {
+  return {
+    ctx: st.ctx, cat: () => st.cat, place: () => st.place, pos: () => st.pos,
+    cities: () => [...new Set(st.facilities.map(f => f.city))].sort((a, b) => a.localeCompare(b, 'nl')),
+    nameOf: id => (st.byId[id] || {}).name,
+  };
+}
 
 function placePos(place) {
   if (!place || place === 'gps') return null;
@@ -89,6 +109,8 @@ function frame() {
           <button type="button" class="chip" data-view="map" aria-pressed="${st.view === 'map'}">${esc(t('view_map'))}</button>
         </div></div>
     </div>
+    <div class="xferbar pad"><button type="button" class="btn primary" id="xfer-open">${esc(t('xfer_open'))}</button></div>
+    <section id="xfer" class="xfer" aria-label="${esc(t('xfer_requests'))}"></section>
     <div id="conn" class="conn" role="status"></div>
     <div id="warn" class="warn" role="alert" hidden></div>
     <div id="map" class="map" hidden></div>
@@ -110,6 +132,7 @@ function frame() {
   });
   for (const b of st.root.querySelectorAll('[data-view]')) b.addEventListener('click', () => showView(b.dataset.view));
   st.root.querySelector('#cards').addEventListener('click', onCardClick);
+  st.root.querySelector('#xfer-open').addEventListener('click', () => transfers().then(m => m && m.openForm()));
   showView(st.view);
 }
 

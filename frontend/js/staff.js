@@ -12,6 +12,7 @@ import { stopHtml, wireStop } from './staffstop.js';
 import { freshHtml, overdue } from './stafffresh.js';
 import { clearErrors, showFieldErrors } from './fielderrors.js';
 import { mountContactsEditor } from './contactsedit.js';
+import { mountOffers, stopOffers } from './staffoffers.js';
 
 const CATS = ['delivery_room', 'maternity_bed', 'obstetric_high_care', 'neonatal_high_care', 'nicu'];
 let st = null;
@@ -34,6 +35,7 @@ export function unmount() {
   if (!st) return;
   clearInterval(st.timer);
   if (st.live) st.live.stop();
+  stopOffers();
   st = null;
 }
 export function relabel() { render(); }
@@ -120,6 +122,7 @@ function render() {
   st.root.innerHTML = `<div class="pad staff">${picker}
     <h1>${esc(f.name)}</h1><p class="muted" id="last-change">${esc(lastChange())}</p>
     <p class="conn" id="conn"></p><p class="overduewarn" id="overdue" role="alert"></p>
+    <section class="offersbox" id="offersbox" aria-labelledby="offers-h" hidden></section>
     <form id="figures" novalidate><div class="steppers">
     ${cats.map(c => `<fieldset class="stepcat" data-cat="${c}"><legend><h2>${esc(t('cat_' + c))}</h2></legend>
         ${stepper(c, 'available', shown(c).available)}${stepper(c, 'staffed', shown(c).staffed)}
@@ -140,6 +143,7 @@ function render() {
   paintConn();
   renderStop();
   mountContactsEditor(st.root.querySelector('#contactsbox'), st.fid, st.ctx);
+  mountOffers(st.root.querySelector('#offersbox'), st.fid, st.ctx);
 }
 
 // Everything that changes with time or with a newer entry: each category, the ward's overdue

@@ -4,10 +4,12 @@ user in the app, by e-mail (a real SMTP server) and by signed webhook (a real re
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import orjson
 
+from capacity.alerts.models import AlertSubscription
 from tests.alerts.receivers import Mailbox, WebhookReceiver
 from tests.alerts.support import (
     ERASMUS,
@@ -24,7 +26,11 @@ STAFF = f"staff-{ERASMUS}"
 
 
 async def test_a_stop_reaches_the_app_the_mailbox_and_a_signed_webhook(
-    client: httpx.AsyncClient, login: Login, mailbox: Mailbox, webhook: WebhookReceiver
+    app: Any,
+    client: httpx.AsyncClient,
+    login: Login,
+    mailbox: Mailbox,
+    webhook: WebhookReceiver,
 ) -> None:
     midwife = await login("midwife")
     rule = {"rule": "facility_stop", "facility_id": ERASMUS}
@@ -32,6 +38,10 @@ async def test_a_stop_reaches_the_app_the_mailbox_and_a_signed_webhook(
     await subscribe(client, midwife, **rule, channel="email", target="dienst@example.org")
     hook = await subscribe(client, midwife, **rule, channel="webhook", target=webhook.url)
     assert len(hook["secret"]) == 64
+    # the database holds no secret to sign with: a copy of it alone cannot forge an alert
+    async with app.state.db.session() as session:
+        stored = await session.get(AlertSubscription, hook["id"])
+    assert stored is not None and stored.secret and stored.secret != hook["secret"]
 
     await asyncio.sleep(1.2)  # every watcher has seen the subscriptions
     await declare_stop(client, await login(STAFF), "beds")

@@ -38,7 +38,7 @@ async def test_bad_subscriptions_are_refused_naming_the_field(
             {"rule": "region_free_below", "region": "zuidwest", "category": "nicu", "threshold": 0},
             "threshold",
         ),
-        ({"rule": "transfer_request", "facility_id": ERASMUS}, "rule"),
+        ({"rule": "facility_gone", "facility_id": ERASMUS}, "rule"),
     ]
     for body, field in cases:
         answer = await _refused(client, midwife, body)

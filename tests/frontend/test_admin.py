@@ -304,3 +304,46 @@ def test_admin_filters_the_audit_trail(server: Server, ctx) -> None:  # type: ig
     page.fill("#au-to", "2026-12-01")
     page.click("#audit-form button[type=submit]")
     expect(page.locator("#au-to-err")).not_to_be_empty()  # 'to' before 'from': said beside it
+
+
+def test_admin_maps_wards_and_the_hospitals_bed_list_then_counts(server: Server, ctx) -> None:  # type: ignore[no-untyped-def]
+    page = admin_page(ctx, server, "Zorginstellingen")
+    page.select_option("#fac-region", "zuidwest")
+    item = page.locator(f'[data-facility="{ERASMUS}"]')
+    item.get_by_role("button", name="Bewerken").click()
+    slot = item.locator(f'[data-wardmap-mount="{ERASMUS}"]')
+    expect(slot.get_by_text("Nog geen afdelingen gekoppeld.")).to_be_visible()
+    slot.get_by_role("button", name="Afdeling toevoegen").click()
+    slot.locator("#wm-ward-0").fill("vk")
+    slot.get_by_role("button", name="Afdeling toevoegen").click()
+    slot.locator("#wm-ward-1").fill("=cmd")
+    slot.locator("#wm-cat-1").select_option("maternity_bed")
+    fits(page, "ward map")
+    slot.get_by_role("button", name="Koppeling opslaan").click()
+    # The formula is refused beside its own row; nothing is saved.
+    expect(slot.locator('[data-wm-err="1"]')).to_contain_text("geen afdelingscode")
+    expect(slot.locator("#wm-ward-1")).to_have_attribute("aria-invalid", "true")
+    assert server.call("GET", f"/api/v1/facilities/{ERASMUS}/wards", "admin").json()["wards"] == []
+    slot.locator("#wm-ward-1").fill("KRAAM")
+    slot.get_by_role("button", name="Koppeling opslaan").click()
+    expect(page.locator("#toast")).to_contain_text("Koppeling opgeslagen")
+    expect(slot.locator("#wm-ward-1")).to_have_value("VK")  # sorted, in upper case
+    stored = server.call("GET", f"/api/v1/facilities/{ERASMUS}/wards", "admin").json()["wards"]
+    assert stored == [
+        {"ward": "KRAAM", "category": "maternity_bed"},
+        {"ward": "VK", "category": "delivery_room"},
+    ]
+    beds = "ward;room;bed;status\nVK;1;1;free\nVK;1;2;occupied\nKRAAM;2;1;closed\nOK;3;1;free\n"
+    pushed = httpx.post(
+        server.base + f"/api/v1/facilities/{ERASMUS}/beds",
+        content=beds.encode(),
+        headers={**server.headers(f"staff-{ERASMUS}"), "Content-Type": "text/csv"},
+        timeout=10,
+    )
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["unmapped_wards"] == ["OK"]
+    figures = pushed.json()["facility"]["categories"]
+    assert figures["delivery_room"]["available"] == 1 and figures["delivery_room"]["staffed"] == 2
+    # The remove button drops a row; saving an empty map is allowed.
+    slot.get_by_role("button", name="Verwijder afdeling KRAAM").click()
+    expect(slot.locator(".wm-row")).to_have_count(1)

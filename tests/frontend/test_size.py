@@ -17,6 +17,7 @@ MIDWIFE_PAGE = [
     "js/contacts.js",
     "js/refusal.js",
     "js/outbox.js",
+    "js/bell.js",
     "manifest.webmanifest",
     "img/icon.svg",
     "sw.js",

@@ -20,7 +20,9 @@ import jwt
 import orjson
 from fastapi import FastAPI
 
+from capacity.alerts.models import Alert, AlertRule, Channel, DeliveryStatus
 from tests.conftest import ERASMUS, Login
+from tests.fhir.support import group, report
 from tests.security.support import app_endpoints
 
 IKAZIA = "ikazia-ziekenhuis-rotterdam"  # zuidwest, like ERASMUS
@@ -81,6 +83,7 @@ class World:
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     refusal_id: int = 0
     report_id: int = 0
+    app: Any = None
 
     async def new_key(self) -> int:
         response = await self.client.post(
@@ -198,6 +201,66 @@ async def decline_path(world: World) -> Request:
     return {"path": f"/api/v1/offers/{offer['id']}/decline", "json": {"reason": "no_bed"}}
 
 
+STOP_ALERT = {"rule": "facility_stop", "facility_id": ERASMUS}
+
+
+async def subscription_path(world: World) -> Request:
+    """A fresh subscription of the midwife's, for a row that ends it."""
+    made = await world.client.post(
+        "/api/v1/alerts/subscriptions", json=STOP_ALERT, headers=world.midwife
+    )
+    assert made.status_code == 201, made.text
+    return {"path": f"/api/v1/alerts/subscriptions/{made.json()['id']}"}
+
+
+async def _midwife_alert(world: World, status: DeliveryStatus) -> int:
+    """An alert in the midwife's inbox (or a dead letter), as the watcher would have fired it."""
+    made = await world.client.post(
+        "/api/v1/alerts/subscriptions", json=STOP_ALERT, headers=world.midwife
+    )
+    assert made.status_code == 201, made.text
+    sub = made.json()
+    now = datetime.now(UTC)
+    alert = Alert(
+        subscription_id=sub["id"],
+        user_id=sub["user_id"],
+        event_key=f"matrix-{next(world.counter)}",
+        rule=AlertRule.facility_stop,
+        channel=Channel.app,
+        payload={"facility_id": ERASMUS},
+        status=status,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    async with world.app.state.db.write_session() as session:
+        session.add(alert)
+        await session.commit()
+        await session.refresh(alert)
+    assert alert.id is not None
+    return alert.id
+
+
+async def read_alert_path(world: World) -> Request:
+    return {"path": f"/api/v1/alerts/{await _midwife_alert(world, DeliveryStatus.sent)}/read"}
+
+
+async def retry_alert_path(world: World) -> Request:
+    alert_id = await _midwife_alert(world, DeliveryStatus.dead)
+    return {"path": f"/api/v1/alerts/dead-letters/{alert_id}/retry"}
+
+
+async def bed_list(world: World) -> Request:
+    """A one-bed list for ERASMUS, whose VK ward an admin mapped first (else it is a 422)."""
+    mapped = await world.client.put(
+        f"/api/v1/facilities/{ERASMUS}/wards",
+        json={"wards": [{"ward": "VK", "category": "delivery_room"}]},
+        headers=world.admin,
+    )
+    assert mapped.status_code == 200, mapped.text
+    body = b"ward;room;bed;status\nVK;1;1;free\n"
+    return {"content": body, "headers": {"Content-Type": "text/csv"}}
+
+
 async def report_path(world: World) -> Request:
     return {"path": f"/api/v1/reports/{world.report_id}"}
 
@@ -242,6 +305,17 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         facility_writers(200),
     ),
     ("DELETE", "/api/v1/facilities/{facility_id}/stop"): (fixed(), facility_writers(200)),
+    # Bed lists (issue 14.1): pushed like figures; the ward map is kept by the facility's own
+    # staff and admins (not its API key: a hospital's system sends beds, not the map).
+    ("POST", "/api/v1/facilities/{facility_id}/beds"): (bed_list, facility_writers(200)),
+    ("GET", "/api/v1/facilities/{facility_id}/wards"): (
+        fixed(),
+        signed_in(403, staff=200, admin=200),
+    ),
+    ("PUT", "/api/v1/facilities/{facility_id}/wards"): (
+        fixed(json={"wards": [{"ward": "VK", "category": "delivery_room"}]}),
+        signed_in(403, staff=200, admin=200),
+    ),
     # Facilities, accounts, keys, audit: admins.
     ("POST", "/api/v1/facilities"): (new_facility, admin_only(201)),
     ("PATCH", "/api/v1/facilities/{facility_id}"): (
@@ -349,6 +423,25 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
     ),
     ("POST", "/api/v1/offers/{offer_id}/accept"): (accept_path, signed_in(403, staff=200)),
     ("POST", "/api/v1/offers/{offer_id}/decline"): (decline_path, signed_in(403, staff=200)),
+    # Alerts (issue 13.7): every account keeps its own subscriptions and inbox (API keys have
+    # none); a subscription only for what the account may read (the other region's analyst is
+    # refused ERASMUS). Someone else's subscription or alert is a 404 (its id says nothing);
+    # admins may end any subscription but read only their own inbox. Dead letters: admins.
+    ("GET", "/api/v1/alerts/subscriptions"): (fixed(), signed_in(200)),
+    ("POST", "/api/v1/alerts/subscriptions"): (
+        fixed(json=STOP_ALERT),
+        signed_in(201, other_analyst=403),
+    ),
+    ("DELETE", "/api/v1/alerts/subscriptions/{subscription_id}"): (
+        subscription_path,
+        signed_in(404, midwife=204, admin=204),
+    ),
+    ("GET", "/api/v1/alerts"): (fixed(), signed_in(200)),
+    ("POST", "/api/v1/alerts/{alert_id}/read"): (read_alert_path, signed_in(404, midwife=200)),
+    ("GET", "/api/v1/alerts/dead-letters"): (fixed(), admin_only(200)),
+    ("POST", "/api/v1/alerts/dead-letters/{alert_id}/retry"): (retry_alert_path, admin_only(200)),
+    # The region's overdue reporters: its coordinators (analysts of the region) and admins.
+    ("GET", "/api/v1/regions/{region}/overdue"): (fixed(), region_readers(200)),
     # Offers live: ward staff and askers; analysts and admins 4403 (nothing of theirs to see).
     ("WS", "/ws/offers"): (
         fixed(),
@@ -357,6 +450,17 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
             "analyst": 4403,
             "other_analyst": 4403,
             "admin": 4403,
+            "anonymous": 4401,
+            "key": 4401,
+            "revoked_key": 4401,
+            "expired": 4401,
+        },
+    ),
+    # Alerts live: every account its own inbox; a key has none (4401, like no token at all).
+    ("WS", "/ws/alerts"): (
+        fixed(),
+        {
+            **{role: WS_OPEN for role in ACCOUNTS},
             "anonymous": 4401,
             "key": 4401,
             "revoked_key": 4401,
@@ -375,6 +479,21 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
             "revoked_key": 4401,
             "expired": 4401,
         },
+    ),
+    # FHIR (issue 14.4): the API's readers read (Locations like /api/v1/facilities, reports like
+    # the regional picture); the facility's writers push. The CapabilityStatement and our
+    # CodeSystem hold no capacity: public, as FHIR clients fetch /metadata before signing in.
+    ("GET", "/fhir/metadata"): (fixed(), PUBLIC),
+    ("GET", "/fhir/CodeSystem/capacity-category"): (fixed(), PUBLIC),
+    ("GET", "/fhir/Location"): (fixed(params={"region": REGION}), signed_in(200)),
+    ("GET", "/fhir/Location/{facility_id}"): (fixed(), signed_in(200)),
+    ("GET", "/fhir/MeasureReport"): (
+        fixed(params={"subject": f"Location/{ERASMUS}"}),
+        signed_in(200, other_analyst=403),
+    ),
+    ("POST", "/fhir/MeasureReport"): (
+        fixed(content=orjson.dumps(report(ERASMUS, group("delivery_room", total=4, available=1)))),
+        facility_writers(201),
     ),
     # Each account its own password (API keys have none). Last: a changed password may end
     # the account's other sessions, and the rows above use them.
@@ -455,7 +574,7 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
     assert TABLE.keys() - endpoints == set(), "rows for endpoints the app does not have"
 
     roles = await credentials(client, login, app)
-    world = World(client=client, admin=roles["admin"], midwife=roles["midwife"])
+    world = World(client=client, admin=roles["admin"], midwife=roles["midwife"], app=app)
     recorded = await client.post("/api/v1/refusals", json=refusal(), headers=roles["midwife"])
     assert recorded.status_code == 201, recorded.text
     world.refusal_id = recorded.json()["id"]
@@ -474,7 +593,8 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
             if method == "WS":
                 got = await ws_outcome(app, path, ws_token(roles[role]))
             else:
-                response = await client.request(method, path, headers=roles[role], **request)
+                headers = {**roles[role], **request.pop("headers", {})}
+                response = await client.request(method, path, headers=headers, **request)
                 got = response.status_code
             if got != expected[role]:
                 wrong.append(f"{method} {path} as {role}: {got}, expected {expected[role]}")

@@ -22,7 +22,14 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-RULE = sa.Enum("facility_stop", "region_free_below", "facility_stale", "overdue", name="alertrule")
+RULE = sa.Enum(
+    "facility_stop",
+    "region_free_below",
+    "facility_stale",
+    "overdue",
+    "transfer_request",
+    name="alertrule",
+)
 CHANNEL = sa.Enum("app", "email", "webhook", name="channel")
 STATUS = sa.Enum("pending", "sent", "dead", "dropped", name="deliverystatus")
 # Made by 0001 already: PostgreSQL must not create it again.

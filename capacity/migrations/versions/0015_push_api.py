@@ -1,7 +1,7 @@
 """api_key_facility (hospital group keys), capacity_figure.measured_at
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05 04:45:00
 
 A group key is bound to each facility it may push and read for by one ``api_key_facility`` row;
@@ -16,7 +16,7 @@ from alembic import op
 from capacity.storage.types import UTCDateTime
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ import json
 import random
 import resource
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,12 +59,12 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def put(self, path: str, body: bytes, key: str) -> int:
+    async def put(self, path: str, body: bytes, key: str, extra: str = "") -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         self.writer.write(
-            f"PUT {path} HTTP/1.1\r\nHost: {self.host}\r\nX-API-Key: {key}\r\n"
+            f"PUT {path} HTTP/1.1\r\nHost: {self.host}\r\nX-API-Key: {key}\r\n{extra}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
@@ -96,6 +97,7 @@ async def writer(
     latencies: list[float],
     errors: dict[str, int],
     seed: int,
+    idempotent: bool = False,
 ) -> None:
     rng = random.Random(seed)
     ids = list(keys)
@@ -113,10 +115,12 @@ async def writer(
                     "available": rng.randint(0, staffed),
                     "staffed": staffed,
                 }
+            # A fresh key per push, as a system that retries only on a lost answer would send.
+            extra = f"Idempotency-Key: {uuid.uuid4()}\r\n" if idempotent else ""
             started = time.monotonic()
             try:
                 status = await conn.put(
-                    f"/api/v1/facilities/{facility}/capacity", json.dumps(body).encode(), key
+                    f"/api/v1/facilities/{facility}/capacity", json.dumps(body).encode(), key, extra
                 )
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
@@ -131,19 +135,28 @@ async def writer(
 
 
 async def drive(
-    url: str, keys: Keys, writers: int, seconds: float, server_pid: int | None = None
+    url: str,
+    keys: Keys,
+    writers: int,
+    seconds: float,
+    server_pid: int | None = None,
+    idempotent: bool = False,
 ) -> dict[str, object]:
     latencies: list[float] = []
     errors: dict[str, int] = {}
     server_cpu, own_cpu = cpu_seconds(server_pid), own_cpu_seconds()
     stop_at = time.monotonic() + seconds
     await asyncio.gather(
-        *(writer(url, keys, stop_at, latencies, errors, seed) for seed in range(writers))
+        *(
+            writer(url, keys, stop_at, latencies, errors, seed, idempotent)
+            for seed in range(writers)
+        )
     )
     server_cpu, own_cpu = cpu_seconds(server_pid) - server_cpu, own_cpu_seconds() - own_cpu
     accepted = max(len(latencies), 1)
     return {
         "writers": writers,
+        "idempotency_key": idempotent,
         "seconds": seconds,
         "accepted_per_s": round(len(latencies) / seconds, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
@@ -163,13 +176,22 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--workers", type=int, default=1, help="server processes when starting one")
     parser.add_argument("--database-url", help="CAPACITY_DATABASE_URL for the started service")
+    parser.add_argument(
+        "--idempotency",
+        choices=["off", "on", "both"],
+        default="off",
+        help="send a fresh Idempotency-Key with every push; both: alternate rounds without/with",
+    )
     args = parser.parse_args()
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.idempotency]
 
     def run(url: str, pid: int | None) -> None:
         keys = make_keys(url)
         asyncio.run(drive(url, keys, max(args.writers), args.warmup))
         for n in args.writers:
-            print(json.dumps(asyncio.run(drive(url, keys, n, args.seconds, pid))), flush=True)
+            for idempotent in modes:
+                result = asyncio.run(drive(url, keys, n, args.seconds, pid, idempotent))
+                print(json.dumps(result), flush=True)
 
     if args.url:
         run(args.url, None)

@@ -415,15 +415,18 @@ def wards_import(
 
 @keys.command("create")
 def keys_create(
-    facility: str = typer.Option(..., help="facility id the key may update"),
+    facility: list[str] = typer.Option(
+        ..., help="facility id the key may update; repeat for a hospital group's key"
+    ),
     label: str | None = typer.Option(None, help="what system uses it, e.g. 'HiX production'"),
 ) -> None:
-    """Create an API key for a facility's system; the key is printed once and never again."""
+    """Create an API key for a facility's system (or a hospital group's: --facility a
+    --facility b); the key is printed once and never again."""
 
     async def work(db: Database) -> Any:
         async with db.write_session() as session:
             created = await auth.create_api_key(
-                session=session, facility_id=facility, actor="cli", label=label
+                session=session, facility_id=facility[0], actor="cli", label=label, group=facility
             )
             await session.commit()
             return created
@@ -433,7 +436,13 @@ def keys_create(
     except NotFound as exc:
         typer.echo(f"error: facility: {exc.args[0]}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"key id {created.id} for {facility} (store it now, it is not shown again):")
+    except InputError as exc:
+        typer.echo(f"error: {exc.field}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"key id {created.id} for {', '.join(created.facility_ids)} "
+        "(store it now, it is not shown again):"
+    )
     typer.echo(created.key)
 
 
@@ -443,13 +452,18 @@ def keys_rotate(
     key_id: int | None = typer.Option(None, help="which key, when the facility has several"),
 ) -> None:
     """Issue a new key for a facility's system and revoke the old one at once (printed once)."""
-    from sqlmodel import select
+    from sqlmodel import col, or_, select
 
-    from capacity.auth.models import ApiKey
+    from capacity.auth.models import ApiKey, ApiKeyFacility
 
     async def work(db: Database) -> Any:
         async with db.write_session() as session:
-            query = select(ApiKey.id).where(ApiKey.facility_id == facility)
+            grouped = select(ApiKeyFacility.api_key_id).where(
+                ApiKeyFacility.facility_id == facility
+            )
+            query = select(ApiKey.id).where(
+                or_(col(ApiKey.facility_id) == facility, col(ApiKey.id).in_(grouped))
+            )
             live = list((await session.exec(query.where(ApiKey.revoked_at == None))).all())  # noqa: E711
             if key_id is None and len(live) != 1:
                 raise InputError(

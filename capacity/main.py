@@ -28,12 +28,14 @@ from capacity.api import (
     facilities,
     fhir,
     health,
+    idempotency,
     metrics,
     refusals,
     security,
     transfers,
 )
 from capacity.api.frontend import Frontend
+from capacity.api.idempotency import Idempotency
 from capacity.api.limits import BodyLimit
 from capacity.auth.ratelimit import LoginLimiter
 from capacity.availability import jobs
@@ -225,6 +227,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fhir.router,
     ):
         app.include_router(router)
+    # Inside the body limit: a retried write's body is read (and limited) before it is compared.
+    app.add_middleware(Idempotency)
+    plain_openapi = app.openapi
+    app.openapi = lambda: idempotency.document(plain_openapi())  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings)
     app.add_middleware(RequestContext)  # outermost: counts and times every answer

@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     green_min: int = Field(2, ge=1, description="Free beds from which a category shows green")
     orange_min: int = Field(1, ge=1, description="Free beds from which a category shows orange")
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    idempotency_ttl_seconds: int = Field(
+        24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long a write's answer is kept for retries with the same Idempotency-Key",
+    )
+    idempotency_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="How long a retry waits for the first request with its Idempotency-Key to "
+        "finish before it is answered 409",
+    )
     stream_replay: int = Field(1000, ge=10, description="Changes kept per region for resume")
     demo_data: bool = True
     auto_setup: bool = Field(

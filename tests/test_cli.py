@@ -235,3 +235,23 @@ def test_facilities_add_list_update_and_the_running_picture_follows(
         assert "delivery_room" not in shown()["categories"]  # the running picture followed
     finally:
         server.stop()
+
+
+def test_keys_create_for_a_hospital_group_binds_every_facility_named(
+    cli: Run, db_path: Path
+) -> None:
+    cli("seed")
+    ikazia = "ikazia-ziekenhuis-rotterdam"
+    done = cli("keys", "create", "--facility", ERASMUS, "--facility", ikazia, "--label", "Epic")
+    assert f"for {ERASMUS}, {ikazia}" in done.stdout
+    key_id = int(done.stdout.split()[2])
+    with sqlite3.connect(db_path) as conn:
+        bound = conn.execute(
+            "SELECT facility_id FROM api_key_facility WHERE api_key_id = ? ORDER BY facility_id",
+            (key_id,),
+        ).fetchall()
+    assert [f for (f,) in bound] == sorted([ERASMUS, ikazia])
+    twice = cli("keys", "create", "--facility", ERASMUS, "--facility", ERASMUS, ok=False)
+    assert twice.returncode == 2 and "facility_ids" in twice.stderr
+    rotated = cli("keys", "rotate", "--facility", ikazia)  # found by its second facility too
+    assert f"key {key_id} revoked" in rotated.stdout

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from capacity.api.deps import AdminDep, DbDep, SessionDep, UnitOfWorkDep, get_access
 from capacity.api.responses import ERRORS
@@ -23,6 +23,8 @@ from capacity.auth.models import (
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyFacility,
+    ApiKeyGroupCreate,
     ApiKeyPublic,
     LockoutLifted,
     PasswordReset,
@@ -144,32 +146,53 @@ async def create_key(
     )
 
 
+@router.post("/keys", response_model=ApiKeyCreated, status_code=201)
+async def create_group_key(
+    key_in: ApiKeyGroupCreate, admin: AdminDep, uow: UnitOfWorkDep
+) -> ApiKeyCreated:
+    """A new API key for a hospital group's system: it may push and read for each facility
+    named, and no other. The key is in this answer only."""
+    return await service.create_api_key(
+        session=uow.session,
+        facility_id=key_in.facility_ids[0],
+        actor=admin.actor,
+        label=key_in.label,
+        group=key_in.facility_ids,
+    )
+
+
 @router.get("/keys", response_model=list[ApiKeyPublic])
 async def list_keys(
     admin: AdminDep, session: SessionDep, facility: Slug | None = None
-) -> list[ApiKey]:
-    """API keys (never the keys themselves: only their first characters)."""
+) -> list[ApiKeyPublic]:
+    """API keys (never the keys themselves: only their first characters), each with every
+    facility it is bound to; ``facility`` picks the keys that may push for it."""
     query = select(ApiKey).order_by(col(ApiKey.id))
     if facility:
-        query = query.where(ApiKey.facility_id == facility)
-    return list((await session.exec(query)).all())
+        grouped = select(ApiKeyFacility.api_key_id).where(ApiKeyFacility.facility_id == facility)
+        query = query.where(or_(col(ApiKey.facility_id) == facility, col(ApiKey.id).in_(grouped)))
+    rows = list((await session.exec(query)).all())
+    return await service.public_keys(session=session, rows=rows)
 
 
 @router.delete("/keys/{key_id}", response_model=ApiKeyPublic)
-async def revoke_key(key_id: int, admin: AdminDep, uow: UnitOfWorkDep, request: Request) -> ApiKey:
-    """Revoke a key at once."""
+async def revoke_key(
+    key_id: int, admin: AdminDep, uow: UnitOfWorkDep, request: Request
+) -> ApiKeyPublic:
+    """Revoke a key at once (a group key for all its facilities)."""
     key = await service.revoke_api_key(session=uow.session, key_id=key_id, actor=admin.actor)
+    (shown,) = await service.public_keys(session=uow.session, rows=[key])
     await uow.commit_now()
     await announce_revocation(get_access(request).redis)
-    return key
+    return shown
 
 
 @router.post("/keys/{key_id}/rotate", response_model=ApiKeyCreated, status_code=201)
 async def rotate_key(
     key_id: int, admin: AdminDep, uow: UnitOfWorkDep, request: Request
 ) -> ApiKeyCreated:
-    """A new key for the same facility; the old key stops at once. The new key is in this
-    answer only."""
+    """A new key for the same facility (a group key: the same facilities); the old key stops at
+    once. The new key is in this answer only."""
     created = await service.rotate_api_key(session=uow.session, key_id=key_id, actor=admin.actor)
     await uow.commit_now()
     await announce_revocation(get_access(request).redis)

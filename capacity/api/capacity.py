@@ -21,7 +21,7 @@ from capacity.api.deps import (
     check_region_readable,
 )
 from capacity.api.responses import ERRORS, JSONBytes
-from capacity.auth.service import may_write_facility
+from capacity.auth.service import may_read_entry, may_write_facility
 from capacity.availability import service
 from capacity.availability.conflict import deactivated
 from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
@@ -50,6 +50,32 @@ async def region_capacity(
     await check_region_readable(session, principal, region)
     picture = await service.region_capacity(db=db, store=store, settings=settings, region_id=region)
     return JSONBytes(picture)
+
+
+@router.get(
+    "/facilities/{facility_id}/capacity",
+    response_class=JSONBytes,
+    responses={200: ENTRY[200]},
+)
+async def facility_capacity(
+    facility_id: Slug,
+    principal: PrincipalDep,
+    session: SessionDep,
+    db: DbDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Any:
+    """One facility's entry, as in its region's picture: for whoever may read the region, and
+    for the facility's own API keys (a group key: each of its facilities)."""
+    if principal.is_key and not principal.key_for(facility_id):
+        raise Forbidden(messages.NOT_YOUR_ENTRY(facility=facility_id))  # whether or not it exists
+    facility = await facilities.get_facility(session=session, facility_id=facility_id)
+    if facility is None:
+        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
+    if not may_read_entry(principal, facility_id, facility.region):
+        raise Forbidden(messages.NOT_YOUR_ENTRY(facility=facility_id))
+    entry = await service.facility_entry(db=db, store=store, settings=settings, facility=facility)
+    return tagged(entry)
 
 
 async def _check_write(principal: PrincipalDep, session: AsyncSession, facility_id: str) -> None:

@@ -20,6 +20,7 @@ from capacity.i18n import either, messages
 from capacity.settings import Settings
 from capacity.storage.db import Database, UnitOfWork
 
+RESOLVED = "capacity_principal"  # the caller, as the Idempotency-Key middleware resolved it
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -100,10 +101,12 @@ async def get_principal(
     Answered from the process's cache, which forgets everything when any process revokes a key
     or deactivates an account (``capacity.auth.access``).
     """
+    # Resolved moments ago from the same headers by the Idempotency-Key middleware, if it ran.
+    known: Principal | None = request.scope.get("state", {}).get(RESOLVED)
     if token:
-        return await get_access(request).for_token(token)
+        return known or await get_access(request).for_token(token)
     if api_key:
-        principal = await get_access(request).for_key(api_key)
+        principal = known or await get_access(request).for_key(api_key)
         key_usage(request.app.state).seen(principal.id)  # returns at once
         return principal
     raise AuthError(messages.CREDENTIALS_REQUIRED())

@@ -75,7 +75,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key"],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders, production=not settings.development)

@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from sqlmodel import select
 
 from capacity.auth.models import ApiKey, Principal, User
-from capacity.auth.service import KEY_PREFIX, decode_token, hash_key
+from capacity.auth.service import KEY_PREFIX, decode_token, hash_key, key_facilities
 from capacity.errors import AuthError
 from capacity.i18n import messages
 from capacity.storage import keys
@@ -149,15 +149,21 @@ class AccessCache:
         if known is None:
             async with self.db.session() as session:
                 row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest))).first()
-            if row is None:
-                # Not kept: the key may be created later.
-                raise AuthError(messages.API_KEY_INVALID())
-            assert row.id is not None
+                if row is None:
+                    # Not kept: the key may be created later.
+                    raise AuthError(messages.API_KEY_INVALID())
+                assert row.id is not None
+                group = (await key_facilities(session=session, key_ids=[row.id])).get(row.id)
             known = (
                 AuthError(messages.API_KEY_REVOKED())
                 if row.revoked_at is not None
                 else Principal(
-                    kind="key", id=row.id, name=f"{row.id}", role=None, facility_id=row.facility_id
+                    kind="key",
+                    id=row.id,
+                    name=f"{row.id}",
+                    role=None,
+                    facility_id=row.facility_id,
+                    facility_ids=tuple(group or [row.facility_id]),
                 )
             )
             if cached:

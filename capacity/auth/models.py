@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from capacity.facilities.models import Slug
 from capacity.storage.types import UTCDateTime
 
 
@@ -104,17 +105,43 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # type: ignore[call-overload]
 
 
+class ApiKeyFacility(SQLModel, table=True):
+    """A facility a hospital group's key is bound to (every one of them, the first included).
+
+    A key with no rows here is a single facility's key: ``ApiKey.facility_id`` alone.
+    """
+
+    __tablename__ = "api_key_facility"
+
+    api_key_id: int = Field(foreign_key="api_key.id", primary_key=True)
+    facility_id: str = Field(foreign_key="facility.id", primary_key=True, index=True, max_length=64)
+
+
+KEY_LABEL_PATTERN = r"^[A-Za-z0-9 ._-]*$"
+MAX_GROUP_FACILITIES = 50
+
+
 class ApiKeyCreate(SQLModel):
     label: str | None = Field(
-        default=None, max_length=80, schema_extra={"pattern": r"^[A-Za-z0-9 ._-]*$"}
+        default=None, max_length=80, schema_extra={"pattern": KEY_LABEL_PATTERN}
     )
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
 
+class ApiKeyGroupCreate(ApiKeyCreate):
+    """A key for one facility or a hospital group's several (it may push and read each)."""
+
+    facility_ids: list[Slug] = Field(min_length=1, max_length=MAX_GROUP_FACILITIES)
+
+
 class ApiKeyPublic(SQLModel):
     id: int
-    facility_id: str
+    facility_id: str = Field(description="The key's (first) facility")
+    facility_ids: list[str] = Field(
+        default_factory=list,
+        description="Every facility the key may push and read for (one for a facility's key)",
+    )
     prefix: str
     label: str | None
     created_at: datetime
@@ -148,6 +175,7 @@ class Principal:
     role: Role | None  # None for an API key
     facility_id: str | None = None
     region_id: str | None = None
+    facility_ids: tuple[str, ...] = ()  # an API key's facilities (several: a group key)
     expires: float = float("inf")  # a token's expiry (POSIX seconds); keys do not expire
     generation: int = 0  # a token's ``User.token_generation`` when it was issued
 
@@ -158,3 +186,7 @@ class Principal:
     @property
     def is_key(self) -> bool:
         return self.kind == "key"
+
+    def key_for(self, facility_id: str) -> bool:
+        """An API key bound to this facility (alone, or as one of its group's)."""
+        return self.is_key and facility_id in (self.facility_ids or (self.facility_id,))

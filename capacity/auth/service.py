@@ -14,16 +14,19 @@ import anyio
 import anyio.to_thread
 import jwt
 from pwdlib import PasswordHash
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from capacity.audit import service as audit
 from capacity.auth.models import (
+    MAX_GROUP_FACILITIES,
     PASSWORD_MAX,
     PASSWORD_MIN,
     ApiKey,
     ApiKeyCreated,
+    ApiKeyFacility,
+    ApiKeyPublic,
     Principal,
     Role,
     User,
@@ -160,11 +163,26 @@ def hash_key(key: str) -> str:
 
 
 async def create_api_key(
-    *, session: AsyncSession, facility_id: str, actor: str, label: str | None = None
+    *,
+    session: AsyncSession,
+    facility_id: str,
+    actor: str,
+    label: str | None = None,
+    group: list[str] | None = None,
 ) -> ApiKeyCreated:
-    """A new key for a facility; the plain key is returned once, only its hash is kept."""
-    if await session.get(Facility, facility_id) is None:
-        raise NotFound(messages.UNKNOWN_FACILITY(facility=facility_id))
+    """A new key for a facility, or for each facility of a hospital group (``group``, the
+    first being ``facility_id``); the plain key is returned once, only its hash is kept."""
+    named = group or [facility_id]
+    facility_ids = list(dict.fromkeys(named))
+    if (
+        len(facility_ids) != len(named)
+        or len(named) > MAX_GROUP_FACILITIES
+        or facility_ids[0] != facility_id
+    ):
+        raise InputError("facility_ids", messages.KEY_FACILITIES_NEEDED(most=MAX_GROUP_FACILITIES))
+    for each in facility_ids:
+        if await session.get(Facility, each) is None:
+            raise NotFound(messages.UNKNOWN_FACILITY(facility=each))
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         facility_id=facility_id,
@@ -176,15 +194,47 @@ async def create_api_key(
     )
     session.add(row)
     await session.flush()
+    assert row.id is not None
+    if len(facility_ids) > 1:
+        for each in facility_ids:
+            session.add(ApiKeyFacility(api_key_id=row.id, facility_id=each))
+        await session.flush()
+    detail: dict[str, Any] = {"facility_id": facility_id, "prefix": row.prefix}
+    if len(facility_ids) > 1:
+        detail["facility_ids"] = facility_ids
     audit.record(
         session=session,
         actor=actor,
         action="api_key.create",
         entity="api_key",
         entity_id=str(row.id),
-        detail={"facility_id": facility_id, "prefix": row.prefix},
+        detail=detail,
     )
-    return ApiKeyCreated(**row.model_dump(), key=key)
+    return ApiKeyCreated(**row.model_dump(), facility_ids=facility_ids, key=key)
+
+
+async def key_facilities(*, session: AsyncSession, key_ids: list[int]) -> dict[int, list[str]]:
+    """The facilities of group keys by key id (single facilities' keys are not in it)."""
+    if not key_ids:
+        return {}
+    query = select(ApiKeyFacility).where(col(ApiKeyFacility.api_key_id).in_(key_ids))
+    found: dict[int, list[str]] = {}
+    for link in (await session.exec(query)).all():
+        found.setdefault(link.api_key_id, []).append(link.facility_id)
+    return found
+
+
+async def public_keys(*, session: AsyncSession, rows: list[ApiKey]) -> list[ApiKeyPublic]:
+    """Keys as the admin sees them, each with every facility it is bound to."""
+    groups = await key_facilities(session=session, key_ids=[r.id for r in rows if r.id])
+    return [
+        ApiKeyPublic(
+            **r.model_dump(),
+            facility_ids=sorted(groups.get(r.id or 0, []), key=lambda f: f != r.facility_id)
+            or [r.facility_id],
+        )
+        for r in rows
+    ]
 
 
 async def revoke_api_key(*, session: AsyncSession, key_id: int, actor: str) -> ApiKey:
@@ -310,8 +360,12 @@ async def rotate_api_key(*, session: AsyncSession, key_id: int, actor: str) -> A
         raise NotFound(messages.UNKNOWN_API_KEY(key=key_id))
     if old.revoked_at is not None:
         raise InputError("key_id", messages.API_KEY_REVOKED_CREATE_NEW(key=key_id))
+    assert old.id is not None
+    group = (await key_facilities(session=session, key_ids=[old.id])).get(old.id)
+    if group:  # the first facility first, as when it was made
+        group = sorted(group, key=lambda f: f != old.facility_id)
     created = await create_api_key(
-        session=session, facility_id=old.facility_id, actor=actor, label=old.label
+        session=session, facility_id=old.facility_id, actor=actor, label=old.label, group=group
     )
     await revoke_api_key(session=session, key_id=key_id, actor=actor)
     audit.record(
@@ -410,6 +464,15 @@ def may_read_region(principal: Principal, region: str) -> bool:
 def may_write_facility(principal: Principal, facility_id: str) -> bool:
     if principal.role is Role.admin:
         return True
-    if principal.is_key or principal.role is Role.facility_staff:
+    if principal.is_key:
+        return principal.key_for(facility_id)
+    if principal.role is Role.facility_staff:
         return principal.facility_id == facility_id
     return False
+
+
+def may_read_entry(principal: Principal, facility_id: str, region: str) -> bool:
+    """A facility's entry: whoever may read its region, and its own API keys."""
+    if principal.is_key:
+        return principal.key_for(facility_id)
+    return may_read_region(principal, region)

@@ -225,7 +225,7 @@ async def mark_stale(
     due = [
         f
         for f in await figures(session, facility.id)
-        if not f.stale and f.updated_at <= now - limit
+        if not f.stale and f.fresh_since <= now - limit
     ]
     if not due:
         return None

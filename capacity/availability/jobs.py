@@ -87,8 +87,8 @@ async def record_overdue(
     latest: dict[str, datetime] = {}
     for figure in figures:
         known = latest.get(figure.facility_id)
-        if known is None or figure.updated_at > known:
-            latest[figure.facility_id] = figure.updated_at
+        if known is None or figure.fresh_since > known:
+            latest[figure.facility_id] = figure.fresh_since
     overdue: dict[str, list[str]] = {region: [] for region in regions}
     since: dict[str, datetime] = {}
     for facility in facilities:

@@ -63,6 +63,13 @@ class CapacityFigure(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=_tz())
     updated_by: str = Field(max_length=80)
     stale: bool = False
+    # When the hospital's system measured the figure, if it said so; freshness counts from it.
+    measured_at: datetime | None = Field(default=None, sa_type=_tz())
+
+    @property
+    def fresh_since(self) -> datetime:
+        """Where the freshness clock starts: when measured, else when received."""
+        return self.measured_at or self.updated_at
 
 
 class CapacityChange(SQLModel, table=True):
@@ -123,8 +130,17 @@ class FigureIn(SQLModel):
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
 
+MEASURED_SKEW_SECONDS = 60  # a sender's clock may run this far ahead of ours
+
+
 class CapacityUpdate(SQLModel):
     categories: dict[Category, FigureIn] = Field(min_length=1)
+    measured_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the figures were measured (ISO 8601 with an offset); freshness counts "
+        f"from it. Not in the future (up to {MEASURED_SKEW_SECONDS} s of clock skew allowed), "
+        "not older than the region's freshness limit. Default: when received.",
+    )
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
 
@@ -158,6 +174,11 @@ class CategoryPublic(SQLModel):
     )
     updated_by_label: str | None = PydField(
         None, description="The label an admin gave the API key that set this figure, if any"
+    )
+    measured_at: datetime | None = PydField(
+        None,
+        description="When the hospital's system measured the figure, if it said so; freshness "
+        "(stale, stale_at) counts from it, else from updated_at",
     )
 
 

@@ -120,7 +120,7 @@ async def due_for_expiry(
         if facility is None or not facility.active:
             continue
         limit = rules_json(regions[facility.region], settings)["freshness_limit_minutes"]
-        if figure.updated_at <= now - timedelta(minutes=limit):
+        if figure.fresh_since <= now - timedelta(minutes=limit):
             stale.add(figure.facility_id)
     ended = (
         await session.exec(

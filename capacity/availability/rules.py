@@ -82,6 +82,7 @@ def render(raw: dict[str, Any], rules: dict[str, Any], now: datetime) -> dict[st
             "stale_at": iso_ts(fig["ts"] + limit),
             "updated_by": fig.get("updated_by"),
             "updated_by_label": fig.get("key_label"),
+            "measured_at": fig.get("measured_at"),
         }
     return {
         "facility_id": raw["facility_id"],

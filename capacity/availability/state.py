@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from capacity.auth.models import ApiKey
+from capacity.auth.models import ApiKey, ApiKeyFacility
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.models import CapacityChange, CapacityFigure, Stop
@@ -66,7 +66,9 @@ def facility_raw(
                 "available": f.available,
                 "staffed": f.staffed,
                 "updated_at": iso(f.updated_at),
-                "ts": f.updated_at.timestamp(),
+                # The freshness clock: from when the figure was measured, if the sender said.
+                "ts": (getattr(f, "measured_at", None) or f.updated_at).timestamp(),
+                "measured_at": iso(f.measured_at) if getattr(f, "measured_at", None) else None,
                 "stale": bool(f.stale),
                 "updated_by": shown_actor(f.updated_by, facility_id),
                 "key_label": getattr(f, "key_label", None) or labels.get(f.updated_by),
@@ -96,7 +98,10 @@ async def _last_actor(session: AsyncSession, facility_id: str) -> str | None:
 
 async def _key_labels(session: AsyncSession, facility_id: str) -> dict[str, str]:
     """The facility's API keys' labels by the actor their changes are recorded under."""
-    query = select(ApiKey.id, ApiKey.label).where(ApiKey.facility_id == facility_id)
+    grouped = select(ApiKeyFacility.api_key_id).where(ApiKeyFacility.facility_id == facility_id)
+    query = select(ApiKey.id, ApiKey.label).where(
+        or_(col(ApiKey.facility_id) == facility_id, col(ApiKey.id).in_(grouped))
+    )
     return {f"key:{i}": label for i, label in (await session.exec(query)).all() if label}
 
 

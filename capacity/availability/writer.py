@@ -15,7 +15,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -26,7 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from capacity.auth.service import shown_actor
 from capacity.availability import rules as rules_mod
 from capacity.availability.conflict import VersionConflict, check_version, deactivated
-from capacity.availability.models import CapacityUpdate, ChangeKind, Status
+from capacity.availability.models import (
+    MEASURED_SKEW_SECONDS,
+    CapacityUpdate,
+    ChangeKind,
+    Status,
+)
 from capacity.availability.pipeline import repair_region, repairs
 from capacity.availability.state import facility_message, facility_raw, utcnow
 from capacity.availability.store import CapacityStore
@@ -258,6 +263,7 @@ class FigureWriter:
                         available=figure.available, staffed=figure.staffed
                     ),
                 )
+        measured = self._measured(cur, p, region)
         if p.expected_version is not None:
             # Read under the region lock (PostgreSQL: FOR UPDATE, taken above; SQLite holds
             # the database lock), before anything is raised, so a conflict leaves the batch
@@ -272,7 +278,6 @@ class FigureWriter:
         rules = rules_mod.thresholds(_Overrides(green, orange, limit), self.settings).model_dump()
         now = utcnow()
         at = sql.time(now)
-        measured = p.measured or {}
         cur.execute(sql.active_stop, {"f": p.facility_id})
         found = cur.fetchone()
         stop = (
@@ -286,8 +291,9 @@ class FigureWriter:
                 "c": c.value,
                 "a": f.available,
                 "s": f.staffed,
-                "u": sql.time(measured[c.value]) if c.value in measured else at,
+                "u": at,
                 "by": p.actor,
+                "m": sql.time(measured[c.value]) if c.value in measured else None,
             }
             for c, f in p.update_in.categories.items()
         ]
@@ -311,7 +317,11 @@ class FigureWriter:
                 for r in rows
             ],
         )
-        detail = {"seq": seq, "version": version, **p.update_in.model_dump(mode="json")}
+        detail = {
+            "seq": seq,
+            "version": version,
+            **p.update_in.model_dump(mode="json", exclude_none=True),
+        }
         if p.source is not None:
             detail["source"] = p.source
         cur.execute(
@@ -320,8 +330,8 @@ class FigureWriter:
         )
         cur.execute(sql.figures, {"f": p.facility_id})
         figures = [
-            _FigureRow(c, a, st, sql.read_time(u), st_, by, label)
-            for c, a, st, u, st_, by, label in cur.fetchall()
+            _FigureRow(c, a, st, sql.read_time(u), st_, by, label, sql.read_time(m))
+            for c, a, st, u, st_, by, m, label in cur.fetchall()
         ]
         raw = facility_raw(
             facility_id=p.facility_id,
@@ -335,6 +345,31 @@ class FigureWriter:
         staged.entry = rules_mod.render(raw, rules, now)
         staged.raw = orjson.dumps(raw)
         staged.message = facility_message(region, seq, staged.entry)
+
+    def _measured(self, cur: Any, p: _Pending, region: str) -> dict[str, datetime]:
+        """When each category's figure was measured, where the sender said: a bed list's
+        per category (checked by ``capacity.beds``), else the request's ``measured_at`` for all
+        of them if plausible: not ahead of our clock by more than the skew allowed, not past
+        the region's freshness limit (stale on arrival). Checked before anything is written, so
+        a refusal leaves the batch untouched."""
+        measured = dict(p.measured or {})
+        given = p.update_in.measured_at
+        if given is not None:
+            now = utcnow()
+            if given > now + timedelta(seconds=MEASURED_SKEW_SECONDS):
+                raise InputError(
+                    "measured_at", messages.MEASURED_IN_FUTURE(seconds=MEASURED_SKEW_SECONDS)
+                )
+            cur.execute(self.sql.freshness, {"r": region})
+            override = cur.fetchone()[0]
+            minutes = override or self.settings.freshness_limit_minutes
+            if given <= now - timedelta(minutes=minutes):
+                raise InputError("measured_at", messages.MEASURED_TOO_OLD(minutes=minutes))
+            for category in p.update_in.categories:
+                measured.setdefault(category.value, given)
+        now = utcnow()
+        # A clock a little ahead counts as now: freshness never starts in the future.
+        return {category: min(moment, now) for category, moment in measured.items()}
 
 
 @dataclass(slots=True)
@@ -358,6 +393,7 @@ class _FigureRow(NamedTuple):
     stale: bool
     updated_by: str
     key_label: str | None
+    measured_at: datetime | None
 
 
 class SQL:
@@ -382,6 +418,7 @@ class SQL:
             None if sqlite else named("SELECT id FROM region WHERE id = :r FOR UPDATE")
         )
         self.version = named("SELECT version FROM facility WHERE id = :f")
+        self.freshness = named("SELECT freshness_limit_minutes FROM region WHERE id = :r")
         self.placement = named("SELECT id, region, categories, active FROM facility WHERE id = :f")
         self.active_stop = named(
             "SELECT reason, since, until FROM stop WHERE facility_id = :f AND ended_at IS NULL "
@@ -389,10 +426,11 @@ class SQL:
         )
         self.upsert_figure = named(
             "INSERT INTO capacity_figure (facility_id, category, available, staffed, "
-            "updated_at, updated_by, stale) VALUES (:f, :c, :a, :s, :u, :by, false) "
+            "updated_at, updated_by, stale, measured_at) "
+            "VALUES (:f, :c, :a, :s, :u, :by, false, :m) "
             "ON CONFLICT (facility_id, category) DO UPDATE SET available = excluded.available, "
             "staffed = excluded.staffed, updated_at = excluded.updated_at, "
-            "updated_by = excluded.updated_by, stale = false"
+            "updated_by = excluded.updated_by, stale = false, measured_at = excluded.measured_at"
         )
         self.insert_change = named(
             "INSERT INTO capacity_change (at, region, facility_id, seq, version, kind, category, "
@@ -405,8 +443,10 @@ class SQL:
         )
         self.figures = named(
             "SELECT f.category, f.available, f.staffed, f.updated_at, f.stale, f.updated_by, "
-            "k.label FROM capacity_figure f LEFT JOIN api_key k ON k.facility_id = f.facility_id "
-            "AND f.updated_by = 'key:' || CAST(k.id AS VARCHAR(20)) WHERE f.facility_id = :f"
+            "f.measured_at, k.label FROM capacity_figure f "
+            # By the key's id alone: a hospital group's key pushes for facilities not its first.
+            "LEFT JOIN api_key k ON f.updated_by = 'key:' || CAST(k.id AS VARCHAR(20)) "
+            "WHERE f.facility_id = :f"
         )
 
     def facilities(self, count: int) -> str:

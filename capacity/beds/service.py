@@ -239,7 +239,11 @@ async def _confirm(
         now = utcnow()
         for category in derived.figures:
             found = current[category]
-            found.updated_at = max(found.updated_at, derived.measured.get(category.value, now))
+            # Received now; fresh from the list's measurement, if it gave one (never older
+            # than the figure already was).
+            measured = derived.measured.get(category.value)
+            found.updated_at = max(found.updated_at, now)
+            found.measured_at = None if measured is None else max(found.fresh_since, measured)
             session.add(found)
         last.at, last.actor = now, actor
         session.add(last)

@@ -387,6 +387,38 @@ ALERT_OVERDUE = Text(
     "{facility} heeft sinds {since} geen actuele cijfers gemeld: meld ze alstublieft",
 )
 
+# ---- machines' pushes: Idempotency-Key, measured_at, group keys --------------------------------
+IDEMPOTENCY_KEY_MALFORMED = Text(
+    "must be 1 to 255 visible ASCII characters (no spaces)",
+    "moet 1 tot 255 zichtbare ASCII-tekens zijn (geen spaties)",
+)
+IDEMPOTENCY_KEY_REUSED = Text(
+    "this Idempotency-Key was used for another request (method, path or body differ); "
+    "use a new key for a new request",
+    "deze Idempotency-Key is gebruikt voor een ander verzoek (methode, pad of inhoud verschillen); "
+    "gebruik een nieuwe sleutel voor een nieuw verzoek",
+)
+IDEMPOTENCY_IN_PROGRESS = Text(
+    "a request with this Idempotency-Key is still being handled; retry in a moment",
+    "een verzoek met deze Idempotency-Key wordt nog verwerkt; probeer het zo opnieuw",
+)
+MEASURED_IN_FUTURE = Text(
+    "lies in the future (more than {seconds} s ahead of the server's clock)",
+    "ligt in de toekomst (meer dan {seconds} s voor op de klok van de server)",
+)
+MEASURED_TOO_OLD = Text(
+    "is older than the region's freshness limit ({minutes} min): such figures would be stale",
+    "is ouder dan de versheidsgrens van de regio ({minutes} min): zulke cijfers zijn verouderd",
+)
+NOT_YOUR_ENTRY = Text(
+    "you may not read the entry of {facility!r}",
+    "u mag de gegevens van {facility!r} niet inzien",
+)
+KEY_FACILITIES_NEEDED = Text(
+    "name 1 to {most} facilities, each once",
+    "noem 1 tot {most} instellingen, elk één keer",
+)
+
 # ---- FHIR (capacity/fhir, /fhir) ----------------------------------------------------------------
 FHIR_UNKNOWN_PARAMETER = Text(
     "unknown search parameter {name!r}; known: {known}",

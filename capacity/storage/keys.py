@@ -110,3 +110,8 @@ def alert_subscriptions_generation() -> str:
 def alert_user_channel(user_id: int) -> str:
     """Pub/sub channel of a user's in-app alerts (for a live channel)."""
     return f"{PREFIX}:alert:user:{user_id}"
+
+
+def idempotency(principal: str, key_digest: str) -> str:
+    """A write's record under its Idempotency-Key: pending, then its first answer (JSON)."""
+    return f"{PREFIX}:idem:{principal}:{key_digest}"

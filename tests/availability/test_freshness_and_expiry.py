@@ -80,6 +80,7 @@ async def test_expiry_records_a_stale_figure_as_a_change(client, login, app):  #
         "stale_at": None,
         "updated_by": f"staff-{ERASMUS}",
         "updated_by_label": None,
+        "measured_at": None,  # sent without one: freshness counts from its arrival
     }
 
 

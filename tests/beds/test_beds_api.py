@@ -149,7 +149,7 @@ async def test_times_wards_and_sizes_that_do_not_fit_are_refused(
     done = await client.post(
         BEDS, content=csv_of(beds(), measured=measured), headers={**admin, **CSV}
     )
-    stamp = done.json()["facility"]["categories"]["nicu"]["updated_at"]
+    stamp = done.json()["facility"]["categories"]["nicu"]["measured_at"]
     assert abs(datetime.fromisoformat(stamp) - measured) < timedelta(seconds=1)
     # Only unmapped wards: nothing to derive is a 422 naming the wards, not a silent 200.
     unmapped = [{"ward": "OK", "room": "1", "bed": "1", "status": "free"}]

@@ -289,6 +289,12 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
     ("GET", "/api/v1/facilities"): (fixed(params={"region": REGION}), signed_in(200)),
     ("GET", "/api/v1/facilities/{facility_id}"): (fixed(), signed_in(200)),
     ("GET", "/api/v1/regions/{region}/capacity"): (fixed(), signed_in(200, other_analyst=403)),
+    # One facility's entry (issue 14.2): whoever reads its region, and its own API key (another
+    # facility's key and group keys: test_keys_act_for_their_own_facilities_only below).
+    ("GET", "/api/v1/facilities/{facility_id}/capacity"): (
+        fixed(),
+        signed_in(200, other_analyst=403, key=200),
+    ),
     # Writing capacity and stops.
     ("PUT", "/api/v1/facilities/{facility_id}/capacity"): (
         fixed(json=FIGURES),
@@ -351,6 +357,7 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
         admin_only(200),
     ),
     ("GET", "/api/v1/keys"): (fixed(), admin_only(200)),
+    ("POST", "/api/v1/keys"): (fixed(json={"facility_ids": [ERASMUS, IKAZIA]}), admin_only(201)),
     ("DELETE", "/api/v1/keys/{key_id}"): (key_path, admin_only(200)),
     ("POST", "/api/v1/keys/{key_id}/rotate"): (rotate_path, admin_only(201)),
     ("GET", "/api/v1/audit"): (fixed(), admin_only(200)),
@@ -591,4 +598,53 @@ async def test_every_endpoint_and_role_gets_the_contracts_answer(client, login, 
                 got = response.status_code
             if got != expected[role]:
                 wrong.append(f"{method} {path} as {role}: {got}, expected {expected[role]}")
+    assert wrong == [], "\n".join(wrong)
+
+
+SOPHIA = "geboortecentrum-sophia-rotterdam"  # zuidwest too
+KEY_ROWS = [
+    ("GET", f"/api/v1/facilities/{ERASMUS}/capacity", None),
+    ("PUT", f"/api/v1/facilities/{ERASMUS}/capacity", FIGURES),
+    ("PUT", f"/api/v1/facilities/{ERASMUS}/stop", {"reason": "staff"}),
+    ("DELETE", f"/api/v1/facilities/{ERASMUS}/stop", None),
+]
+
+
+async def test_keys_act_for_their_own_facilities_only(client, login):  # type: ignore[no-untyped-def]
+    """Issue 14.2: the rows above, for API keys of other facilities and hospital groups' keys.
+
+    ERASMUS's entry and writes: 200 for a group key bound to it, 403 for another facility's key
+    and for a group key without it, 401 for a revoked group key; with an Idempotency-Key too (a
+    key reused by another caller is that caller's own).
+    """
+    admin = await login("admin")
+
+    async def key(body: dict[str, Any], path: str = "/api/v1/keys") -> dict[str, Any]:
+        made = await client.post(path, json=body, headers=admin)
+        assert made.status_code == 201, made.text
+        return {"X-API-Key": made.json()["key"], "id": made.json()["id"]}
+
+    callers = {
+        "group_with": await key({"facility_ids": [IKAZIA, ERASMUS]}),
+        "group_without": await key({"facility_ids": [IKAZIA, SOPHIA]}),
+        "other_facility": await key({}, f"/api/v1/facilities/{IKAZIA}/keys"),
+        "revoked_group": await key({"facility_ids": [ERASMUS, IKAZIA]}),
+    }
+    gone = await client.delete(f"/api/v1/keys/{callers['revoked_group']['id']}", headers=admin)
+    assert gone.status_code == 200
+    expected = {
+        "group_with": 200,
+        "group_without": 403,
+        "other_facility": 403,
+        "revoked_group": 401,
+    }
+    wrong = []
+    for (method, path, body), idempotency in itertools.product(KEY_ROWS, (None, "same-key")):
+        for name, caller in callers.items():
+            headers = {"X-API-Key": caller["X-API-Key"]}
+            if idempotency:
+                headers["Idempotency-Key"] = f"{idempotency}-{method}-{path}"
+            response = await client.request(method, path, json=body, headers=headers)
+            if response.status_code != expected[name]:
+                wrong.append(f"{method} {path} as {name}: {response.status_code}")
     assert wrong == [], "\n".join(wrong)

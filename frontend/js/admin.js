@@ -358,7 +358,7 @@ function keyItem(k) {
   return `<li class="adm-item${k.revoked_at ? ' off' : ''}" data-key="${k.id}">
     <div class="adm-head"><b class="mono">${esc(k.prefix)}…</b>
       <span class="tag${k.revoked_at ? ' off' : ''}">${esc(k.revoked_at ? t('adm_revoked') : t('adm_active'))}</span></div>
-    <p class="muted">${esc(facilityName(k.facility_id))}${k.label ? ' · ' + esc(k.label) : ''}</p>
+    <p class="muted">${esc((k.facility_ids && k.facility_ids.length ? k.facility_ids : [k.facility_id]).map(facilityName).join(', '))}${k.label ? ' · ' + esc(k.label) : ''}</p>
     <p class="muted">${esc(t('adm_created', { time: clock(k.created_at) }))} · <span class="used">${esc(used)}</span></p>
     ${k.revoked_at ? '' : `<div class="adm-actions">
       <button type="button" class="btn small" data-act="rotate">${esc(t('adm_rotate'))}</button>

@@ -156,7 +156,16 @@ def test_admin_creates_deactivates_resets_and_unlocks_accounts(
 
 
 def test_admin_creates_rotates_and_revokes_keys(server: Server, ctx) -> None:  # type: ignore[no-untyped-def]
+    group = server.call(
+        "POST", "/api/v1/keys", "admin",
+        json={"facility_ids": [ERASMUS, IKAZIA], "label": "Groep Rotterdam"},
+    )  # fmt: skip
+    assert group.status_code == 201, group.text
     page = admin_page(ctx, server, "API-sleutels")
+    # a hospital group's key names every facility it may push for
+    grouped = page.locator("[data-key]").filter(has_text="Groep Rotterdam")
+    expect(grouped).to_contain_text("Erasmus MC")
+    expect(grouped).to_contain_text("Ikazia")
     page.select_option("#nk-fac", ERASMUS)
     page.fill("#nk-label", "HiX koppeling")
     page.click("#key-form button[type=submit]")

@@ -128,8 +128,8 @@ class OutcomeCounts(SQLModel):
 
 class RefusalStats(SQLModel):
     region: str
-    from_: str = Field(alias="from", schema_extra={"format": "date"})
-    to: str = Field(schema_extra={"format": "date"})
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
     group_by: str
     total: int
     shown_available: int
@@ -151,8 +151,8 @@ class CapacityHours(SQLModel):
 
 class CapacityOverTime(SQLModel):
     region: str
-    from_: str = Field(alias="from", schema_extra={"format": "date"})
-    to: str = Field(schema_extra={"format": "date"})
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
     period: str
     rows: list[CapacityHours]
 
@@ -178,10 +178,10 @@ class ReportContent(SQLModel):
     region: str
     region_name: str
     month: str
-    from_: str = Field(alias="from", schema_extra={"format": "date"})
-    to: str = Field(schema_extra={"format": "date"})
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
     in_progress: bool
-    generated_at: str = Field(schema_extra={"format": "date-time"})
+    generated_at: str = Field(schema_extra={"json_schema_extra": {"format": "date-time"}})
     suppressed_below: int
     facility_names: dict[str, str]
     summary: dict[str, Cell]

@@ -61,8 +61,8 @@ DESCRIPTION = f"""\
 takes a token from `POST /api/v1/auth/token` as it is; *ApiKey* takes a facility's API key
 (`X-API-Key`, for hospital systems).
 
-**Live streams** (websockets `/ws/regions/{{region}}` and `/ws/offers`): their messages and close
-codes are in the [AsyncAPI document]({asyncapi.PATH}).
+**Live streams** (websockets `/ws/regions/{{region}}`, `/ws/offers` and `/ws/alerts`): their
+messages and close codes are in the [AsyncAPI document]({asyncapi.PATH}).
 """
 
 

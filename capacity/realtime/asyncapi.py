@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from capacity import __version__
+from capacity.alerts.models import AlertPublic
 from capacity.availability.models import FacilityCapacity, RegionCapacity
 from capacity.realtime import messages
 from capacity.transfers.models import TransferPublic, WardOffer
@@ -36,6 +37,15 @@ OFFER_CLOSE_CODES = {
     messages.CLOSE_BAD_TOKEN: REGION_CLOSE_CODES[messages.CLOSE_BAD_TOKEN],
     messages.CLOSE_FORBIDDEN: "Not a midwife or facility staff (analysts, admins and API "
     "keys have no offers): stop",
+    messages.CLOSE_UNAVAILABLE: REGION_CLOSE_CODES[messages.CLOSE_UNAVAILABLE],
+}
+
+
+ALERT_CLOSE_CODES = {
+    messages.CLOSE_BAD_TOKEN: REGION_CLOSE_CODES[messages.CLOSE_BAD_TOKEN] + " (an API key "
+    "has no inbox)",
+    messages.CLOSE_TOO_SLOW: "The client fell behind its buffer: reconnect (the snapshot "
+    "gives the inbox again)",
     messages.CLOSE_UNAVAILABLE: REGION_CLOSE_CODES[messages.CLOSE_UNAVAILABLE],
 }
 
@@ -123,11 +133,32 @@ OFFER_MESSAGES: dict[str, dict[str, Any]] = {
         _object("transfer", {"request": _ref(TransferPublic)}, ["request"]),
     ),
 }
+ALERT_MESSAGES: dict[str, dict[str, Any]] = {
+    "alertSnapshot": _message(
+        "snapshot",
+        "First message: the number of unread alerts and the latest 20, newest first.",
+        _object(
+            "snapshot",
+            {
+                "unread": {"type": "integer", "minimum": 0},
+                "alerts": {"type": "array", "items": _ref(AlertPublic)},
+            },
+            ["unread", "alerts"],
+        ),
+    ),
+    "alert": _message(
+        "alert",
+        "An in-app alert as the delivery job hands it over (as GET /api/v1/alerts lists it); "
+        "one delivered while the snapshot was read may come twice: keep one per id.",
+        _object("alert", {"alert": _ref(AlertPublic)}, ["alert"]),
+    ),
+    "alertPing": REGION_MESSAGES["ping"],
+}
 
 
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in (RegionCapacity, FacilityCapacity, WardOffer, TransferPublic):
+    for model in (RegionCapacity, FacilityCapacity, WardOffer, TransferPublic, AlertPublic):
         schema = model.model_json_schema(ref_template=REF, mode="serialization")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -139,7 +170,7 @@ def _codes(codes: dict[int, str]) -> str:
 
 
 def document() -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of ``/ws/regions/{region}`` and ``/ws/offers``."""
+    """The AsyncAPI 3.0 document of ``/ws/regions/{region}``, ``/ws/offers`` and ``/ws/alerts``."""
     token = {"description": "A token from POST /api/v1/auth/token (browsers cannot set headers)"}
     return {
         "asyncapi": "3.0.0",
@@ -190,8 +221,30 @@ def document() -> dict[str, Any]:
                 },
                 "x-close-codes": OFFER_CLOSE_CODES,
             },
+            "alerts": {
+                "address": "/ws/alerts",
+                "title": "The signed-in account's in-app alerts",
+                "description": "For every signed-in account. Query: `token` (required)."
+                "\n\nClose codes:\n" + _codes(ALERT_CLOSE_CODES),
+                "messages": ALERT_MESSAGES,
+                "bindings": {
+                    "ws": {
+                        "query": {
+                            "type": "object",
+                            "properties": {"token": {"type": "string", **token}},
+                            "required": ["token"],
+                        }
+                    }
+                },
+                "x-close-codes": ALERT_CLOSE_CODES,
+            },
         },
         "operations": {
+            "receiveAlerts": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/alerts"},
+                "messages": [{"$ref": f"#/channels/alerts/messages/{m}"} for m in ALERT_MESSAGES],
+            },
             "receiveRegion": {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/region"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,20 @@ ROOT = Path(__file__).resolve().parents[2] / "capacity"
 BUILDERS = {
     "region": ["realtime/messages.py", "availability/state.py"],
     "offers": ["realtime/offers.py", "transfers/live.py"],
+    "alerts": ["realtime/alerts.py"],
 }
+PING_SENDERS = {"region": "realtime/hub.py", "alerts": "realtime/alerts.py"}
+TYPED = re.compile(rb'"type":\s*"([a-z_]+)"')
 
 
 def _sent_types(relative: str) -> set[str]:
-    """The ``type`` of every dict literal ``{"type": "...", ...}`` in a builder module."""
+    """The ``type`` of every message a builder module makes: dict literals ``{"type": "...",
+    ...}`` and JSON put together as bytes (``b'{"type":"alert","alert":' + ...``)."""
     tree = ast.parse((ROOT / relative).read_text())
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            found |= {m.decode() for m in TYPED.findall(node.value)}
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "type":
@@ -80,6 +87,7 @@ async def test_the_document_is_asyncapi_3_and_every_reference_resolves(client): 
     assert {c["address"] for c in document["channels"].values()} == {
         "/ws/regions/{region}",
         "/ws/offers",
+        "/ws/alerts",
     }
     for ref in _refs(document):
         assert _resolve(document, ref) is not None, ref
@@ -93,7 +101,8 @@ async def test_every_message_type_the_server_sends_is_documented(client):  # typ
     document = await _document(client)
     for channel, modules in BUILDERS.items():
         sent = set().union(*(_sent_types(m) for m in modules))
-        if channel == "region":
+        if channel in PING_SENDERS:
+            assert "PING" in (ROOT / PING_SENDERS[channel]).read_text()
             sent.add(orjson.loads(messages.PING)["type"])
         assert sent, channel
         assert sent == set(_documented_types(document, channel)), channel
@@ -104,6 +113,10 @@ async def test_the_close_codes_are_documented(client):  # type: ignore[no-untype
     codes = {int(c) for c in document["channels"]["region"]["x-close-codes"]}
     ours = {v for k, v in vars(messages).items() if k.startswith("CLOSE_")}
     assert ours <= codes
+    for channel in ("offers", "alerts"):  # each code the stream's module closes with
+        source = (ROOT / BUILDERS[channel][0]).read_text()
+        used = {getattr(messages, n) for n in re.findall(r"messages\.(CLOSE_[A-Z_]+)", source)}
+        assert used <= {int(c) for c in document["channels"][channel]["x-close-codes"]}
 
 
 async def test_real_messages_match_their_documented_payloads(client, login: Login):  # type: ignore[no-untyped-def]

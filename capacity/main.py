@@ -48,7 +48,7 @@ from capacity.observability import logs
 from capacity.observability.http import RequestContext
 from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.realtime import alerts as alert_stream
-from capacity.realtime import offers, ws
+from capacity.realtime import asyncapi, offers, ws
 from capacity.realtime.hub import Hub
 from capacity.realtime.sessions import SessionGuard
 from capacity.settings import Settings
@@ -57,6 +57,15 @@ from capacity.storage.db import Database
 from capacity.storage.redis import REDIS_DOWN, EmbeddedValkey, client_for, server_identity
 
 log = logging.getLogger("capacity")
+
+DESCRIPTION = f"""\
+**Signing in ("Authorize")**: *Password* signs in with a username and password; *BearerToken*
+takes a token from `POST /api/v1/auth/token` as it is; *ApiKey* takes a facility's API key
+(`X-API-Key`, for hospital systems).
+
+**Live streams** (websockets `/ws/regions/{{region}}`, `/ws/offers` and `/ws/alerts`): their
+messages and close codes are in the [AsyncAPI document]({asyncapi.PATH}).
+"""
 
 
 async def _watch_redis(app: FastAPI, interval: float = 1.0) -> None:
@@ -203,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="capacity",
         version=__version__,
         summary="Free delivery rooms, maternity beds and neonatal cots per ROAZ region, live.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served from the package, under a strict policy: capacity/api/docs.py
         redoc_url=None,

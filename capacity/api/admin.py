@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 from sqlmodel import col, or_, select
 
 from capacity.api.deps import AdminDep, DbDep, SessionDep, UnitOfWorkDep, get_access
-from capacity.api.responses import ERRORS
+from capacity.api.responses import ERRORS, download
 from capacity.audit import export as audit_export
 from capacity.audit import service as audit
 from capacity.audit.models import AuditEvent, AuditEventPublic
@@ -262,7 +262,7 @@ async def list_audit(
 @router.get(
     "/admin/audit/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+    responses=download("csv", description="CSV, streamed"),
 )
 async def export_audit(
     admin: AdminDep,

@@ -4,13 +4,13 @@ and an account changing its own password."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from capacity.api.deps import DbDep, SettingsDep, UnitOfWorkDep, get_access, require
-from capacity.api.responses import ERRORS
+from capacity.api.responses import ERRORS, TOO_MANY
 from capacity.audit import service as audit
 from capacity.auth.access import announce_revocation
 from capacity.auth.models import PasswordChange, Principal, Role, Token, User
@@ -22,12 +22,6 @@ from capacity.observability.metrics import LOGIN_LOCKOUTS
 from capacity.settings import Settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {
-        "description": "Too many failed logins for the account from this address, the "
-        "address, or the account (Retry-After; body: scope, retry_after, locked_until)"
-    }
-}
 
 AccountDep = Annotated[Principal, require(*Role)]
 
@@ -49,7 +43,13 @@ async def _reserve(request: Request, username: str) -> Attempt:
 @router.post(
     "/token",
     response_model=Token,
-    responses={401: {"description": "Wrong name or password"}, **LIMITED},
+    responses={
+        401: {**ERRORS[401], "description": "Wrong name or password"},
+        413: ERRORS[413],
+        422: ERRORS[422],
+        503: ERRORS[503],
+        **TOO_MANY,
+    },
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -124,8 +124,11 @@ def _token(user: User, settings: Settings) -> Token:
     response_model=Token,
     responses={
         **ERRORS,
-        422: {"description": "Wrong current password, or a new one too short or too long"},
-        **LIMITED,
+        422: {
+            **ERRORS[422],
+            "description": "Wrong current password, or a new one too short or too long",
+        },
+        **TOO_MANY,
     },
 )
 async def password(

@@ -11,7 +11,7 @@ from capacity.api.capacity import _inline_schema
 from capacity.api.conditional import ETAG, IfMatch, VersionConflictBody, conditional
 from capacity.api.conditional import expected_version as version_of
 from capacity.api.deps import PrincipalDep, SessionDep, UnitOfWorkDep
-from capacity.api.responses import ERRORS, JSONBytes
+from capacity.api.responses import ERRORS, ErrorBody, JSONBytes
 from capacity.auth.models import Principal
 from capacity.auth.service import may_write_facility
 from capacity.beds import parse, service, wards
@@ -37,16 +37,16 @@ CSV_EXAMPLE = (
 @router.post(
     "/facilities/{facility_id}/beds",
     response_class=JSONBytes,
+    response_model=BedImportResult,
     responses={
         200: {
-            "model": BedImportResult,
             "description": "The figures derived and written (or, for the same list again, "
             "confirmed), with the facility's entry in the picture",
             "headers": ETAG,
         },
         412: {"model": VersionConflictBody, "description": "If-Match named another version"},
-        413: {"description": "More than 2000 beds, or a body over the size limit"},
-        415: {"description": "Neither text/csv nor application/json"},
+        413: {**ERRORS[413], "description": "More than 2000 beds, or a body over the size limit"},
+        415: {"model": ErrorBody, "description": "Neither text/csv nor application/json"},
     },
     openapi_extra={
         "requestBody": {

@@ -24,7 +24,12 @@ from capacity.api.responses import ERRORS, JSONBytes
 from capacity.auth.service import may_read_entry, may_write_facility
 from capacity.availability import service
 from capacity.availability.conflict import deactivated
-from capacity.availability.models import CapacityUpdate, RegionCapacity, StopIn
+from capacity.availability.models import (
+    CapacityUpdate,
+    FacilityCapacity,
+    RegionCapacity,
+    StopIn,
+)
 from capacity.errors import Forbidden, NotFound
 from capacity.facilities import service as facilities
 from capacity.facilities.models import Slug
@@ -36,7 +41,8 @@ router = APIRouter(prefix="/api/v1", tags=["capacity"], responses=ERRORS)
 @router.get(
     "/regions/{region}/capacity",
     response_class=JSONBytes,
-    responses={200: {"model": RegionCapacity, "description": "The regional picture"}},
+    response_model=RegionCapacity,
+    responses={200: {"description": "The regional picture"}},
 )
 async def region_capacity(
     region: Slug,
@@ -125,6 +131,7 @@ async def _capacity_update(request: Request) -> CapacityUpdate:
 @router.put(
     "/facilities/{facility_id}/capacity",
     response_class=JSONBytes,
+    response_model=FacilityCapacity,
     responses=ENTRY,
     openapi_extra={
         "requestBody": {
@@ -159,7 +166,12 @@ async def put_capacity(
     return tagged(await conditional(request, write))
 
 
-@router.put("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
+@router.put(
+    "/facilities/{facility_id}/stop",
+    response_class=JSONBytes,
+    response_model=FacilityCapacity,
+    responses=ENTRY,
+)
 async def put_stop(
     facility_id: Slug,
     stop_in: StopIn,
@@ -185,7 +197,12 @@ async def put_stop(
     return tagged(await conditional(request, write))
 
 
-@router.delete("/facilities/{facility_id}/stop", response_class=JSONBytes, responses=ENTRY)
+@router.delete(
+    "/facilities/{facility_id}/stop",
+    response_class=JSONBytes,
+    response_model=FacilityCapacity,
+    responses=ENTRY,
+)
 async def delete_stop(
     facility_id: Slug,
     request: Request,

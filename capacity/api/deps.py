@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import Depends, Request, Security
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.auth.access import AccessCache
@@ -21,7 +26,25 @@ from capacity.settings import Settings
 from capacity.storage.db import Database, UnitOfWork
 
 RESOLVED = "capacity_principal"  # the caller, as the Idempotency-Key middleware resolved it
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# Three ways in, each a scheme in /openapi.json so that /docs' "Authorize" offers it: the
+# password flow (Swagger UI signs in itself), a bearer token pasted as it is, and an API key.
+oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    scheme_name="Password",
+    description="Sign in with a username and password (POST /api/v1/auth/token).",
+)
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerToken",
+    description="A token from POST /api/v1/auth/token, as `Authorization: Bearer <token>`.",
+)
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A facility's API key (a hospital system): writes its own facility's figures.",
+)
 
 
 # The dependencies are ``async def``: FastAPI runs a plain ``def`` one on a worker thread, a
@@ -93,8 +116,9 @@ def key_usage(state: Any) -> KeyUsage:
 
 async def get_principal(
     request: Request,
-    token: Annotated[str | None, Depends(oauth2)],
-    api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    token: Annotated[str | None, Security(oauth2)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    api_key: Annotated[str | None, Security(api_key_header)],
 ) -> Principal:
     """The caller, from a bearer token or a facility's API key; 401 otherwise.
 

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from swagger_ui_bundle import swagger_ui_path
 
 from capacity.api.security import docs_policy
 from capacity.errors import NotFound
 from capacity.i18n import messages
+from capacity.realtime import asyncapi
 
 PATH = "/docs"
 ASSETS = "/docs/assets"
@@ -40,7 +41,8 @@ def _sha256(source: bytes) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """``/docs`` and its assets; the app must be created with ``docs_url=redoc_url=None``."""
+    """``/docs``, its assets and ``/asyncapi.json``; the app must be created with
+    ``docs_url=redoc_url=None``."""
     assert app.openapi_url is not None
     page = get_swagger_ui_html(
         openapi_url=app.openapi_url,
@@ -57,6 +59,13 @@ def install(app: FastAPI) -> None:
     @app.get(PATH, include_in_schema=False)
     async def docs() -> HTMLResponse:
         return HTMLResponse(page, headers=headers)
+
+    streams = asyncapi.document()
+
+    # The websocket streams, which OpenAPI cannot describe; /docs' description links it.
+    @app.get(asyncapi.PATH, include_in_schema=False)
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(streams)
 
     folder = Path(swagger_ui_path)
 

@@ -97,6 +97,11 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         return _unprocessable(request, ["body"], "body", messages.NOT_JSON(), "json_invalid")
+    if exc.status_code == 400 and isinstance(exc.detail, str):  # Starlette's form parser
+        reason = exc.detail[:80]
+        return _unprocessable(
+            request, ["body"], "body", messages.NOT_A_FORM(reason=reason), "form_invalid"
+        )
     if isinstance(exc.detail, Said):  # raise HTTPException(status, messages.X(...))
         lang = _lang(request)
         detail = in_language(exc.detail, lang)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from capacity.api.capacity import _inline_schema
 from capacity.api.deps import DbDep, PrincipalDep, SessionDep, SettingsDep, StoreDep
+from capacity.api.responses import ERRORS
 from capacity.auth.service import may_write_facility
 from capacity.errors import Forbidden, InputError
 from capacity.facilities.models import NAME, Slug
@@ -69,13 +70,17 @@ OUTCOMES: dict[int | str, dict[str, Any]] = {
             503: "Database or Redis unreachable; nothing was changed",
         }.items()
     },
-    413: {"description": "Request body too large", "content": {"application/json": {}}},
+    # Written by api/limits.py before FHIR is reached: the service's own error body.
+    413: {
+        "description": ERRORS[413]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    },
 }
 router = APIRouter(prefix="/fhir", tags=["fhir"], responses=OUTCOMES)
 
 
 def _resource(name: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": f"A FHIR R4B {name}", "model": Resource}}
+    return {status: {"description": f"A FHIR R4B {name}"}}  # its schema: response_model
 
 
 def base_url(request: Request) -> str:
@@ -114,7 +119,12 @@ def _no_keys(principal: PrincipalDep) -> None:
         raise Forbidden(messages.API_KEY_ONLY_CAPACITY())
 
 
-@router.get("/metadata", response_class=FhirJSON, responses=_resource("CapabilityStatement"))
+@router.get(
+    "/metadata",
+    response_class=FhirJSON,
+    response_model=Resource,
+    responses=_resource("CapabilityStatement"),
+)
 async def metadata(request: Request, format_: Format = None) -> Any:
     """What this FHIR server offers (public: it holds no capacity)."""
     _only(request, {"_format"})
@@ -122,7 +132,10 @@ async def metadata(request: Request, format_: Format = None) -> Any:
 
 
 @router.get(
-    "/CodeSystem/capacity-category", response_class=FhirJSON, responses=_resource("CodeSystem")
+    "/CodeSystem/capacity-category",
+    response_class=FhirJSON,
+    response_model=Resource,
+    responses=_resource("CodeSystem"),
 )
 async def category_code_system(request: Request, format_: Format = None) -> Any:
     """Our categories of care, each with its HSLOC code where one fits (public)."""
@@ -130,7 +143,12 @@ async def category_code_system(request: Request, format_: Format = None) -> Any:
     return FhirJSON(codes.code_system(base_url(request)))
 
 
-@router.get("/Location", response_class=FhirJSON, responses=_resource("Bundle (searchset)"))
+@router.get(
+    "/Location",
+    response_class=FhirJSON,
+    response_model=Resource,
+    responses=_resource("Bundle (searchset)"),
+)
 async def search_locations(
     request: Request,
     principal: PrincipalDep,
@@ -159,7 +177,12 @@ async def search_locations(
     return FhirJSON(resources.searchset(base, str(request.url), found))
 
 
-@router.get("/Location/{facility_id}", response_class=FhirJSON, responses=_resource("Location"))
+@router.get(
+    "/Location/{facility_id}",
+    response_class=FhirJSON,
+    response_model=Resource,
+    responses=_resource("Location"),
+)
 async def read_location(
     facility_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")],
     request: Request,
@@ -181,7 +204,12 @@ async def read_location(
     )
 
 
-@router.get("/MeasureReport", response_class=FhirJSON, responses=_resource("Bundle (searchset)"))
+@router.get(
+    "/MeasureReport",
+    response_class=FhirJSON,
+    response_model=Resource,
+    responses=_resource("Bundle (searchset)"),
+)
 async def search_measure_reports(
     request: Request,
     principal: PrincipalDep,
@@ -226,6 +254,7 @@ async def _report(request: Request) -> MeasureReportIn:
 @router.post(
     "/MeasureReport",
     response_class=FhirJSON,
+    response_model=Resource,
     status_code=201,
     responses=_resource("MeasureReport: the facility's, as stored", 201),
     openapi_extra={

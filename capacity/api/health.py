@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.api.deps import DbDep, StoreDep
@@ -15,13 +16,30 @@ from capacity.storage.redis import REDIS_DOWN
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class Alive(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: str = Field(description='"ok", or what is wrong: "unreachable: OSError"')
+    redis: str = Field(description='"ok", or what is wrong')
+
+
+@router.get("/healthz", response_model=Alive)
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Database or Redis unreachable"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        200: {"description": "Both reachable"},
+        503: {"model": Readiness, "description": "Database or Redis unreachable"},
+    },
+)
 async def readyz(db: DbDep, store: StoreDep) -> Any:
     """The database (and it takes writes) and Redis are both reachable; 503 names the part down."""
     checks: dict[str, str] = {}

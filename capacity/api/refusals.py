@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from capacity.api.deps import (
     DbDep,
@@ -19,7 +19,7 @@ from capacity.api.deps import (
     check_region_readable,
     require,
 )
-from capacity.api.responses import ERRORS
+from capacity.api.responses import ERRORS, ErrorBody, download
 from capacity.audit import service as audit
 from capacity.auth.models import Principal, Role
 from capacity.availability import service as availability
@@ -37,7 +37,13 @@ from capacity.refusals.models import (
 )
 from capacity.reporting import exports, history, labels, render, reports
 from capacity.reporting import service as reporting
-from capacity.reporting.models import RefusalReport, ReportSummary
+from capacity.reporting.models import (
+    CapacityOverTime,
+    RefusalReport,
+    RefusalStats,
+    ReportContent,
+    ReportSummary,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["refusals"], responses=ERRORS)
 
@@ -96,7 +102,12 @@ async def post_episode(principal: Recorder, uow: UnitOfWorkDep) -> Any:
     "/refusals",
     status_code=201,
     response_model=RefusalPublic,
-    responses={200: {"description": "Sent before with this client_key: the stored record"}},
+    responses={
+        200: {
+            "model": RefusalPublic,
+            "description": "Sent before with this client_key: the stored record",
+        }
+    },
 )
 async def post_refusal(
     refusal_in: RefusalCreate,
@@ -177,7 +188,12 @@ async def patch_refusal(
 @router.delete(
     "/refusals/{refusal_id:int}",
     status_code=204,
-    responses={409: {"description": "Recorded more than 15 minutes ago: too late to undo"}},
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "Recorded more than 15 minutes ago: too late to undo",
+        }
+    },
 )
 async def delete_refusal(refusal_id: int, principal: Recorder, uow: UnitOfWorkDep) -> Response:
     """Undo a record: only the account that recorded it, within 15 minutes of recording.
@@ -236,7 +252,7 @@ def _download(body: Any, fmt: str, name: str) -> StreamingResponse:
     )
 
 
-@router.get("/refusals/stats")
+@router.get("/refusals/stats", response_model=RefusalStats)
 async def refusal_stats(
     region: Slug,
     principal: Reader,
@@ -255,12 +271,17 @@ async def refusal_stats(
     """
     await check_region_readable(session, principal, region)
     start, end = _dates(start, end)
-    return await reporting.refusal_stats(
+    stats = await reporting.refusal_stats(
         session=session, region=region, start=start, end=end, group_by=group_by
     )
+    return JSONResponse(stats)  # as built: the model only describes it
 
 
-@router.get("/refusals/export", response_class=StreamingResponse)
+@router.get(
+    "/refusals/export",
+    response_class=StreamingResponse,
+    responses=download("csv", "xlsx", description="The refusals as CSV or XLSX, streamed"),
+)
 async def refusal_export(
     region: Slug,
     principal: Reader,
@@ -291,7 +312,16 @@ async def refusal_export(
     return _download(body, format, f"refusals-{region}-{start}-{end}")
 
 
-@router.get("/capacity-over-time")
+@router.get(
+    "/capacity-over-time",
+    response_model=CapacityOverTime,
+    responses={
+        200: {
+            "description": "The hours as JSON, or a CSV or XLSX download (``format``)",
+            "content": download("csv", "xlsx", description="")[200]["content"],
+        }
+    },
+)
 async def capacity_over_time(
     region: Slug,
     principal: Reader,
@@ -368,7 +398,19 @@ async def generate_report(
         return report
 
 
-@router.get("/reports/{report_id}")
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportContent,
+    responses={
+        200: {
+            "description": "The report as JSON, CSV, XLSX or an HTML page (``format``)",
+            "content": {
+                **download("csv", "xlsx", description="")[200]["content"],
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def get_report(
     report_id: int,
     principal: Reader,
@@ -399,7 +441,7 @@ async def get_report(
         {"region": report.region, "month": report.month, "format": format},
     )
     if format == "json":
-        return reports.upgrade(report.content)
+        return JSONResponse(reports.upgrade(report.content))  # as stored: the model describes it
     language = labels.language(lang, accept_language)
     if format == "html":
         # Its own policy: the service's strict one refuses the page's <style>.

@@ -19,7 +19,7 @@ from capacity.api.deps import (
     check_region_readable,
     require,
 )
-from capacity.api.responses import ERRORS
+from capacity.api.responses import ERRORS, ErrorBody
 from capacity.auth.models import Principal, Role
 from capacity.facilities.models import Category, Slug
 from capacity.storage.db import UnitOfWork
@@ -204,7 +204,12 @@ async def get_ward_offers(facility_id: Slug, principal: WardReader, session: Ses
 @router.post(
     "/offers/{offer_id:int}/accept",
     response_model=AcceptResult,
-    responses={409: {"description": "Already placed at another ward, or no longer pending"}},
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "Already placed at another ward, or no longer pending",
+        }
+    },
 )
 async def accept_offer(
     offer_id: int,

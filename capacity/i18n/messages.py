@@ -182,6 +182,7 @@ MONTH_NOT_BEGUN = Text(
 
 # ---- bad requests the framework meets, and parts that are down --------------------------------
 NOT_JSON = Text("not valid JSON (UTF-8)", "geen geldige JSON (UTF-8)")
+NOT_A_FORM = Text("not a readable form ({reason})", "geen leesbaar formulier ({reason})")
 NUMBER_TOO_LARGE = Text("number too large (max 2^63-1)", "getal te groot (hoogstens 2^63-1)")
 UNSTORABLE_VALUE = Text(
     "a value the database cannot store (e.g. a NUL byte, a number beyond 64 bits)",

@@ -92,3 +92,100 @@ class CapacityDailyState(SQLModel, table=True):
     through: date
     freshness_limit_minutes: int
     updated_at: datetime = Field(sa_type=UTCDateTime())  # type: ignore[call-overload]
+
+
+# The answers of the statistics endpoints, as /openapi.json describes them.
+Number = int | float
+
+
+class Suppressed(SQLModel):
+    """A cell hidden in a report: under 5, or a total would give it back."""
+
+    suppressed: bool = True
+
+
+Cell = Number | Suppressed | None  # None: not applicable (a rate without accepted transfers)
+
+
+class RefusalGroup(SQLModel):
+    key: str
+    count: int
+    shown_available: int
+    accepted: int
+    refusal_rate: float | None
+
+
+class OutcomeCounts(SQLModel):
+    recorded: int
+    placed: int
+    placed_outside_region: int
+    home_birth: int
+    birth_en_route: int
+    unknown: int
+    median_calls_until_placement: Number | None
+    median_minutes_until_placement: Number | None
+
+
+class RefusalStats(SQLModel):
+    region: str
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
+    group_by: str
+    total: int
+    shown_available: int
+    searches: int
+    accepted: int
+    refusal_rate: float | None
+    outcomes: OutcomeCounts
+    groups: list[RefusalGroup]
+
+
+class CapacityHours(SQLModel):
+    facility_id: str
+    category: str
+    period: str
+    hours_red: float
+    hours_stop: float
+    hours_stale: float
+
+
+class CapacityOverTime(SQLModel):
+    region: str
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
+    period: str
+    rows: list[CapacityHours]
+
+
+class ReportCapacityHours(CapacityHours):
+    facility_name: str
+
+
+class FacilityReasonRow(SQLModel):
+    key: str
+    cells: dict[str, Cell]
+
+
+class FacilityReason(SQLModel):
+    reasons: list[str]
+    rows: list[FacilityReasonRow]
+
+
+class ReportContent(SQLModel):
+    """A stored monthly report as JSON; a suppressed cell is ``{"suppressed": true}``."""
+
+    version: int
+    region: str
+    region_name: str
+    month: str
+    from_: str = Field(alias="from", schema_extra={"json_schema_extra": {"format": "date"}})
+    to: str = Field(schema_extra={"json_schema_extra": {"format": "date"}})
+    in_progress: bool
+    generated_at: str = Field(schema_extra={"json_schema_extra": {"format": "date-time"}})
+    suppressed_below: int
+    facility_names: dict[str, str]
+    summary: dict[str, Cell]
+    outcomes: dict[str, Cell]
+    groups: dict[str, list[dict[str, str | Cell]]]
+    facility_reason: FacilityReason
+    capacity: list[ReportCapacityHours]

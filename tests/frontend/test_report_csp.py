@@ -142,14 +142,21 @@ def test_docs_work_without_internet_under_a_strict_policy(server: Server, browse
         sync_api.expect(page.locator(".opblock")).to_have_count(operations, timeout=20000)
         policy = response.headers["content-security-policy"]
         assert "unsafe-inline" not in policy and "https:" not in policy, policy
-        # The UI works, not just its list: sign in with "Authorize" (the password flow), then
-        # try an operation and get the service's answer.
+        # The UI works, not just its list: sign in with "Authorize" (the password flow, and an
+        # API key beside it), then try an operation and get the service's answer.
         page.locator(".auth-wrapper .authorize").click()
+        schemes = page.locator(".modal-ux .auth-container")
+        sync_api.expect(schemes).to_have_count(3)  # Password, BearerToken, ApiKey
+        password = schemes.filter(has_text="Password (OAuth2, password)")
         page.fill("#oauth_username", "analyst-zuidwest")
         page.fill("#oauth_password", "demo")
-        page.locator(".auth-btn-wrapper .authorize").click()
-        sync_api.expect(page.locator(".modal-ux")).to_contain_text("Logout")
-        page.locator(".auth-btn-wrapper .btn-done").click()
+        password.locator(".auth-btn-wrapper .authorize").click()
+        sync_api.expect(password).to_contain_text("Logout")
+        key = schemes.filter(has_text="ApiKey (apiKey)")
+        key.locator("input").fill("not-a-key-but-sent")
+        key.locator(".auth-btn-wrapper .authorize").click()
+        sync_api.expect(key).to_contain_text("Logout")
+        page.locator(".modal-ux .close-modal").click()
         regions = page.locator(".opblock", has=page.locator("[data-path='/api/v1/regions']"))
         regions.locator(".opblock-summary").click()
         regions.locator(".try-out__btn").click()
@@ -157,6 +164,9 @@ def test_docs_work_without_internet_under_a_strict_policy(server: Server, browse
         answer = regions.locator(".live-responses-table .response")
         sync_api.expect(answer.locator(".response-col_status")).to_contain_text("200")
         sync_api.expect(answer).to_contain_text("zuidwest")
+        curl = regions.locator(".curl-command")
+        sync_api.expect(curl).to_contain_text("Authorization: Bearer")
+        sync_api.expect(curl).to_contain_text("X-API-Key: not-a-key-but-sent")
     finally:
         offline.close()
     assert not offline.problems, "\n".join(offline.problems)

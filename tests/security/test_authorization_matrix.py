@@ -280,6 +280,7 @@ TABLE: dict[tuple[str, str], tuple[Make, dict[str, int | str]]] = {
     ("GET", "/readyz"): (fixed(), PUBLIC),
     ("GET", "/openapi.json"): (fixed(), PUBLIC),
     ("GET", "/docs"): (fixed(), PUBLIC),
+    ("GET", "/asyncapi.json"): (fixed(), PUBLIC),
     ("GET", "/docs/assets/{name}"): (fixed(path="/docs/assets/swagger-ui.css"), PUBLIC),
     # Contract silent: metrics are for loopback callers (or the metrics token), whatever else
     # they send; the test client is a loopback caller.

@@ -6,6 +6,11 @@ every change of her requests. Messages are those ``capacity.transfers.live`` pub
 Redis, as they are: ``{"type": "offer", "offer": ...}`` and ``{"type": "transfer", ...}``;
 the first is ``{"type": "snapshot", "offers": [...], "requests": [...]}``. A bad, expired or
 revoked token closes with 4401; an analyst, admin or API key with 4403.
+
+Each socket has a bounded buffer (``Outbox``, ``CAPACITY_WS_QUEUE_LIMIT`` messages): one task
+reads Redis into it without ever waiting on the client, another sends from it. A client that
+falls that far behind is closed with 4008 (``CLOSE_TOO_SLOW``) and gets a fresh snapshot when
+it reconnects; the server never holds more than the buffer for it, and the others never wait.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from capacity.auth.models import Principal, Role
 from capacity.errors import AuthError
 from capacity.realtime import messages
 from capacity.realtime.connection import drain_receive
+from capacity.realtime.outbox import Outbox
 from capacity.storage import keys
 from capacity.transfers import service
 
@@ -63,18 +69,43 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> dict[str, Any
     return {"type": "snapshot", "offers": offers, "requests": requests}
 
 
-async def _forward(websocket: WebSocket, principal: Principal) -> None:
-    """Subscribe first, then send the snapshot: nothing published in between is lost."""
+async def _pump(pubsub: Any, outbox: Outbox) -> None:
+    """Redis into the buffer, never waiting on the client; ends when the buffer overflowed."""
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        if message is not None and not outbox.push(message["data"]):
+            return
+
+
+async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -> None:
+    await websocket.send_text(orjson.dumps(await _snapshot(websocket, principal)).decode())
+    await outbox.send_all(websocket)
+
+
+async def _forward(websocket: WebSocket, principal: Principal, outbox: Outbox) -> int:
+    """Subscribe first, then send the snapshot: nothing published in between is lost. Returns
+    the close code when the stream must end (the client too slow, or Redis gone)."""
     pubsub = websocket.app.state.store.redis.pubsub()
+    tasks: list[asyncio.Task[None]] = []
     try:
         await pubsub.subscribe(*_channels(principal))
-        await websocket.send_text(orjson.dumps(await _snapshot(websocket, principal)).decode())
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            if message is not None:
-                data = message["data"]
-                await websocket.send_text(data.decode() if isinstance(data, bytes) else data)
+        pump = asyncio.create_task(_pump(pubsub, outbox))
+        deliver = asyncio.create_task(_deliver(websocket, principal, outbox))
+        tasks = [pump, deliver]
+        # Wait for either: a client that reads nothing blocks ``deliver`` for good, while the
+        # pump goes on reading Redis until the buffer overflows.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if outbox.overflowed:
+            return messages.CLOSE_TOO_SLOW
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                log.warning("offer stream ended: %r", task.exception())
+        return messages.CLOSE_UNAVAILABLE
     finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
         with contextlib.suppress(Exception):
             await pubsub.aclose()
 
@@ -98,7 +129,8 @@ async def offer_stream(websocket: WebSocket) -> None:
 
         guard = websocket.app.state.sessions
         watch = guard.watch(admitted, end)
-        writer = asyncio.create_task(_forward(websocket, admitted))
+        outbox = Outbox(websocket.app.state.settings.ws_queue_limit)
+        writer = asyncio.create_task(_forward(websocket, admitted, outbox))
         reader = asyncio.create_task(drain_receive(websocket))
         try:
             await asyncio.wait((writer, reader, ended), return_when=asyncio.FIRST_COMPLETED)
@@ -106,8 +138,11 @@ async def offer_stream(websocket: WebSocket) -> None:
             guard.forget(watch)
         if ended.done():  # the token expired or was revoked
             code = ended.result()
-        elif writer.done():  # Redis or the database failed under it: try again later
-            code = messages.CLOSE_UNAVAILABLE
+        elif writer.done():  # too slow (4008), or Redis or the database failed (1013)
+            try:
+                code = writer.result()
+            except Exception:
+                code = messages.CLOSE_UNAVAILABLE
         for task in (reader, writer):
             task.cancel()
             with contextlib.suppress(BaseException):

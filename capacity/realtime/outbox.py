@@ -1,0 +1,46 @@
+"""A bounded buffer of one socket's messages, for streams fed from Redis pub/sub.
+
+The feeding task pushes without waiting; the socket's own task sends. When the client stays
+behind by ``limit`` messages the buffer drops what it holds and refuses more: the stream then
+ends with ``CLOSE_TOO_SLOW`` and the client starts again from a snapshot. So a client that does
+not read costs the server at most ``limit`` messages, and never slows the others down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from starlette.websockets import WebSocket
+
+
+class Outbox:
+    """Messages waiting for one client, at most ``limit`` of them."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.items: deque[bytes | str] = deque()
+        self.overflowed = False
+        self._ready = asyncio.Event()
+
+    def push(self, data: bytes | str) -> bool:
+        """Queue a message; False once the client fell too far behind (nothing kept then)."""
+        if self.overflowed:
+            return False
+        if len(self.items) >= self.limit:
+            self.overflowed = True
+            self.items.clear()
+        else:
+            self.items.append(data)
+        self._ready.set()
+        return not self.overflowed
+
+    async def send_all(self, websocket: WebSocket) -> None:
+        """Send every message in order as it comes; returns when the buffer overflowed."""
+        items = self.items
+        while not self.overflowed:
+            await self._ready.wait()
+            self._ready.clear()
+            while items:
+                data = items.popleft()
+                await websocket.send_text(data.decode() if isinstance(data, bytes) else data)

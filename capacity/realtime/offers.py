@@ -7,10 +7,11 @@ Redis, as they are: ``{"type": "offer", "offer": ...}`` and ``{"type": "transfer
 the first is ``{"type": "snapshot", "offers": [...], "requests": [...]}``. A bad, expired or
 revoked token closes with 4401; an analyst, admin or API key with 4403.
 
-Each socket has a bounded buffer (``Outbox``, ``CAPACITY_WS_QUEUE_LIMIT`` messages): one task
-reads Redis into it without ever waiting on the client, another sends from it. A client that
-falls that far behind is closed with 4008 (``CLOSE_TOO_SLOW``) and gets a fresh snapshot when
-it reconnects; the server never holds more than the buffer for it, and the others never wait.
+Every socket of a process shares one Redis subscription (``OfferHub``), which pushes each
+message into the socket's bounded buffer (``Outbox``, ``CAPACITY_WS_QUEUE_LIMIT`` messages)
+without ever waiting on a client; the socket's own task sends from it. A client that falls
+that far behind is closed with 4008 (``CLOSE_TOO_SLOW``) and gets a fresh snapshot when it
+reconnects: the server never holds more than the buffer for it, and the others never wait.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from capacity.auth.models import Principal, Role
 from capacity.errors import AuthError
 from capacity.realtime import messages
 from capacity.realtime.connection import drain_receive
+from capacity.realtime.offer_hub import OfferHub
 from capacity.realtime.outbox import Outbox
 from capacity.storage import keys
+from capacity.storage.redis import REDIS_DOWN
 from capacity.transfers import service
 
 log = logging.getLogger(__name__)
@@ -69,14 +72,6 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> dict[str, Any
     return {"type": "snapshot", "offers": offers, "requests": requests}
 
 
-async def _pump(pubsub: Any, outbox: Outbox) -> None:
-    """Redis into the buffer, never waiting on the client; ends when the buffer overflowed."""
-    while True:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-        if message is not None and not outbox.push(message["data"]):
-            return
-
-
 async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -> None:
     await websocket.send_text(orjson.dumps(await _snapshot(websocket, principal)).decode())
     await outbox.send_all(websocket)
@@ -84,30 +79,33 @@ async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -
 
 async def _forward(websocket: WebSocket, principal: Principal, outbox: Outbox) -> int:
     """Subscribe first, then send the snapshot: nothing published in between is lost. Returns
-    the close code when the stream must end (the client too slow, or Redis gone)."""
-    pubsub = websocket.app.state.store.redis.pubsub()
-    tasks: list[asyncio.Task[None]] = []
+    the close code the stream ends with (the client too slow, or Redis gone)."""
+    hub: OfferHub = websocket.app.state.offer_hub
+    channels = _channels(principal)
+    tasks: list[asyncio.Task[Any]] = []
     try:
-        await pubsub.subscribe(*_channels(principal))
-        pump = asyncio.create_task(_pump(pubsub, outbox))
-        deliver = asyncio.create_task(_deliver(websocket, principal, outbox))
-        tasks = [pump, deliver]
-        # Wait for either: a client that reads nothing blocks ``deliver`` for good, while the
-        # pump goes on reading Redis until the buffer overflows.
+        await hub.subscribe(channels, outbox)
+        tasks = [
+            asyncio.create_task(_deliver(websocket, principal, outbox)),
+            # A client that reads nothing blocks the delivery for good; the hub meanwhile fills
+            # its buffer until it overflows, which ends the stream from here.
+            asyncio.create_task(outbox.ended.wait()),
+        ]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if outbox.overflowed:
-            return messages.CLOSE_TOO_SLOW
-        for task in tasks:
-            if task.done() and task.exception() is not None:
-                log.warning("offer stream ended: %r", task.exception())
+        if outbox.code is not None:
+            return outbox.code
+        if tasks[0].done() and tasks[0].exception() is not None:
+            log.warning("offer stream ended: %r", tasks[0].exception())
+        return messages.CLOSE_UNAVAILABLE
+    except REDIS_DOWN as exc:
+        log.warning("offer stream: Redis unavailable: %s", exc)
         return messages.CLOSE_UNAVAILABLE
     finally:
+        hub.unsubscribe(channels, outbox)
         for task in tasks:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()
 
 
 @router.websocket("/ws/offers")

@@ -13,6 +13,8 @@ from collections import deque
 
 from starlette.websockets import WebSocket
 
+from capacity.realtime import messages
+
 
 class Outbox:
     """Messages waiting for one client, at most ``limit`` of them."""
@@ -20,25 +22,33 @@ class Outbox:
     def __init__(self, limit: int):
         self.limit = limit
         self.items: deque[bytes | str] = deque()
-        self.overflowed = False
+        self.code: int | None = None  # set when the stream must end, with its close code
+        self.ended = asyncio.Event()
         self._ready = asyncio.Event()
 
     def push(self, data: bytes | str) -> bool:
-        """Queue a message; False once the client fell too far behind (nothing kept then)."""
-        if self.overflowed:
+        """Queue a message; False once the stream is ending (nothing more is kept then)."""
+        if self.code is not None:
             return False
         if len(self.items) >= self.limit:
-            self.overflowed = True
-            self.items.clear()
-        else:
-            self.items.append(data)
+            self.end(messages.CLOSE_TOO_SLOW)
+            return False
+        self.items.append(data)
         self._ready.set()
-        return not self.overflowed
+        return True
+
+    def end(self, code: int) -> None:
+        """The stream must end with ``code``; what is queued is dropped."""
+        if self.code is None:
+            self.code = code
+            self.items.clear()
+            self.ended.set()
+            self._ready.set()
 
     async def send_all(self, websocket: WebSocket) -> None:
-        """Send every message in order as it comes; returns when the buffer overflowed."""
+        """Send every message in order as it comes, until the stream is ending."""
         items = self.items
-        while not self.overflowed:
+        while self.code is None:
             await self._ready.wait()
             self._ready.clear()
             while items:

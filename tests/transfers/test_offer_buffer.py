@@ -119,3 +119,25 @@ async def test_a_ward_screen_that_stops_reading_is_closed_and_the_others_get_eve
                 assert [o["request_id"] for o in snapshot["offers"]] == [made["id"]]
         finally:
             await asyncio.gather(slow.close(), *(ws.close() for ws in fast))
+
+
+async def test_many_ward_screens_share_one_subscription_and_all_see_the_offer(
+    server: Server,
+) -> None:
+    """Each screen used to hold a Redis connection of the server's pool (100 at most): past a
+    hundred screens every Redis call of the process failed, the offers' publishing too."""
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        midwife, staff = await _token(http, "midwife"), await _token(http, f"staff-{ERASMUS}")
+        screens = await asyncio.gather(*(_connect(server, staff) for _ in range(120)))
+        try:
+            for ws in screens:
+                assert (await _message(ws))["type"] == "snapshot"
+            body = request(facilities=[ERASMUS])
+            auth = {"Authorization": f"Bearer {midwife}"}
+            made = (await http.post("/api/v1/transfers", json=body, headers=auth)).json()
+            for ws in screens:
+                while (message := await _message(ws))["type"] != "offer":
+                    pass
+                assert message["offer"]["request_id"] == made["id"]
+        finally:
+            await asyncio.gather(*(ws.close() for ws in screens))

@@ -54,10 +54,15 @@ CityQ = Annotated[City | None, Query(description="Instead of lat/lon")]
 
 
 async def _announce(
-    uow: UnitOfWork, store: Any, request: TransferRequest, offers: list[TransferOffer]
+    uow: UnitOfWork,
+    store: Any,
+    request: TransferRequest,
+    offers: list[TransferOffer],
+    *,
+    all_offers: bool = False,
 ) -> dict[str, Any]:
     """Commit, then publish the change; the request as answered."""
-    messages = await live.messages_for(uow.session, request, offers)
+    messages = await live.messages_for(uow.session, request, offers, all_offers=all_offers)
     await uow.commit_now()
     await live.publish(store.redis, messages)
     return dict(messages[0][1]["request"])
@@ -123,7 +128,7 @@ async def post_transfer(
         settings=settings,
         now=now,
     )
-    return await _announce(uow, store, request, offers)
+    return await _announce(uow, store, request, offers, all_offers=True)
 
 
 @router.get("/transfers/stats", response_model=TransferStats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -141,3 +142,42 @@ async def test_many_ward_screens_share_one_subscription_and_all_see_the_offer(
                 assert message["offer"]["request_id"] == made["id"]
         finally:
             await asyncio.gather(*(ws.close() for ws in screens))
+
+
+async def test_ward_screens_start_again_after_redis_restarts(
+    databases: Databases, tmp_path: Path
+) -> None:
+    """The process's one subscription breaks with Redis: every screen is closed with 1013, and
+    screens that reconnect get a fresh snapshot and the offers sent after."""
+    valkey = EmbeddedValkey(tmp_path / "valkey", appendonly=False).start()
+    server = Server(
+        database_url=databases.fresh(),
+        redis_url=valkey.url,
+        data_dir=tmp_path / "server",
+        frontend_dir=str(tmp_path / "no-frontend"),
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            midwife, staff = await _token(http, "midwife"), await _token(http, f"staff-{ERASMUS}")
+            screens = [await _connect(server, staff) for _ in range(3)]
+            for ws in screens:
+                assert (await _message(ws))["type"] == "snapshot"
+            valkey.kill()
+            for ws in screens:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await _message(ws)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == messages.CLOSE_UNAVAILABLE
+            valkey.start()  # same port, nothing kept
+            async with await _connect(server, staff) as again:
+                assert (await _message(again))["type"] == "snapshot"
+                auth = {"Authorization": f"Bearer {midwife}"}
+                made = await http.post(
+                    "/api/v1/transfers", json=request(facilities=[ERASMUS]), headers=auth
+                )
+                assert made.status_code == 201, made.text
+                offered = await _message(again)
+                assert offered["offer"]["request_id"] == made.json()["id"]
+    finally:
+        server.stop()
+        valkey.stop()

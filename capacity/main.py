@@ -50,6 +50,7 @@ from capacity.observability.metrics import REDIS_RECONNECTS
 from capacity.realtime import alerts as alert_stream
 from capacity.realtime import asyncapi, offers, ws
 from capacity.realtime.hub import Hub
+from capacity.realtime.offer_hub import OfferHub
 from capacity.realtime.sessions import SessionGuard
 from capacity.settings import Settings
 from capacity.storage import keys
@@ -164,6 +165,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub_client, ping_seconds=settings.ws_ping_seconds, queue_limit=settings.ws_queue_limit
     )
     await hub.start()
+    app.state.offer_hub = offer_hub = OfferHub(hub_client)
     app.state.sessions = sessions = SessionGuard(db=db, redis=client)
     await sessions.start()
     # Off in app instances of a deployment that runs `capacity scheduler` on its own.
@@ -195,6 +197,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await watcher_of_alerts.stop()
         await sessions.stop()
         await hub.stop()
+        await offer_hub.stop()
         await hub_client.aclose()
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     ws_ping_seconds: float = Field(
         25.0, gt=0, le=30, description="Live stream: ping when idle this long"
     )
-    ws_queue_limit: int = Field(2000, ge=8, description="Live stream: messages buffered per client")
+    ws_queue_limit: int = Field(
+        2000, ge=8, description="Live streams (regions, offers): messages buffered per client"
+    )
     login_account_failures: int = Field(
         5, ge=1, description="Failed logins per account from one address within the window"
     )

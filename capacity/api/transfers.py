@@ -59,10 +59,12 @@ async def _announce(
     request: TransferRequest,
     offers: list[TransferOffer],
     http: Request | None = None,
+    *,
+    all_offers: bool = False,
 ) -> dict[str, Any]:
     """Commit, then publish the change; the request as answered. With ``http`` (new offers):
     the wards' ``transfer_request`` alerts go into the outbox in the same transaction."""
-    messages = await live.messages_for(uow.session, request, offers)
+    messages = await live.messages_for(uow.session, request, offers, all_offers=all_offers)
     told = 0
     if http is not None:
         told = await alerting.offers_made(session=uow.session, request=request, offers=offers)
@@ -135,7 +137,7 @@ async def post_transfer(
         settings=settings,
         now=now,
     )
-    return await _announce(uow, store, request, offers, http)
+    return await _announce(uow, store, request, offers, http, all_offers=True)
 
 
 @router.get("/transfers/stats", response_model=TransferStats)

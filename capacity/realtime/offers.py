@@ -6,6 +6,12 @@ every change of her requests. Messages are those ``capacity.transfers.live`` pub
 Redis, as they are: ``{"type": "offer", "offer": ...}`` and ``{"type": "transfer", ...}``;
 the first is ``{"type": "snapshot", "offers": [...], "requests": [...]}``. A bad, expired or
 revoked token closes with 4401; an analyst, admin or API key with 4403.
+
+Every socket of a process shares one Redis subscription (``OfferHub``), which pushes each
+message into the socket's bounded buffer (``Outbox``, ``CAPACITY_WS_QUEUE_LIMIT`` messages)
+without ever waiting on a client; the socket's own task sends from it. A client that falls
+that far behind is closed with 4008 (``CLOSE_TOO_SLOW``) and gets a fresh snapshot when it
+reconnects: the server never holds more than the buffer for it, and the others never wait.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from capacity.auth.models import Principal, Role
 from capacity.errors import AuthError
 from capacity.realtime import messages
 from capacity.realtime.connection import drain_receive
+from capacity.realtime.offer_hub import OfferHub
+from capacity.realtime.outbox import Outbox
 from capacity.storage import keys
+from capacity.storage.redis import REDIS_DOWN
 from capacity.transfers import service
 
 log = logging.getLogger(__name__)
@@ -63,20 +72,40 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> dict[str, Any
     return {"type": "snapshot", "offers": offers, "requests": requests}
 
 
-async def _forward(websocket: WebSocket, principal: Principal) -> None:
-    """Subscribe first, then send the snapshot: nothing published in between is lost."""
-    pubsub = websocket.app.state.store.redis.pubsub()
+async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -> None:
+    await websocket.send_text(orjson.dumps(await _snapshot(websocket, principal)).decode())
+    await outbox.send_all(websocket)
+
+
+async def _forward(websocket: WebSocket, principal: Principal, outbox: Outbox) -> int:
+    """Subscribe first, then send the snapshot: nothing published in between is lost. Returns
+    the close code the stream ends with (the client too slow, or Redis gone)."""
+    hub: OfferHub = websocket.app.state.offer_hub
+    channels = _channels(principal)
+    tasks: list[asyncio.Task[Any]] = []
     try:
-        await pubsub.subscribe(*_channels(principal))
-        await websocket.send_text(orjson.dumps(await _snapshot(websocket, principal)).decode())
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            if message is not None:
-                data = message["data"]
-                await websocket.send_text(data.decode() if isinstance(data, bytes) else data)
+        await hub.subscribe(channels, outbox)
+        tasks = [
+            asyncio.create_task(_deliver(websocket, principal, outbox)),
+            # A client that reads nothing blocks the delivery for good; the hub meanwhile fills
+            # its buffer until it overflows, which ends the stream from here.
+            asyncio.create_task(outbox.ended.wait()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if outbox.code is not None:
+            return outbox.code
+        if tasks[0].done() and tasks[0].exception() is not None:
+            log.warning("offer stream ended: %r", tasks[0].exception())
+        return messages.CLOSE_UNAVAILABLE
+    except REDIS_DOWN as exc:
+        log.warning("offer stream: Redis unavailable: %s", exc)
+        return messages.CLOSE_UNAVAILABLE
     finally:
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()
+        hub.unsubscribe(channels, outbox)
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
 
 @router.websocket("/ws/offers")
@@ -98,7 +127,8 @@ async def offer_stream(websocket: WebSocket) -> None:
 
         guard = websocket.app.state.sessions
         watch = guard.watch(admitted, end)
-        writer = asyncio.create_task(_forward(websocket, admitted))
+        outbox = Outbox(websocket.app.state.settings.ws_queue_limit)
+        writer = asyncio.create_task(_forward(websocket, admitted, outbox))
         reader = asyncio.create_task(drain_receive(websocket))
         try:
             await asyncio.wait((writer, reader, ended), return_when=asyncio.FIRST_COMPLETED)
@@ -106,8 +136,11 @@ async def offer_stream(websocket: WebSocket) -> None:
             guard.forget(watch)
         if ended.done():  # the token expired or was revoked
             code = ended.result()
-        elif writer.done():  # Redis or the database failed under it: try again later
-            code = messages.CLOSE_UNAVAILABLE
+        elif writer.done():  # too slow (4008), or Redis or the database failed (1013)
+            try:
+                code = writer.result()
+            except Exception:
+                code = messages.CLOSE_UNAVAILABLE
         for task in (reader, writer):
             task.cancel()
             with contextlib.suppress(BaseException):

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from redis import asyncio as aioredis
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from capacity.facilities.models import Facility
@@ -24,19 +25,33 @@ log = logging.getLogger(__name__)
 
 
 async def messages_for(
-    session: AsyncSession, request: TransferRequest, offers: list[TransferOffer]
+    session: AsyncSession,
+    request: TransferRequest,
+    offers: list[TransferOffer],
+    *,
+    all_offers: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The messages of one change: the request to its channel, each changed offer to its ward."""
+    """The messages of one change: the request to its channel, each changed offer to its ward
+    (``all_offers``: ``offers`` are all the request has, a new request's, so none is read)."""
     assert request.id is not None
-    shown = await public(session, request)
+    shown = await public(session, request, offers if all_offers else None)
     message = {"type": "transfer", "request": shown}
     out: list[tuple[str, dict[str, Any]]] = [
         (keys.transfer_request_channel(request.id), message),
         (keys.transfer_account_channel(request.created_by), message),
     ]
+    # The wards in one query (a get per offer was a round trip each, under the write lock).
+    ids = {offer.facility_id for offer in offers}
+    wards = (
+        {
+            f.id: f
+            for f in (await session.exec(select(Facility).where(col(Facility.id).in_(ids)))).all()
+        }
+        if ids
+        else {}
+    )
     for offer in offers:
-        facility = await session.get(Facility, offer.facility_id)
-        assert facility is not None
+        facility = wards[offer.facility_id]
         offered = {"type": "offer", "offer": ward_offer(offer, request, facility)}
         out.append((keys.transfer_facility_channel(offer.facility_id), offered))
     return out

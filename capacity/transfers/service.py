@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,6 +50,9 @@ async def _wards(
     """The wards named, each once, active, offering the category and not asked before."""
     if not 1 <= len(ids) <= MAX_WARDS:
         raise InputError("facilities", messages.WARDS_COUNT(max=MAX_WARDS))
+    # One query for all of them: each statement is a round trip under the write lock.
+    query = select(Facility).where(col(Facility.id).in_(ids))
+    found = {f.id: f for f in (await session.exec(query)).all()}
     wards: list[Facility] = []
     for n, facility_id in enumerate(ids):
         field = f"facilities.{n}"
@@ -56,7 +60,7 @@ async def _wards(
             raise InputError(field, messages.WARD_TWICE(facility=facility_id))
         if facility_id in asked:
             raise InputError(field, messages.WARD_ASKED_ALREADY(facility=facility_id))
-        facility = await session.get(Facility, facility_id)
+        facility = found.get(facility_id)
         if facility is None or not facility.active:
             raise InputError(field, messages.UNKNOWN_FACILITY(facility=facility_id))
         if str(category) not in facility.categories:
@@ -67,13 +71,25 @@ async def _wards(
     return wards
 
 
-def _offers(request: TransferRequest, wards: list[Facility], now: datetime) -> list[TransferOffer]:
+async def _add_offers(
+    session: AsyncSession, request: TransferRequest, wards: list[Facility], now: datetime
+) -> list[TransferOffer]:
+    """An offer to each ward, in one INSERT (the ORM's flush made one per offer)."""
     deadline = now + timedelta(minutes=request.deadline_minutes)
     assert request.id is not None
-    return [
-        TransferOffer(request_id=request.id, facility_id=w.id, sent_at=now, deadline_at=deadline)
+    rows = [
+        {
+            "request_id": request.id,
+            "facility_id": w.id,
+            "sent_at": now,
+            "deadline_at": deadline,
+            "status": OfferStatus.pending,
+        }
         for w in wards
     ]
+    added = (await session.exec(insert(TransferOffer).returning(TransferOffer), params=rows)).all()
+    by_ward = {offer.facility_id: offer for (offer,) in added}  # RETURNING has no set order
+    return [by_ward[w.id] for w in wards]
 
 
 async def create(
@@ -113,9 +129,7 @@ async def create(
     )
     session.add(request)
     await session.flush()
-    offers = _offers(request, wards, now)
-    session.add_all(offers)
-    await session.flush()
+    offers = await _add_offers(session, request, wards, now)
     _audit(session, principal.actor, "transfer.create", request, now, offers)
     return request, offers
 
@@ -178,9 +192,8 @@ async def send_further(
     wards = await _wards(session, ids, request.category, asked)
     request.status = TransferStatus.open
     session.add(request)
-    offers = _offers(request, wards, now)
-    session.add_all(offers)
     await session.flush()
+    offers = await _add_offers(session, request, wards, now)
     _audit(session, principal.actor, "transfer.send", request, now, offers)
     return request, offers
 
@@ -213,14 +226,22 @@ async def read(*, session: AsyncSession, request_id: int, principal: Principal) 
     return await public(session, request)
 
 
-async def public(session: AsyncSession, request: TransferRequest) -> dict[str, Any]:
-    """The request as JSON, with its offers and, once placed, the ward's number."""
+async def public(
+    session: AsyncSession, request: TransferRequest, offers: list[TransferOffer] | None = None
+) -> dict[str, Any]:
+    """The request as JSON, with its offers (read unless given: all of them, by id) and, once
+    placed, the ward's number."""
     phone = None
     if request.placed_facility_id is not None:
         phone = await ward_phone(session, request.placed_facility_id)
     assert request.id is not None
-    offers = [offer_public(o) for o in await offers_of(session, request.id)]
-    shown = {**request.model_dump(warnings=False), "placed_phone": phone, "offers": offers}
+    if offers is None:
+        offers = await offers_of(session, request.id)
+    shown = {
+        **request.model_dump(warnings=False),
+        "placed_phone": phone,
+        "offers": [offer_public(o) for o in offers],
+    }
     return TransferPublic.model_validate(shown).model_dump(mode="json")
 
 

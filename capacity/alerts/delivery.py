@@ -106,7 +106,9 @@ async def _send(
     """Deliver once; the error to record, or None when it went out."""
     try:
         if alert.channel is Channel.app:
-            await redis.publish(keys.alert_user_channel(alert.user_id), _as_listed(alert))
+            # As /ws/alerts sends it: the process's shared subscription forwards it unchanged.
+            message = b'{"type":"alert","alert":' + _as_listed(alert) + b"}"
+            await redis.publish(keys.alert_user_channel(alert.user_id), message)
         elif alert.channel is Channel.email:
             await asyncio.to_thread(_email, alert, sub, settings)
         else:

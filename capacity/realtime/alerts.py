@@ -6,7 +6,8 @@ Any signed-in account (an API key has no inbox: 4401). The first message is
 alert as ``GET /api/v1/alerts`` lists it), and ``{"type": "ping"}`` when idle. An alert
 delivered while the snapshot is read may come in both: the client keeps one per ``id``.
 
-Each socket has its own bounded buffer: a client that falls ``ws_queue_limit`` alerts behind is
+Every socket of a process shares one Redis subscription (``OfferHub``) that feeds each socket's
+own bounded buffer: a client that falls ``ws_queue_limit`` alerts behind is
 closed with 4008 and reads its inbox again on reconnect. A bad, expired or revoked token closes
 with 4401, also on an open stream (``capacity.realtime.sessions``).
 """
@@ -16,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket
-from redis.asyncio.client import PubSub
 from starlette.websockets import WebSocketState
 
 from capacity.alerts import service
@@ -28,8 +29,11 @@ from capacity.api.deps import access_cache
 from capacity.auth.models import Principal
 from capacity.errors import AuthError
 from capacity.realtime import messages
-from capacity.realtime.connection import Closed, drain_receive
+from capacity.realtime.connection import drain_receive
+from capacity.realtime.offer_hub import OfferHub
+from capacity.realtime.outbox import Outbox
 from capacity.storage import keys
+from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -61,50 +65,48 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> bytes:
     return orjson.dumps({"type": "snapshot", "unread": unread, "alerts": alerts})
 
 
-async def _listen(pubsub: PubSub, buffer: asyncio.Queue[bytes]) -> None:
-    """Move published alerts into the socket's buffer without waiting on the socket."""
+async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -> None:
+    await websocket.send_text((await _snapshot(websocket, principal)).decode())
+    await outbox.send_all(websocket)
+
+
+async def _ping(outbox: Outbox, seconds: float) -> None:
+    """A ping in the buffer every ``seconds``: the app's bell knows the stream is alive."""
     while True:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-        if message is None:
-            continue
-        data = message["data"]
-        alert = data if isinstance(data, bytes) else data.encode()
-        try:
-            buffer.put_nowait(b'{"type":"alert","alert":' + alert + b"}")
-        except asyncio.QueueFull:
-            raise Closed(messages.CLOSE_TOO_SLOW) from None
+        await asyncio.sleep(seconds)
+        outbox.push(messages.PING)
 
 
-async def _forward(websocket: WebSocket, principal: Principal) -> None:
-    """Subscribe first, then send the snapshot: nothing published in between is lost."""
-    settings = websocket.app.state.settings
-    buffer: asyncio.Queue[bytes] = asyncio.Queue(maxsize=settings.ws_queue_limit)
-    pubsub = websocket.app.state.store.redis.pubsub()
-    listener: asyncio.Task[None] | None = None
+async def _forward(websocket: WebSocket, principal: Principal, outbox: Outbox) -> int:
+    """Subscribe first, then send the snapshot: nothing published in between is lost. The
+    process's one subscription (``OfferHub``) feeds the socket's bounded buffer: a socket per
+    user must not hold a Redis connection of its own (a hundred of them emptied the pool).
+    Returns the close code the stream ends with (the client too slow, or Redis gone)."""
+    hub: OfferHub = websocket.app.state.offer_hub
+    channels = [keys.alert_user_channel(principal.id)]
+    tasks: list[asyncio.Task[Any]] = []
     try:
-        await pubsub.subscribe(keys.alert_user_channel(principal.id))
-        listener = asyncio.create_task(_listen(pubsub, buffer))
-        await websocket.send_text((await _snapshot(websocket, principal)).decode())
-        while True:
-            getter = asyncio.ensure_future(buffer.get())
-            done, _ = await asyncio.wait(
-                (getter, listener), timeout=settings.ws_ping_seconds, return_when="FIRST_COMPLETED"
-            )
-            if listener in done:
-                getter.cancel()
-                listener.result()  # raises Closed (too slow) or what broke Redis
-            if getter in done:
-                await websocket.send_text(getter.result().decode())
-            else:
-                getter.cancel()
-                await websocket.send_text(messages.PING.decode())
+        await hub.subscribe(channels, outbox)
+        tasks = [
+            asyncio.create_task(_deliver(websocket, principal, outbox)),
+            asyncio.create_task(outbox.ended.wait()),
+            asyncio.create_task(_ping(outbox, websocket.app.state.settings.ws_ping_seconds)),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if outbox.code is not None:
+            return outbox.code
+        if tasks[0].done() and tasks[0].exception() is not None:
+            log.warning("alert stream ended: %r", tasks[0].exception())
+        return messages.CLOSE_UNAVAILABLE
+    except REDIS_DOWN as exc:
+        log.warning("alert stream: Redis unavailable: %s", exc)
+        return messages.CLOSE_UNAVAILABLE
     finally:
-        if listener is not None:
-            listener.cancel()
+        hub.unsubscribe(channels, outbox)
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(BaseException):
-                await listener
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()
+                await task
 
 
 @router.websocket("/ws/alerts")
@@ -126,7 +128,8 @@ async def alert_stream(websocket: WebSocket) -> None:
 
         guard = websocket.app.state.sessions
         watch = guard.watch(admitted, end)
-        writer = asyncio.create_task(_forward(websocket, admitted))
+        outbox = Outbox(websocket.app.state.settings.ws_queue_limit)
+        writer = asyncio.create_task(_forward(websocket, admitted, outbox))
         reader = asyncio.create_task(drain_receive(websocket))
         try:
             await asyncio.wait((writer, reader, ended), return_when=asyncio.FIRST_COMPLETED)
@@ -134,12 +137,11 @@ async def alert_stream(websocket: WebSocket) -> None:
             guard.forget(watch)
         if ended.done():  # the token expired or was revoked
             code = ended.result()
-        elif writer.done():
-            failure = writer.exception() if not writer.cancelled() else None
-            # Too slow: its own code; Redis or the database failed under it: try again later.
-            code = failure.code if isinstance(failure, Closed) else messages.CLOSE_UNAVAILABLE
-            if failure is not None and not isinstance(failure, Closed):
-                log.debug("alert stream writer ended", exc_info=failure)
+        elif writer.done():  # too slow (4008), or Redis or the database failed (1013)
+            try:
+                code = writer.result()
+            except Exception:
+                code = messages.CLOSE_UNAVAILABLE
         for task in (reader, writer):
             task.cancel()
             with contextlib.suppress(BaseException):

@@ -22,7 +22,7 @@ async def offers_made(
     *, session: AsyncSession, request: TransferRequest, offers: list[TransferOffer]
 ) -> int:
     """Queue an alert per new pending offer for its ward's subscribers; how many were queued."""
-    pending = [o for o in offers if o.status is OfferStatus.pending]
+    pending = [o for o in offers if o.status == OfferStatus.pending]
     if not pending:
         return 0
     ids = [o.facility_id for o in pending]

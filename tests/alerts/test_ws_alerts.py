@@ -15,8 +15,6 @@ import redis
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from capacity.realtime.alerts import _listen
-from capacity.realtime.connection import Closed
 from capacity.storage.redis import EmbeddedValkey
 from tests import servers
 from tests.alerts.support import ERASMUS, IKAZIA
@@ -130,20 +128,24 @@ async def test_an_open_alert_stream_ends_when_its_token_is_revoked(
             assert await _closed(ws) == 4401
 
 
-class _Published:
-    """A pub/sub that has ``n`` alerts waiting, as Redis would hand them to a slow socket."""
-
-    def __init__(self, n: int):
-        self.waiting = [{"data": orjson.dumps({"id": i})} for i in range(n)]
-
-    async def get_message(self, **_: Any) -> dict[str, Any] | None:
-        return self.waiting.pop(0) if self.waiting else None
-
-
-async def test_a_socket_that_falls_its_buffer_behind_is_closed_as_too_slow() -> None:
-    buffer: asyncio.Queue[bytes] = asyncio.Queue(maxsize=3)
-    with pytest.raises(Closed) as closed:
-        await _listen(_Published(4), buffer)  # type: ignore[arg-type]
-    assert closed.value.code == 4008
-    assert buffer.qsize() == 3  # what fitted waits for the writer; nothing blocked the listener
-    assert orjson.loads(buffer.get_nowait()) == {"type": "alert", "alert": {"id": 0}}
+async def test_every_open_app_shares_one_subscription_and_all_get_the_alert(
+    alert_server: servers.Server,
+) -> None:
+    """Every signed-in app opens /ws/alerts (the bell). A socket that held a Redis connection of
+    its own took the server's pool (100): past a hundred open apps every Redis call of the
+    process failed, writes and the alerts' own delivery too."""
+    async with httpx.AsyncClient(base_url=alert_server.url) as http:
+        midwife, midwife_auth = await _auth(http, "midwife")
+        _, staff_auth = await _auth(http, f"staff-{ERASMUS}")
+        await _subscribe_to_stop(http, midwife_auth, ERASMUS)
+        url = f"{alert_server.ws_url}/ws/alerts?token={midwife}"
+        apps = await asyncio.gather(*(websockets.connect(url) for _ in range(120)))
+        try:
+            for ws in apps:
+                assert (await _next(ws, "snapshot"))["unread"] == 0
+            await asyncio.sleep(1.2)  # the watcher has loaded the new subscription
+            await _stop(http, staff_auth, ERASMUS)  # a write that needs Redis, as every one does
+            ids = {(await _next(ws, "alert"))["alert"]["id"] for ws in apps}
+            assert len(ids) == 1  # the one alert, on every open app
+        finally:
+            await asyncio.gather(*(ws.close() for ws in apps))

@@ -292,7 +292,9 @@ def test_every_screen_fits_360_without_errors_under_csp(server: Server, browser)
             # After a screen change the keyboard continues in the new screen, not on a removed
             # button: focus is on the main region and the next Tab goes on from there, not back
             # to the header.
-            page.wait_for_function("document.activeElement && document.activeElement.id === 'view'")
+            # (expect polls from outside the page: a polled wait_for_function is an eval the
+            # strict CSP refuses)
+            sync_api.expect(page.locator("#view")).to_be_focused()
             page.keyboard.press("Tab")
             assert not page.evaluate(
                 "document.querySelector('.top').contains(document.activeElement)"

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2] / "capacity"
 BUILDERS = {
     "region": ["realtime/messages.py", "availability/state.py"],
     "offers": ["realtime/offers.py", "transfers/live.py"],
-    "alerts": ["realtime/alerts.py"],
+    "alerts": ["realtime/alerts.py", "alerts/delivery.py"],
 }
 PING_SENDERS = {"region": "realtime/hub.py", "alerts": "realtime/alerts.py"}
 TYPED = re.compile(rb'"type":\s*"([a-z_]+)"')

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on every write under /api/v1: a retried request gets the first answer.
+"""``Idempotency-Key`` on every write (/api/v1, /fhir): a retried request gets the first answer.
 
 A machine that pushes figures and loses the answer (a timeout, a dropped connection) cannot know
 whether its change was made; with an ``Idempotency-Key`` it sends the very same request again and
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Every write: the JSON API and the FHIR push (a retried MeasureReport must not count twice).
+PREFIXES = ("/api/v1/", "/fhir/")
 PENDING_SECONDS = 60  # longer than any write takes; a claim left by a killed process ends then
 POLL_SECONDS = 0.05
 MAX_KEPT_BYTES = 256 * 1024  # a larger answer is sent, not kept (no write answers that much)
@@ -97,7 +99,7 @@ class Idempotency:
         if (
             scope["type"] != "http"
             or scope["method"] not in WRITES
-            or not scope["path"].startswith("/api/v1/")
+            or not scope["path"].startswith(PREFIXES)
         ):
             await self.app(scope, receive, send)
             return
@@ -242,7 +244,15 @@ async def _read_body(receive: Any) -> tuple[bytes, Any]:
 async def _error(scope: Scope, send: Any, status: int, text: str, *, field: bool = False) -> None:
     lang = scope_language(scope)
     words = in_language(text, lang)
-    if field:  # shaped like the service's other 422s, naming the header
+    media = b"application/json"
+    if scope["path"].startswith("/fhir/"):  # FHIR clients read OperationOutcomes
+        media = b"application/fhir+json"
+        code = {422: "invalid", 409: "conflict"}.get(status, "exception")
+        issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": words}
+        if field:
+            issue["expression"] = ["Idempotency-Key"]
+        body = orjson.dumps({"resourceType": "OperationOutcome", "issue": [issue]})
+    elif field:  # shaped like the service's other 422s, naming the header
         detail: Any = [{"loc": ["header", "Idempotency-Key"], "msg": words, "type": "value_error"}]
         body = orjson.dumps({"detail": detail, "message": f"Idempotency-Key: {words}"})
     else:
@@ -252,7 +262,7 @@ async def _error(scope: Scope, send: Any, status: int, text: str, *, field: bool
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media),
                 (b"content-length", str(len(body)).encode()),
                 (b"content-language", lang.encode()),
                 (b"vary", b"Accept-Language"),
@@ -275,9 +285,9 @@ PARAMETER = {
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """Declare the header on every write operation under /api/v1 of an OpenAPI document."""
+    """Declare the header on every write operation (/api/v1 and /fhir) of an OpenAPI document."""
     for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/api/v1/"):
+        if not path.startswith(PREFIXES):
             continue
         for method, operation in operations.items():
             if method.upper() in WRITES:

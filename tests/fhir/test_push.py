@@ -51,6 +51,23 @@ async def test_a_push_changes_the_picture_and_answers_the_stored_report(client, 
     assert created["meta"]["versionId"] == str(entry["version"])
 
 
+async def test_a_retried_push_with_its_idempotency_key_counts_once(client, login) -> None:  # type: ignore[no-untyped-def]
+    """A hospital system that lost the answer sends the same report again with the same key:
+    the first answer comes back, and the facility's version rose once."""
+    headers = {**await _key(client, login, ERASMUS), "Idempotency-Key": "hix-0815-push-1"}
+    before = (await _picture(client, login))[ERASMUS]["version"]
+    body = report(ERASMUS, group("delivery_room", total=6, available=2))
+    first = await client.post("/fhir/MeasureReport", json=body, headers=headers)
+    again = await client.post("/fhir/MeasureReport", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert (await _picture(client, login))[ERASMUS]["version"] == before + 1
+    other = report(ERASMUS, group("delivery_room", total=6, available=3))
+    reused = answer(await client.post("/fhir/MeasureReport", json=other, headers=headers), 422)
+    assert reused["issue"][0]["expression"] == ["Idempotency-Key"]
+
+
 async def test_another_facilitys_report_is_403_and_changes_nothing(client, login) -> None:  # type: ignore[no-untyped-def]
     key = await _key(client, login, ERASMUS)
     before = await _picture(client, login)

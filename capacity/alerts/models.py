@@ -15,10 +15,13 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from capacity.facilities.models import Category, Slug
+from capacity.i18n import messages
+from capacity.i18n.validation import describe_pattern
 from capacity.storage.types import UTCDateTime
 
-TARGET_PATTERN = (
-    r"^(?:[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+)$"
+TARGET_PATTERN = describe_pattern(
+    r"^(?:[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+)$",
+    messages.ALERT_TARGET_FORMAT(),
 )
 Target = Annotated[str, StringConstraints(min_length=3, max_length=2048, pattern=TARGET_PATTERN)]
 

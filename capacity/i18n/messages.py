@@ -375,6 +375,10 @@ ALERT_FREE_BELOW = Text(
 ALERT_STALE = Text(
     "the figures of {facility} are out of date", "de cijfers van {facility} zijn verouderd"
 )
+ALERT_TARGET_FORMAT = Text(
+    "an e-mail address, or a web address (https://...), without spaces or quotes",
+    "een e-mailadres, of een webadres (https://...), zonder spaties of aanhalingstekens",
+)
 ALERT_TRANSFER = Text(
     "transfer request for {facility}: {category}, {urgency}; answer within {minutes} min",
     "overplaatsingsverzoek voor {facility}: {category}, {urgency}; antwoord binnen {minutes} min",

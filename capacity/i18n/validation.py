@@ -99,9 +99,24 @@ def _fields(ctx: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# Patterns a user can meet in a form, in words instead of the regular expression (registered
+# by the module that defines the pattern: ``describe_pattern``).
+PATTERN_WORDS: dict[str, Said] = {}
+
+
+def describe_pattern(pattern: str, words: Said) -> str:
+    """Say ``words`` instead of ``pattern`` when a value does not match it; returns the pattern."""
+    PATTERN_WORDS[pattern] = words
+    return pattern
+
+
 def translated(error: Mapping[str, Any], lang: Lang) -> str:
     """The error's ``msg`` in ``lang``: English is pydantic's (or the service's) own."""
     msg = error.get("msg", "")
+    if error.get("type") == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        if words is not None:
+            return words.nl if lang == "nl" else str(words)
     if lang == "en":
         return str(msg)
     if isinstance(msg, Said):  # raised by the service itself (e.g. a malformed If-Match)

@@ -108,3 +108,18 @@ async def test_users_see_and_delete_their_own_subscriptions_admins_everyones(
             )
         ).all()
     assert sorted(actions) == ["alert_subscription.create"] * 2 + ["alert_subscription.delete"] * 2
+
+
+async def test_a_target_that_is_no_address_is_explained_in_words_not_a_pattern(
+    client: httpx.AsyncClient, login: Login
+) -> None:
+    body = {"rule": "facility_stop", "facility_id": ERASMUS, "channel": "webhook"}
+    for lang, words in (("nl", "een e-mailadres, of een webadres"), ("en", "an e-mail address")):
+        answer = await client.post(
+            "/api/v1/alerts/subscriptions",
+            json={**body, "target": "Bel mevrouw op 0612345678"},
+            headers={**await login("midwife"), "Accept-Language": lang},
+        )
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "target"]
+        assert words in answer.json()["message"] and "[A-Za-z" not in answer.text

@@ -14,26 +14,18 @@ with 4401, also on an open stream (``capacity.realtime.sessions``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketState
 
 from capacity.alerts import service
 from capacity.alerts.models import AlertPublic
 from capacity.api.deps import access_cache
 from capacity.auth.models import Principal
 from capacity.errors import AuthError
-from capacity.realtime import messages
-from capacity.realtime.connection import drain_receive
-from capacity.realtime.offer_hub import OfferHub
-from capacity.realtime.outbox import Outbox
+from capacity.realtime import channel_stream, messages
 from capacity.storage import keys
-from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -65,87 +57,14 @@ async def _snapshot(websocket: WebSocket, principal: Principal) -> bytes:
     return orjson.dumps({"type": "snapshot", "unread": unread, "alerts": alerts})
 
 
-async def _deliver(websocket: WebSocket, principal: Principal, outbox: Outbox) -> None:
-    await websocket.send_text((await _snapshot(websocket, principal)).decode())
-    await outbox.send_all(websocket)
-
-
-async def _ping(outbox: Outbox, seconds: float) -> None:
-    """A ping in the buffer every ``seconds``: the app's bell knows the stream is alive."""
-    while True:
-        await asyncio.sleep(seconds)
-        outbox.push(messages.PING)
-
-
-async def _forward(websocket: WebSocket, principal: Principal, outbox: Outbox) -> int:
-    """Subscribe first, then send the snapshot: nothing published in between is lost. The
-    process's one subscription (``OfferHub``) feeds the socket's bounded buffer: a socket per
-    user must not hold a Redis connection of its own (a hundred of them emptied the pool).
-    Returns the close code the stream ends with (the client too slow, or Redis gone)."""
-    hub: OfferHub = websocket.app.state.offer_hub
-    channels = [keys.alert_user_channel(principal.id)]
-    tasks: list[asyncio.Task[Any]] = []
-    try:
-        await hub.subscribe(channels, outbox)
-        tasks = [
-            asyncio.create_task(_deliver(websocket, principal, outbox)),
-            asyncio.create_task(outbox.ended.wait()),
-            asyncio.create_task(_ping(outbox, websocket.app.state.settings.ws_ping_seconds)),
-        ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if outbox.code is not None:
-            return outbox.code
-        if tasks[0].done() and tasks[0].exception() is not None:
-            log.warning("alert stream ended: %r", tasks[0].exception())
-        return messages.CLOSE_UNAVAILABLE
-    except REDIS_DOWN as exc:
-        log.warning("alert stream: Redis unavailable: %s", exc)
-        return messages.CLOSE_UNAVAILABLE
-    finally:
-        hub.unsubscribe(channels, outbox)
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-
-
 @router.websocket("/ws/alerts")
 async def alert_stream(websocket: WebSocket) -> None:
     """The caller's in-app alerts, live: unread count and latest first, then each new one."""
-    await websocket.accept()
-    try:
-        admitted = await _admit(websocket)
-    except Exception:
-        log.exception("alert stream: admission failed")
-        admitted = messages.CLOSE_UNAVAILABLE
-    code: int | None = admitted if isinstance(admitted, int) else None
-    if not isinstance(admitted, int):
-        ended: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-        def end(close_code: int) -> None:
-            if not ended.done():
-                ended.set_result(close_code)
-
-        guard = websocket.app.state.sessions
-        watch = guard.watch(admitted, end)
-        outbox = Outbox(websocket.app.state.settings.ws_queue_limit)
-        writer = asyncio.create_task(_forward(websocket, admitted, outbox))
-        reader = asyncio.create_task(drain_receive(websocket))
-        try:
-            await asyncio.wait((writer, reader, ended), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            guard.forget(watch)
-        if ended.done():  # the token expired or was revoked
-            code = ended.result()
-        elif writer.done():  # too slow (4008), or Redis or the database failed (1013)
-            try:
-                code = writer.result()
-            except Exception:
-                code = messages.CLOSE_UNAVAILABLE
-        for task in (reader, writer):
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-    if code is not None and websocket.application_state is WebSocketState.CONNECTED:
-        with contextlib.suppress(Exception):
-            await websocket.close(code)
+    await channel_stream.serve(
+        websocket,
+        name="alert",
+        admit=_admit,
+        channels=lambda principal: [keys.alert_user_channel(principal.id)],
+        snapshot=_snapshot,
+        ping=True,  # the app's bell knows the stream is alive
+    )

@@ -22,7 +22,7 @@ BUILDERS = {
     "offers": ["realtime/offers.py", "transfers/live.py"],
     "alerts": ["realtime/alerts.py", "alerts/delivery.py"],
 }
-PING_SENDERS = {"region": "realtime/hub.py", "alerts": "realtime/alerts.py"}
+PING_SENDERS = {"region": "realtime/hub.py", "alerts": "realtime/channel_stream.py"}
 TYPED = re.compile(rb'"type":\s*"([a-z_]+)"')
 
 

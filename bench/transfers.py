@@ -85,46 +85,107 @@ def screens_main(pipe: Any, url: str, screens: list[tuple[str, str]]) -> None:
 
 
 async def burst(
-    url: str, bearer: str, wards: list[str], requests: int, per_request: int
+    url: str, bearer: str, wards: list[str], requests: int, per_request: int, client: str = "raw"
 ) -> tuple[dict[int, float], list[float], list[str]]:
-    """N requests at once, each on a connection opened before the gate (a kept-alive one could
-    be closed by the server's keep-alive timeout between rounds); (sent time per request id,
-    response times in ms, errors)."""
-    auth = {"Authorization": f"Bearer {bearer}"}
-    limits = httpx.Limits(max_connections=requests, max_keepalive_connections=requests)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
-        # open the connections first: a cheap request each, so the burst measures the POSTs
-        await asyncio.gather(*(http.get("/healthz") for _ in range(requests)))
-        return await _fire(http, auth, wards, requests, per_request)
-
-
-async def _fire(
-    http: httpx.AsyncClient, auth: dict[str, str], wards: list[str], requests: int, per_request: int
-) -> tuple[dict[int, float], list[float], list[str]]:
-    gate = asyncio.Event()
-
-    async def one(i: int) -> tuple[int | None, float, float, str | None]:
-        asked = [wards[(i * per_request + k) % len(wards)] for k in range(per_request)]
-        body = {
+    """N requests at once, each on its own connection opened (and used once) before the gate;
+    (sent time per request id, response times in ms, errors). ``client``: ``raw`` writes the
+    HTTP/1.1 bytes on asyncio streams, ``httpx`` uses httpx.AsyncClient, whose own CPU (on the
+    same two cores as the service) delays the service it measures."""
+    bodies = [
+        {
             "category": CATEGORY,
             "request_type": "medical",
             "ga_band": ">=37",
             "urgency": "sub_acute",
-            "facilities": asked,
+            "facilities": [wards[(i * per_request + k) % len(wards)] for k in range(per_request)],
             **ORIGIN,
         }
+        for i in range(requests)
+    ]
+    if client == "httpx":
+        return await _httpx_burst(url, bearer, bodies)
+    return await _raw_burst(url, bearer, bodies)
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+) -> tuple[int, bytes]:
+    """One HTTP/1.1 request and its answer (status, body; the service sends Content-Length)."""
+    writer.write(data)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        (int(h.split(":", 1)[1]) for h in lines if h.lower().startswith("content-length:")), 0
+    )
+    return int(lines[0].split(" ")[1]), await reader.readexactly(length)
+
+
+async def _raw_burst(
+    url: str, bearer: str, bodies: list[dict[str, Any]]
+) -> tuple[dict[int, float], list[float], list[str]]:
+    host, port = url.removeprefix("http://").split(":")
+    auth = f"Authorization: Bearer {bearer}\r\n"
+    conns = await asyncio.gather(*(asyncio.open_connection(host, int(port)) for _ in bodies))
+    # a cheap request on each first: the service has accepted every connection before the gate
+    ping = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    await asyncio.gather(*(_exchange(r, w, ping) for r, w in conns))
+    posts = []
+    for body in bodies:
+        raw = orjson.dumps(body)
+        posts.append(
+            f"POST /api/v1/transfers HTTP/1.1\r\nHost: {host}\r\n{auth}"
+            f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n".encode()
+            + raw
+        )
+    gate = asyncio.Event()
+
+    async def one(i: int) -> tuple[int | None, float, float, str | None]:
+        reader, writer = conns[i]
         await gate.wait()
         sent = time.monotonic()
         try:
-            r = await http.post("/api/v1/transfers", json=body, headers=auth)
-        except httpx.HTTPError as exc:
+            status, answer = await _exchange(reader, writer, posts[i])
+        except (OSError, asyncio.IncompleteReadError) as exc:
             return None, sent, time.monotonic() - sent, repr(exc)
+        finally:
+            writer.close()
         took = time.monotonic() - sent
-        if r.status_code != 201:
-            return None, sent, took, f"{r.status_code} {r.text[:200]}"
-        return int(r.json()["id"]), sent, took, None
+        if status != 201:
+            return None, sent, took, f"{status} {answer[:200]!r}"
+        return int(orjson.loads(answer)["id"]), sent, took, None
 
-    tasks = [asyncio.create_task(one(i)) for i in range(requests)]
+    return await _gated(gate, [one(i) for i in range(len(bodies))])
+
+
+async def _httpx_burst(
+    url: str, bearer: str, bodies: list[dict[str, Any]]
+) -> tuple[dict[int, float], list[float], list[str]]:
+    auth = {"Authorization": f"Bearer {bearer}"}
+    n = len(bodies)
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+        await asyncio.gather(*(http.get("/healthz") for _ in range(n)))
+        gate = asyncio.Event()
+
+        async def one(i: int) -> tuple[int | None, float, float, str | None]:
+            await gate.wait()
+            sent = time.monotonic()
+            try:
+                r = await http.post("/api/v1/transfers", json=bodies[i], headers=auth)
+            except httpx.HTTPError as exc:
+                return None, sent, time.monotonic() - sent, repr(exc)
+            took = time.monotonic() - sent
+            if r.status_code != 201:
+                return None, sent, took, f"{r.status_code} {r.text[:200]}"
+            return int(r.json()["id"]), sent, took, None
+
+        return await _gated(gate, [one(i) for i in range(n)])
+
+
+async def _gated(
+    gate: asyncio.Event, calls: list[Any]
+) -> tuple[dict[int, float], list[float], list[str]]:
+    tasks = [asyncio.create_task(c) for c in calls]
     await asyncio.sleep(0.2)  # every task waiting at the gate
     gate.set()
     done = await asyncio.gather(*tasks)
@@ -164,7 +225,7 @@ async def run_config(
             if kind != "ready":
                 raise RuntimeError(f"screens did not connect: {detail}")
             # warm-up: every code path once
-            await burst(url, midwife, wards, args.requests, args.per_request)
+            await burst(url, midwife, wards, args.requests, args.per_request, args.client)
             await asyncio.sleep(1.0)
             parent.send("report")
             if ended := parent.recv()[2]:
@@ -189,7 +250,9 @@ async def measure(
     """One burst, and the offers it put on the screens."""
     server = process_tree(pid)
     cpu0, _ = usage(server)
-    sent_at, took, errors = await burst(url, midwife, wards, args.requests, args.per_request)
+    sent_at, took, errors = await burst(
+        url, midwife, wards, args.requests, args.per_request, args.client
+    )
     expected = len(sent_at) * args.per_request * args.screens
     arrivals: list[tuple[int, str, float]] = []
     deadline = time.monotonic() + 30
@@ -256,7 +319,7 @@ async def main(args: argparse.Namespace) -> None:
         f"{'PostgreSQL' if args.pg else 'SQLite'}; load average {os.getloadavg()[0]:.1f}"
     )
     print(HEADER, flush=True)
-    codes = {"now": {}}
+    codes: dict[str, dict[str, str]] = {"now": {}}
     if args.before:
         codes = {"before": {"PYTHONPATH": str(args.before.resolve())}, "now": {}}
     rows: list[dict[str, Any]] = []
@@ -292,6 +355,13 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         help="a source tree of the code before (git archive), served with PYTHONPATH, "
         "each configuration alternating with the code now",
+    )
+    p.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="the midwives' HTTP client: raw HTTP/1.1 bytes (light) or httpx (heavy: its CPU "
+        "competes with the service on the same cores)",
     )
     p.add_argument("--pg", help="a PostgreSQL server URL (a fresh database is made on it)")
     p.add_argument(

@@ -69,7 +69,7 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unprocessable(
-    request: Request, loc: list[str], field: str, msg: str, kind: str
+    request: Request, loc: list[str | int], field: str, msg: str, kind: str
 ) -> JSONResponse:
     """A 422 shaped like FastAPI's validation errors, with the ``message`` line naming ``field``."""
     lang = _lang(request)
@@ -89,7 +89,9 @@ def _input(request: Request, exc: Exception) -> JSONResponse:
         if parts[0] in request.path_params
         else "body"
     )
-    return _unprocessable(request, [where, *parts], exc.field, exc.message, "value_error")
+    # A list's index is a number, as in FastAPI's own: ["body", "facilities", 1].
+    at: list[str | int] = [int(p) if p.isdigit() else p for p in parts]
+    return _unprocessable(request, [where, *at], exc.field, exc.message, "value_error")
 
 
 async def _http(request: Request, exc: Exception) -> Response:

@@ -21,10 +21,13 @@ from capacity.api.deps import (
 )
 from capacity.api.responses import ERRORS, ErrorBody
 from capacity.auth.models import Principal, Role
+from capacity.errors import InputError
 from capacity.facilities.models import Category, Slug
+from capacity.i18n import messages
 from capacity.storage.db import UnitOfWork
 from capacity.transfers import alerting, answers, live, service, stats
 from capacity.transfers.models import (
+    DEFAULT_WARDS,
     AcceptResult,
     City,
     Decline,
@@ -40,6 +43,7 @@ from capacity.transfers.models import (
     WardOffer,
 )
 from capacity.transfers.proposal import origin, pictures_of, propose
+from capacity.transfers.writer import transfer_writer
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"], responses=ERRORS)
 
@@ -59,21 +63,19 @@ async def _announce(
     request: TransferRequest,
     offers: list[TransferOffer],
     http: Request | None = None,
-    *,
-    all_offers: bool = False,
 ) -> dict[str, Any]:
     """Commit, then publish the change; the request as answered. With ``http`` (new offers):
     the wards' ``transfer_request`` alerts go into the outbox in the same transaction."""
-    messages = await live.messages_for(uow.session, request, offers, all_offers=all_offers)
+    changes = await live.messages_for(uow.session, request, offers)
     told = 0
     if http is not None:
         told = await alerting.offers_made(session=uow.session, request=request, offers=offers)
     await uow.commit_now()
-    await live.publish(store.redis, messages)
+    await live.publish(store.redis, changes)
     watcher = getattr(http.app.state, "alert_watcher", None) if http is not None else None
     if told and watcher is not None:
         watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
-    return dict(messages[0][1]["request"])
+    return dict(changes[0][1]["request"])
 
 
 @router.get("/transfers/proposal", response_model=Proposal)
@@ -106,7 +108,7 @@ async def post_transfer(
     http: Request,
     transfer_in: TransferCreate,
     principal: Asker,
-    uow: UnitOfWorkDep,
+    session: SessionDep,
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -116,28 +118,30 @@ async def post_transfer(
     now = datetime.now(UTC)
     service.check_urgency(transfer_in.urgency)
     where = await origin(
-        session=uow.session, lat=transfer_in.lat, lon=transfer_in.lon, city=transfer_in.city
+        session=session, lat=transfer_in.lat, lon=transfer_in.lon, city=transfer_in.city
     )
-    proposed: list[str] = []
-    if transfer_in.facilities is None:
+    ids = transfer_in.facilities
+    if ids is None:
         wards = await propose(
-            session=uow.session,
+            session=session,
             pictures=pictures_of(db, store, settings, now),
             category=transfer_in.category,
             lat=where[0],
             lon=where[1],
         )
-        proposed = [w["facility_id"] for w in wards]
-    request, offers = await service.create(
-        session=uow.session,
-        transfer_in=transfer_in,
-        where=where,
-        proposed=proposed,
-        principal=principal,
-        settings=settings,
-        now=now,
+        ids = [w["facility_id"] for w in wards[:DEFAULT_WARDS]]
+        if not ids:
+            raise InputError(
+                "facilities", messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
+            )
+    writer = transfer_writer(db=db, redis=store.redis, settings=settings)
+    created = await writer.submit(
+        transfer_in=transfer_in, ids=ids, where=where, principal=principal, now=now
     )
-    return await _announce(uow, store, request, offers, http, all_offers=True)
+    watcher = getattr(http.app.state, "alert_watcher", None)
+    if created.alerts and watcher is not None:
+        watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
+    return created.request
 
 
 @router.get("/transfers/stats", response_model=TransferStats)

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
-from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from capacity.auth.service import shown_actor
@@ -38,7 +36,8 @@ from capacity.availability.store import CapacityStore
 from capacity.errors import Conflict, InputError, NotFound, Unavailable
 from capacity.i18n import messages
 from capacity.settings import Settings
-from capacity.storage.db import Database, sqlite_pragmas
+from capacity.storage.db import Database
+from capacity.storage.plain import PlainSQL, writer_engine
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -74,21 +73,12 @@ class _Staged:
     error: Exception | None = None
 
 
-def _sync_url(url: str) -> str:
-    return url.replace("sqlite+aiosqlite", "sqlite").replace("+asyncpg", "+psycopg")
-
-
 class FigureWriter:
     """One per process and database: queues figure updates and writes them in batches."""
 
     def __init__(self, db: Database, store: CapacityStore, settings: Settings):
         self.db, self.store, self.settings = db, store, settings
-        self.engine = create_engine(
-            _sync_url(db.url), pool_size=1, max_overflow=0, hide_parameters=True
-        )
-        if db.is_sqlite:
-            event.listen(self.engine, "connect", sqlite_pragmas)
-            event.listen(self.engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        self.engine = writer_engine(db)
         self.sql = SQL(db.is_sqlite)
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="capacity-writer")
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -245,7 +235,7 @@ class FigureWriter:
                 raise _Moved(region)
         if not fac[3]:
             raise deactivated(p.facility_id)
-        offered = set(fac[2] if isinstance(fac[2], list) else orjson.loads(fac[2]))
+        offered = set(sql.json_list(fac[2]))
         for category, figure in p.update_in.categories.items():
             if category.value not in offered:
                 raise InputError(
@@ -396,17 +386,12 @@ class _FigureRow(NamedTuple):
     measured_at: datetime | None
 
 
-class SQL:
-    """Plain SQL that SQLite and PostgreSQL both speak, run on the driver's own cursor.
-
-    The hot path skips SQLAlchemy's statement execution (compiling, type processing, result
-    metadata: most of a change's cost in the profile). Times are bound as the dialect stores
-    them: SQLite keeps UTC text without offset (as SQLAlchemy writes it), PostgreSQL timestamptz.
-    """
+class SQL(PlainSQL):
+    """The figure writer's statements (``capacity.storage.plain``)."""
 
     def __init__(self, sqlite: bool):
-        self.sqlite = sqlite
-        named = (lambda q: q) if sqlite else (lambda q: re.sub(r":(\w+)", r"%(\1)s", q))
+        super().__init__(sqlite)
+        named = self.named
         self.bump_region = named(
             "UPDATE region SET seq = seq + 1 WHERE id = :r "
             "RETURNING seq, green_min, orange_min, freshness_limit_minutes"
@@ -450,20 +435,6 @@ class SQL:
         )
 
     def facilities(self, count: int) -> str:
-        marks = ", ".join(["?" if self.sqlite else "%s"] * count)
         # Only placeholders are put into the text; the ids are bound.
+        marks = self.marks(count)
         return f"SELECT id, region, categories, active FROM facility WHERE id IN ({marks})"  # noqa: S608
-
-    def time(self, moment: datetime) -> Any:
-        moment = moment.astimezone(UTC)
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
-
-    def read_time(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, str):  # SQLite's text
-            value = datetime.fromisoformat(value)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-    def json(self, value: Any) -> Any:
-        return orjson.dumps(value).decode() if self.sqlite else Jsonb(value)

@@ -7,6 +7,7 @@ deadline; never the origin or anything about the woman.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,31 +42,41 @@ async def offers_made(
     now = datetime.now(UTC)
     told = 0
     for offer in pending:
-        minutes = max(0, round((offer.deadline_at - now).total_seconds() / 60))
-        text = messages.ALERT_TRANSFER(
-            facility=names.get(offer.facility_id, offer.facility_id),
-            category=str(request.category),
-            urgency=str(request.urgency),
-            minutes=minutes,
-        )
-        payload = {
-            "region": request.region,
-            "facility_id": offer.facility_id,
-            "request_id": request.id,
-            "offer_id": offer.id,
-            "category": str(request.category),
-            "request_type": str(request.request_type),
-            "ga_band": str(request.ga_band) if request.ga_band else None,
-            "urgency": str(request.urgency),
-            "deadline_at": offer.deadline_at.isoformat(),
-            "at": now.isoformat(),
-            "text": {"en": str(text), "nl": text.nl},
-        }
         told += await add_event_alerts(
             session=session,
             rule=AlertRule.transfer_request,
-            event_key=f"offer:{offer.id}",
-            payload=payload,
+            event_key=event_key(offer),
+            payload=payload(request, offer, names.get(offer.facility_id, offer.facility_id), now),
             facility_id=offer.facility_id,
         )
     return told
+
+
+def event_key(offer: TransferOffer) -> str:
+    return f"offer:{offer.id}"
+
+
+def payload(
+    request: TransferRequest, offer: TransferOffer, ward_name: str, now: datetime
+) -> dict[str, Any]:
+    """The alert of one offer: what its ward's screen shows, in both languages."""
+    minutes = max(0, round((offer.deadline_at - now).total_seconds() / 60))
+    text = messages.ALERT_TRANSFER(
+        facility=ward_name,
+        category=str(request.category),
+        urgency=str(request.urgency),
+        minutes=minutes,
+    )
+    return {
+        "region": request.region,
+        "facility_id": offer.facility_id,
+        "request_id": request.id,
+        "offer_id": offer.id,
+        "category": str(request.category),
+        "request_type": str(request.request_type),
+        "ga_band": str(request.ga_band) if request.ga_band else None,
+        "urgency": str(request.urgency),
+        "deadline_at": offer.deadline_at.isoformat(),
+        "at": now.isoformat(),
+        "text": {"en": str(text), "nl": text.nl},
+    }

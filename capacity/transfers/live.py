@@ -8,6 +8,7 @@ live update, never an answer, so a Redis failure here is logged and the request 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ from capacity.facilities.models import Facility
 from capacity.storage import keys
 from capacity.storage.redis import REDIS_DOWN
 from capacity.transfers.models import TransferOffer, TransferRequest
-from capacity.transfers.service import public, ward_offer
+from capacity.transfers.service import Ward, public, ward_offer
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,10 @@ async def messages_for(
     session: AsyncSession,
     request: TransferRequest,
     offers: list[TransferOffer],
-    *,
-    all_offers: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The messages of one change: the request to its channel, each changed offer to its ward
-    (``all_offers``: ``offers`` are all the request has, a new request's, so none is read)."""
-    assert request.id is not None
-    shown = await public(session, request, offers if all_offers else None)
-    message = {"type": "transfer", "request": shown}
-    out: list[tuple[str, dict[str, Any]]] = [
-        (keys.transfer_request_channel(request.id), message),
-        (keys.transfer_account_channel(request.created_by), message),
-    ]
+    """The messages of one change: the request (read afresh, with all its offers) to its
+    channels, each changed offer in ``offers`` to its ward."""
+    shown = await public(session, request)
     # The wards in one query (a get per offer was a round trip each, under the write lock).
     ids = {offer.facility_id for offer in offers}
     wards = (
@@ -50,9 +43,24 @@ async def messages_for(
         if ids
         else {}
     )
+    return messages_of(request, shown, offers, wards)
+
+
+def messages_of(
+    request: TransferRequest,
+    shown: dict[str, Any],
+    offers: list[TransferOffer],
+    wards: Mapping[str, Ward],
+) -> list[tuple[str, dict[str, Any]]]:
+    """The request (as ``shown``) to its channels, each offer in ``offers`` to its ward's."""
+    assert request.id is not None
+    message = {"type": "transfer", "request": shown}
+    out: list[tuple[str, dict[str, Any]]] = [
+        (keys.transfer_request_channel(request.id), message),
+        (keys.transfer_account_channel(request.created_by), message),
+    ]
     for offer in offers:
-        facility = wards[offer.facility_id]
-        offered = {"type": "offer", "offer": ward_offer(offer, request, facility)}
+        offered = {"type": "offer", "offer": ward_offer(offer, request, wards[offer.facility_id])}
         out.append((keys.transfer_facility_channel(offer.facility_id), offered))
     return out
 

@@ -7,9 +7,9 @@ take turns across processes. Services flush; the caller commits, then publishes 
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 from sqlmodel import col, select
@@ -21,13 +21,10 @@ from capacity.contacts.service import list_contacts
 from capacity.errors import Conflict, Forbidden, InputError, NotFound
 from capacity.facilities.models import Facility, Region
 from capacity.i18n import messages
-from capacity.settings import Settings
 from capacity.transfers.models import (
-    DEFAULT_WARDS,
     MAX_WARDS,
     OfferPublic,
     OfferStatus,
-    TransferCreate,
     TransferOffer,
     TransferPublic,
     TransferRequest,
@@ -44,16 +41,24 @@ def check_urgency(urgency: Urgency) -> None:
         raise InputError("urgency", messages.ACUTE_STANDING_RULE())
 
 
-async def _wards(
-    session: AsyncSession, ids: list[str], category: str, asked: set[str]
-) -> list[Facility]:
-    """The wards named, each once, active, offering the category and not asked before."""
+class Ward(Protocol):
+    """What a ward check and a ward's view of an offer read of a facility."""
+
+    @property
+    def active(self) -> bool: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+
+
+def check_wards(ids: list[str], found: Mapping[str, Ward], category: str, asked: set[str]) -> None:
+    """The wards named: 1 to 8, each once, known and active, offering the category and not
+    asked before; else a 422 naming the ward's place in ``facilities``."""
     if not 1 <= len(ids) <= MAX_WARDS:
         raise InputError("facilities", messages.WARDS_COUNT(max=MAX_WARDS))
-    # One query for all of them: each statement is a round trip under the write lock.
-    query = select(Facility).where(col(Facility.id).in_(ids))
-    found = {f.id: f for f in (await session.exec(query)).all()}
-    wards: list[Facility] = []
     for n, facility_id in enumerate(ids):
         field = f"facilities.{n}"
         if facility_id in ids[:n]:
@@ -63,12 +68,20 @@ async def _wards(
         facility = found.get(facility_id)
         if facility is None or not facility.active:
             raise InputError(field, messages.UNKNOWN_FACILITY(facility=facility_id))
-        if str(category) not in facility.categories:
+        if category not in facility.categories:
             raise InputError(
-                field, messages.DOES_NOT_OFFER(facility=facility_id, category=str(category))
+                field, messages.DOES_NOT_OFFER(facility=facility_id, category=category)
             )
-        wards.append(facility)
-    return wards
+
+
+async def _wards(
+    session: AsyncSession, ids: list[str], category: str, asked: set[str]
+) -> list[Facility]:
+    """The wards named (``check_wards``), read in one query."""
+    query = select(Facility).where(col(Facility.id).in_(ids))
+    found = {f.id: f for f in (await session.exec(query)).all()}
+    check_wards(ids, found, str(category), asked)
+    return [found[facility_id] for facility_id in ids]
 
 
 async def _add_offers(
@@ -90,48 +103,6 @@ async def _add_offers(
     added = (await session.exec(insert(TransferOffer).returning(TransferOffer), params=rows)).all()
     by_ward = {offer.facility_id: offer for (offer,) in added}  # RETURNING has no set order
     return [by_ward[w.id] for w in wards]
-
-
-async def create(
-    *,
-    session: AsyncSession,
-    transfer_in: TransferCreate,
-    where: tuple[float, float, str | None],
-    proposed: list[str],
-    principal: Principal,
-    settings: Settings,
-    now: datetime,
-) -> tuple[TransferRequest, list[TransferOffer]]:
-    """A new open request and an offer to each ward (default: the first three proposed)."""
-    check_urgency(transfer_in.urgency)
-    ids = transfer_in.facilities if transfer_in.facilities is not None else proposed[:DEFAULT_WARDS]
-    if not ids and transfer_in.facilities is None:
-        raise InputError(
-            "facilities", messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
-        )
-    wards = await _wards(session, ids, transfer_in.category, set())
-    region = await session.get(Region, wards[0].region)
-    assert region is not None
-    lat, lon, city = where
-    request = TransferRequest(
-        created_by=principal.id,
-        region=region.id,
-        category=transfer_in.category,
-        request_type=transfer_in.request_type,
-        ga_band=transfer_in.ga_band,
-        urgency=transfer_in.urgency,
-        origin_lat=lat,  # coarse; for a city, its facilities' centre
-        origin_lon=lon,
-        origin_city=city,
-        created_at=now,
-        deadline_minutes=region.transfer_deadline_minutes or settings.transfer_deadline_minutes,
-        episode=secrets.token_hex(16),
-    )
-    session.add(request)
-    await session.flush()
-    offers = await _add_offers(session, request, wards, now)
-    _audit(session, principal.actor, "transfer.create", request, now, offers)
-    return request, offers
 
 
 def _audit(
@@ -237,12 +208,19 @@ async def public(
     assert request.id is not None
     if offers is None:
         offers = await offers_of(session, request.id)
-    shown = {
+    return shown(request, offers, phone)
+
+
+def shown(
+    request: TransferRequest, offers: list[TransferOffer], phone: str | None = None
+) -> dict[str, Any]:
+    """The request as JSON with the offers given (``public`` reads them and the number)."""
+    fields = {
         **request.model_dump(warnings=False),
         "placed_phone": phone,
         "offers": [offer_public(o) for o in offers],
     }
-    return TransferPublic.model_validate(shown).model_dump(mode="json")
+    return TransferPublic.model_validate(fields).model_dump(mode="json")
 
 
 async def ward_phone(session: AsyncSession, facility_id: str) -> str | None:
@@ -283,9 +261,7 @@ async def ward_offers(
     return [ward_offer(o, r, facility) for o, r in (await session.exec(query)).all()]
 
 
-def ward_offer(
-    offer: TransferOffer, request: TransferRequest, facility: Facility
-) -> dict[str, Any]:
+def ward_offer(offer: TransferOffer, request: TransferRequest, facility: Ward) -> dict[str, Any]:
     """An offer as the ward sees it: the request's closed-list facts and the drive, no origin."""
     minutes = None
     if request.origin_lat is not None and request.origin_lon is not None:

@@ -222,7 +222,7 @@ async def test_the_ward_map_is_kept_by_admins_and_the_facilitys_staff(
     assert (await client.get(WARDS, headers=staff)).json() == response.json()
     twice = {"wards": [{"ward": "VK", "category": "nicu"}, {"ward": "vk", "category": "nicu"}]}
     repeated = await client.put(WARDS, json=twice, headers=staff)
-    assert repeated.json()["detail"][0]["loc"] == ["body", "wards", "1", "ward"]
+    assert repeated.json()["detail"][0]["loc"] == ["body", "wards", 1, "ward"]
     formula = await client.put(
         WARDS, json={"wards": [{"ward": "=cmd", "category": "nicu"}]}, headers=staff
     )
@@ -232,7 +232,7 @@ async def test_the_ward_map_is_kept_by_admins_and_the_facilitys_staff(
         json={"wards": [{"ward": "NICU", "category": "nicu"}]},
         headers=await login("admin"),
     )
-    assert no_nicu.json()["detail"][0]["loc"] == ["body", "wards", "0", "category"]
+    assert no_nicu.json()["detail"][0]["loc"] == ["body", "wards", 0, "category"]
     other = await login(f"staff-{IKAZIA}")
     assert (await client.get(WARDS, headers=other)).status_code == 403
     assert (await client.put(WARDS, json=body, headers=other)).status_code == 403

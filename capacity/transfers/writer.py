@@ -1,0 +1,395 @@
+"""Group commit for new transfer requests: a burst of requests shares one transaction.
+
+Every midwife of a region may press "send" in the same minute (a disaster, a closed hospital).
+Concurrent ``POST /transfers`` are queued and written by one task per process, in batches that
+share one transaction, run on the writer's own thread with plain SQL on the driver's cursor
+(``capacity.storage.plain``): the ORM's statements, each a thread hop under the write lock, were
+most of a request's cost. After the commit the batch's messages go to Redis in one pipeline.
+
+A request whose wards fail the checks gets its 422 and leaves the rest of the batch alone. A
+database error in a batch of several rolls it back and writes each request alone, so one request
+cannot fail another; a request is answered only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import psycopg
+from sqlalchemy.exc import SQLAlchemyError
+
+from capacity.alerts.models import AlertRule, DeliveryStatus
+from capacity.auth.models import Principal
+from capacity.errors import InputError, Unavailable
+from capacity.i18n import messages
+from capacity.settings import Settings
+from capacity.storage.db import Database
+from capacity.storage.plain import PlainSQL, writer_engine
+from capacity.transfers import alerting, live
+from capacity.transfers.models import (
+    OfferStatus,
+    TransferCreate,
+    TransferOffer,
+    TransferRequest,
+    TransferStatus,
+)
+from capacity.transfers.service import check_wards, shown
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+REQUEST_COLUMNS = (
+    "created_by, region, category, request_type, ga_band, urgency, origin_lat, origin_lon, "
+    "origin_city, status, created_at, deadline_minutes, episode"
+)
+OFFER_COLUMNS = "request_id, facility_id, sent_at, deadline_at, status"
+
+
+class _Ward(NamedTuple):
+    id: str
+    region: str
+    active: bool
+    categories: list[str]
+    lat: float
+    lon: float
+    name: str
+
+
+@dataclass
+class Created:
+    """A committed request: as answered, and how many alerts it queued."""
+
+    request: dict[str, Any]
+    alerts: int
+
+
+@dataclass
+class _Pending:
+    transfer_in: TransferCreate
+    ids: list[str]
+    where: tuple[float, float, str | None]
+    principal: Principal
+    now: datetime
+    future: asyncio.Future[Created]
+
+
+@dataclass
+class _Written:
+    """One request of a committed batch, as objects for its messages."""
+
+    pending: _Pending
+    request: TransferRequest
+    offers: list[TransferOffer]
+    wards: dict[str, _Ward]
+    alerts: int = 0
+    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class TransferWriter:
+    """One per process and database: queues new requests and writes them in batches."""
+
+    def __init__(self, db: Database, redis: Any, settings: Settings):
+        self.db, self.redis, self.settings = db, redis, settings
+        self.engine = writer_engine(db)
+        self.sql = SQL(db.is_sqlite)
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="capacity-transfers")
+        self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(
+        self,
+        *,
+        transfer_in: TransferCreate,
+        ids: list[str],
+        where: tuple[float, float, str | None],
+        principal: Principal,
+        now: datetime,
+    ) -> Created:
+        """Write the request with an offer to each ward in ``ids``; answered once committed
+        and announced."""
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="capacity-transfer-writer")
+        future: asyncio.Future[Created] = asyncio.get_running_loop().create_future()
+        await self.queue.put(_Pending(transfer_in, ids, where, principal, now, future))
+        return await future
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self.thread, self.engine.dispose)
+        self.thread.shutdown(wait=False)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                await self._write(batch)
+            except Exception as exc:  # the loop must survive; every caller gets an answer
+                log.exception("transfer batch failed")
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with self.db.write_lock():
+                outcome = await loop.run_in_executor(self.thread, self._transact, batch)
+        except DATABASE_ERRORS as exc:
+            if len(batch) > 1:
+                for pending in batch:  # each alone: one request cannot fail the others
+                    await self._write([pending])
+                return
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            log.error("transfer request not written: %s: %s", type(exc).__name__, first)
+            batch[0].future.set_exception(Unavailable(messages.DATABASE_REFUSED()))
+            return
+        written = [w for w in outcome if isinstance(w, _Written)]
+        for w in written:
+            w.messages = live.messages_of(w.request, shown(w.request, w.offers), w.offers, w.wards)
+        await live.publish(self.redis, [m for w in written for m in w.messages])
+        for pending, result in zip(batch, outcome, strict=True):
+            if isinstance(result, _Written):
+                pending.future.set_result(Created(result.messages[0][1]["request"], result.alerts))
+            else:
+                pending.future.set_exception(result)
+
+    # ---- on the writer thread ----------------------------------------------------------------
+
+    def _transact(self, batch: list[_Pending]) -> list[_Written | InputError]:
+        with self.engine.connect() as conn:
+            conn.begin()
+            try:
+                outcome = self._stage(conn.connection.driver_connection, batch)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        return outcome
+
+    def _stage(self, driver: Any, batch: list[_Pending]) -> list[_Written | InputError]:
+        sql, cur = self.sql, driver.cursor()
+        try:
+            ids = sorted({i for p in batch for i in p.ids})
+            found: dict[str, _Ward] = {}
+            if ids:
+                cur.execute(sql.wards(len(ids)), ids)
+                for row in cur.fetchall():
+                    found[row[0]] = _Ward(
+                        row[0], row[1], bool(row[2]), sql.json_list(row[3]), *row[4:]
+                    )
+            outcome: list[_Written | InputError] = []
+            for pending in batch:
+                try:
+                    check_wards(pending.ids, found, pending.transfer_in.category.value, set())
+                except InputError as exc:
+                    outcome.append(exc)
+                    continue
+                wards = {i: found[i] for i in pending.ids}
+                outcome.append(_Written(pending, self._request(pending, found), [], wards))
+            written = [w for w in outcome if isinstance(w, _Written)]
+            if written:
+                self._deadlines(cur, written)
+                self._insert_requests(cur, written)
+                self._insert_offers(cur, written)
+                self._audit(cur, written)
+                self._alerts(cur, written)
+            return outcome
+        finally:
+            cur.close()
+
+    def _request(self, pending: _Pending, found: dict[str, _Ward]) -> TransferRequest:
+        t, (lat, lon, city) = pending.transfer_in, pending.where
+        return TransferRequest(
+            created_by=pending.principal.id,
+            region=found[pending.ids[0]].region,
+            category=t.category,
+            request_type=t.request_type,
+            ga_band=t.ga_band,
+            urgency=t.urgency,
+            origin_lat=lat,  # coarse; for a city, its facilities' centre
+            origin_lon=lon,
+            origin_city=city,
+            created_at=pending.now,
+            deadline_minutes=0,  # the region's, read under the lock
+            episode=secrets.token_hex(16),
+        )
+
+    def _deadlines(self, cur: Any, written: list[_Written]) -> None:
+        regions = sorted({w.request.region for w in written})
+        cur.execute(self.sql.deadlines(len(regions)), regions)
+        minutes = dict(cur.fetchall())
+        for w in written:
+            w.request.deadline_minutes = (
+                minutes.get(w.request.region) or self.settings.transfer_deadline_minutes
+            )
+
+    def _insert_requests(self, cur: Any, written: list[_Written]) -> None:
+        sql, values = self.sql, []
+        for w in written:
+            r = w.request
+            values += [
+                r.created_by,
+                r.region,
+                r.category.value,
+                r.request_type.value,
+                r.ga_band.value if r.ga_band else None,
+                r.urgency.value,
+                r.origin_lat,
+                r.origin_lon,
+                r.origin_city,
+                TransferStatus.open.value,
+                sql.time(r.created_at),
+                r.deadline_minutes,
+                r.episode,
+            ]
+        cur.execute(sql.insert_rows("transfer_request", REQUEST_COLUMNS, 13, len(written)), values)
+        ids = dict((episode, id_) for id_, episode in cur.fetchall())
+        for w in written:
+            w.request.id = ids[w.request.episode]
+
+    def _insert_offers(self, cur: Any, written: list[_Written]) -> None:
+        sql, values, count = self.sql, [], 0
+        for w in written:
+            r = w.request
+            sent, deadline = r.created_at, r.created_at + timedelta(minutes=r.deadline_minutes)
+            for facility_id in w.pending.ids:
+                w.offers.append(
+                    TransferOffer(
+                        request_id=r.id,  # type: ignore[arg-type]
+                        facility_id=facility_id,
+                        sent_at=sent,
+                        deadline_at=deadline,
+                        status=OfferStatus.pending,
+                    )
+                )
+                values += [r.id, facility_id, sql.time(sent), sql.time(deadline), "pending"]
+                count += 1
+        cur.execute(
+            sql.insert_rows("transfer_offer", OFFER_COLUMNS, 5, count, "request_id, facility_id"),
+            values,
+        )
+        ids = {(request_id, facility_id): id_ for id_, request_id, facility_id in cur.fetchall()}
+        for w in written:
+            for offer in w.offers:
+                offer.id = ids[(offer.request_id, offer.facility_id)]
+
+    def _audit(self, cur: Any, written: list[_Written]) -> None:
+        sql = self.sql
+        rows = [
+            {
+                "at": sql.time(w.pending.now),
+                "actor": w.pending.principal.actor,
+                "entity_id": str(w.request.id),
+                "detail": sql.json(
+                    {
+                        "status": TransferStatus.open.value,
+                        "offers": [{"id": o.id, "facility_id": o.facility_id} for o in w.offers],
+                    }
+                ),
+            }
+            for w in written
+        ]
+        cur.executemany(sql.insert_audit, rows)
+
+    def _alerts(self, cur: Any, written: list[_Written]) -> None:
+        """The ``transfer_request`` alerts of the new offers (``capacity.transfers.alerting``),
+        in the same transaction: they land with the offers or not at all."""
+        sql = self.sql
+        wards = sorted({o.facility_id for w in written for o in w.offers})
+        cur.execute(sql.watchers(len(wards)), [AlertRule.transfer_request.value, *wards])
+        watchers: dict[str, list[tuple[int, int, str]]] = {}
+        for sub_id, user_id, channel, facility_id in cur.fetchall():
+            watchers.setdefault(facility_id, []).append((sub_id, user_id, channel))
+        if not watchers:
+            return  # the usual case: one query, nothing to tell
+        rows = []
+        for w in written:
+            for offer in w.offers:
+                subs = watchers.get(offer.facility_id, [])
+                if not subs:
+                    continue
+                now = w.pending.now
+                name = w.wards[offer.facility_id].name
+                payload = sql.json(alerting.payload(w.request, offer, name, now))
+                for sub_id, user_id, channel in subs:
+                    rows.append(
+                        {
+                            "sub": sub_id,
+                            "user": user_id,
+                            "key": alerting.event_key(offer),
+                            "rule": AlertRule.transfer_request.value,
+                            "channel": channel,
+                            "payload": payload,
+                            "status": DeliveryStatus.pending.value,
+                            "at": sql.time(now),
+                        }
+                    )
+                w.alerts += len(subs)
+        cur.executemany(sql.insert_alert, rows)
+
+
+class SQL(PlainSQL):
+    """The transfer writer's statements."""
+
+    def __init__(self, sqlite: bool):
+        super().__init__(sqlite)
+        self.insert_audit = self.named(
+            "INSERT INTO audit_event (at, actor, action, entity, entity_id, detail) "
+            "VALUES (:at, :actor, 'transfer.create', 'transfer_request', :entity_id, :detail)"
+        )
+        self.insert_alert = self.named(
+            "INSERT INTO alert (subscription_id, user_id, event_key, rule, channel, payload, "
+            "status, attempts, next_attempt_at, created_at) "
+            "VALUES (:sub, :user, :key, :rule, :channel, :payload, :status, 0, :at, :at)"
+        )
+
+    def wards(self, count: int) -> str:
+        return (
+            "SELECT id, region, active, categories, lat, lon, name FROM facility "  # noqa: S608
+            f"WHERE id IN ({self.marks(count)})"
+        )
+
+    def deadlines(self, count: int) -> str:
+        return (
+            "SELECT id, transfer_deadline_minutes FROM region "  # noqa: S608
+            f"WHERE id IN ({self.marks(count)})"
+        )
+
+    def watchers(self, count: int) -> str:
+        return (
+            "SELECT id, user_id, channel, facility_id FROM alert_subscription "  # noqa: S608
+            f"WHERE rule = {self.marks(1)} AND deleted_at IS NULL "
+            f"AND facility_id IN ({self.marks(count)})"
+        )
+
+    def insert_rows(
+        self, table: str, columns: str, width: int, rows: int, returning: str = "episode"
+    ) -> str:
+        """One INSERT of ``rows`` rows, returning each row's id (and ``returning``, to match
+        the ids to the rows: RETURNING has no set order)."""
+        one = f"({self.marks(width)})"
+        values = ", ".join([one] * rows)
+        return f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id, {returning}"  # noqa: S608
+
+
+def transfer_writer(*, db: Database, redis: Any, settings: Settings) -> TransferWriter:
+    """The process's writer for this database, made on first use and closed with the database."""
+    writer: TransferWriter | None = getattr(db, "transfer_writer", None)
+    if writer is None:
+        writer = TransferWriter(db, redis, settings)
+        db.transfer_writer = writer  # type: ignore[attr-defined]
+        db.on_dispose.append(writer.close)
+    return writer

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 
 from capacity.api.deps import (
     DbDep,
@@ -108,32 +109,34 @@ async def post_transfer(
     http: Request,
     transfer_in: TransferCreate,
     principal: Asker,
-    session: SessionDep,
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
 ) -> Any:
     """Send one request to several wards at once (``facilities``, 1 to 8; default the first 3
-    of the proposal); each gets an offer to answer before the region's deadline."""
+    of the proposal); each gets an offer to answer before the region's deadline.
+
+    The hot path of a burst: the writer's batch does the SQL, a session is opened only for a
+    city or a proposal, and the answer (built from the validated model) is sent as is."""
     now = datetime.now(UTC)
     service.check_urgency(transfer_in.urgency)
-    where = await origin(
-        session=session, lat=transfer_in.lat, lon=transfer_in.lon, city=transfer_in.city
-    )
     ids = transfer_in.facilities
-    if ids is None:
-        wards = await propose(
-            session=session,
-            pictures=pictures_of(db, store, settings, now),
-            category=transfer_in.category,
-            lat=where[0],
-            lon=where[1],
+    async with db.session() as session:  # no connection unless a city or a proposal needs one
+        where = await origin(
+            session=session, lat=transfer_in.lat, lon=transfer_in.lon, city=transfer_in.city
         )
-        ids = [w["facility_id"] for w in wards[:DEFAULT_WARDS]]
-        if not ids:
-            raise InputError(
-                "facilities", messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
+        if ids is None:
+            wards = await propose(
+                session=session,
+                pictures=pictures_of(db, store, settings, now),
+                category=transfer_in.category,
+                lat=where[0],
+                lon=where[1],
             )
+            ids = [w["facility_id"] for w in wards[:DEFAULT_WARDS]]
+            if not ids:
+                no_room = messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
+                raise InputError("facilities", no_room)
     writer = transfer_writer(db=db, redis=store.redis, settings=settings)
     created = await writer.submit(
         transfer_in=transfer_in, ids=ids, where=where, principal=principal, now=now
@@ -141,7 +144,7 @@ async def post_transfer(
     watcher = getattr(http.app.state, "alert_watcher", None)
     if created.alerts and watcher is not None:
         watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
-    return created.request
+    return Response(orjson.dumps(created.request), 201, media_type="application/json")
 
 
 @router.get("/transfers/stats", response_model=TransferStats)

@@ -30,6 +30,7 @@ from capacity.auth.models import Principal
 from capacity.errors import InputError, Unavailable
 from capacity.i18n import messages
 from capacity.settings import Settings
+from capacity.storage import keys
 from capacity.storage.db import Database
 from capacity.storage.plain import PlainSQL, writer_engine
 from capacity.transfers import alerting, live
@@ -40,7 +41,8 @@ from capacity.transfers.models import (
     TransferRequest,
     TransferStatus,
 )
-from capacity.transfers.service import check_wards, shown
+from capacity.transfers.proposal import drive_minutes
+from capacity.transfers.service import check_wards
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +84,117 @@ class _Pending:
     future: asyncio.Future[Created]
 
 
+def _z(moment: datetime) -> str:
+    """An aware UTC time as the API writes it (pydantic's form: ``...T08:07:18.123456Z``)."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 @dataclass
 class _Written:
-    """One request of a committed batch, as objects for its messages."""
+    """One request of a batch: its rows' values, then its ids, and its messages.
+
+    Its JSON is put together here rather than through ``TransferPublic`` and ``WardOffer``
+    (a tenth of a request's CPU in a burst); ``tests/transfers/test_transfer_writer.py`` holds
+    it equal to what the models give (``models``) for the same rows."""
 
     pending: _Pending
-    request: TransferRequest
-    offers: list[TransferOffer]
+    region: str
     wards: dict[str, _Ward]
+    episode: str = field(default_factory=lambda: secrets.token_hex(16))
+    deadline_minutes: int = 0  # the region's, read under the lock
+    id: int = 0
+    offer_ids: dict[str, int] = field(default_factory=dict)  # ward -> its offer's id
     alerts: int = 0
-    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def deadline_at(self) -> datetime:
+        return self.pending.now + timedelta(minutes=self.deadline_minutes)
+
+    def _offer(self, facility_id: str) -> dict[str, Any]:
+        return {
+            "id": self.offer_ids[facility_id],
+            "request_id": self.id,
+            "facility_id": facility_id,
+            "status": OfferStatus.pending.value,
+            "sent_at": _z(self.pending.now),
+            "deadline_at": _z(self.deadline_at),
+            "reason": None,
+            "answered_at": None,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The request as ``TransferPublic`` shows it."""
+        t, (lat, lon, city) = self.pending.transfer_in, self.pending.where
+        return {
+            "id": self.id,
+            "region": self.region,
+            "category": t.category.value,
+            "request_type": t.request_type.value,
+            "ga_band": t.ga_band.value if t.ga_band else None,
+            "urgency": t.urgency.value,
+            "origin_lat": lat,
+            "origin_lon": lon,
+            "origin_city": city,
+            "status": TransferStatus.open.value,
+            "created_at": _z(self.pending.now),
+            "placed_at": None,
+            "placed_facility_id": None,
+            "placed_phone": None,
+            "deadline_minutes": self.deadline_minutes,
+            "offers": [self._offer(f) for f in self.pending.ids],
+        }
+
+    def messages(self, shown: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """As ``live.messages_of``: the request to its channels, each offer to its ward's."""
+        t, (lat, lon, _) = self.pending.transfer_in, self.pending.where
+        message = {"type": "transfer", "request": shown}
+        out: list[tuple[str, dict[str, Any]]] = [
+            (keys.transfer_request_channel(self.id), message),
+            (keys.transfer_account_channel(self.pending.principal.id), message),
+        ]
+        facts = {
+            "category": t.category.value,
+            "request_type": t.request_type.value,
+            "ga_band": t.ga_band.value if t.ga_band else None,
+            "urgency": t.urgency.value,
+        }
+        for offer in shown["offers"]:
+            ward = self.wards[offer["facility_id"]]
+            minutes = drive_minutes(lat, lon, ward.lat, ward.lon)
+            offered = {"type": "offer", "offer": {**offer, **facts, "minutes": minutes}}
+            out.append((keys.transfer_facility_channel(ward.id), offered))
+        return out
+
+    def models(self) -> tuple[TransferRequest, list[TransferOffer]]:
+        """The rows as the ORM reads them back."""
+        t, (lat, lon, city) = self.pending.transfer_in, self.pending.where
+        request = TransferRequest(
+            id=self.id,
+            created_by=self.pending.principal.id,
+            region=self.region,
+            category=t.category,
+            request_type=t.request_type,
+            ga_band=t.ga_band,
+            urgency=t.urgency,
+            origin_lat=lat,
+            origin_lon=lon,
+            origin_city=city,
+            created_at=self.pending.now,
+            deadline_minutes=self.deadline_minutes,
+            episode=self.episode,
+        )
+        offers = [
+            TransferOffer(
+                id=self.offer_ids[f],
+                request_id=self.id,
+                facility_id=f,
+                sent_at=self.pending.now,
+                deadline_at=self.deadline_at,
+                status=OfferStatus.pending,
+            )
+            for f in self.pending.ids
+        ]
+        return request, offers
 
 
 class TransferWriter:
@@ -156,13 +259,14 @@ class TransferWriter:
             log.error("transfer request not written: %s: %s", type(exc).__name__, first)
             batch[0].future.set_exception(Unavailable(messages.DATABASE_REFUSED()))
             return
-        written = [w for w in outcome if isinstance(w, _Written)]
-        for w in written:
-            w.messages = live.messages_of(w.request, shown(w.request, w.offers), w.offers, w.wards)
-        await live.publish(self.redis, [m for w in written for m in w.messages])
+        answers = {id(w): w.as_json() for w in outcome if isinstance(w, _Written)}
+        await live.publish(
+            self.redis,
+            [m for w in outcome if isinstance(w, _Written) for m in w.messages(answers[id(w)])],
+        )
         for pending, result in zip(batch, outcome, strict=True):
             if isinstance(result, _Written):
-                pending.future.set_result(Created(result.messages[0][1]["request"], result.alerts))
+                pending.future.set_result(Created(answers[id(result)], result.alerts))
             else:
                 pending.future.set_exception(result)
 
@@ -198,7 +302,7 @@ class TransferWriter:
                     outcome.append(exc)
                     continue
                 wards = {i: found[i] for i in pending.ids}
-                outcome.append(_Written(pending, self._request(pending, found), [], wards))
+                outcome.append(_Written(pending, found[pending.ids[0]].region, wards))
             written = [w for w in outcome if isinstance(w, _Written)]
             if written:
                 self._deadlines(cur, written)
@@ -210,81 +314,49 @@ class TransferWriter:
         finally:
             cur.close()
 
-    def _request(self, pending: _Pending, found: dict[str, _Ward]) -> TransferRequest:
-        t, (lat, lon, city) = pending.transfer_in, pending.where
-        return TransferRequest(
-            created_by=pending.principal.id,
-            region=found[pending.ids[0]].region,
-            category=t.category,
-            request_type=t.request_type,
-            ga_band=t.ga_band,
-            urgency=t.urgency,
-            origin_lat=lat,  # coarse; for a city, its facilities' centre
-            origin_lon=lon,
-            origin_city=city,
-            created_at=pending.now,
-            deadline_minutes=0,  # the region's, read under the lock
-            episode=secrets.token_hex(16),
-        )
-
     def _deadlines(self, cur: Any, written: list[_Written]) -> None:
-        regions = sorted({w.request.region for w in written})
+        regions = sorted({w.region for w in written})
         cur.execute(self.sql.deadlines(len(regions)), regions)
         minutes = dict(cur.fetchall())
         for w in written:
-            w.request.deadline_minutes = (
-                minutes.get(w.request.region) or self.settings.transfer_deadline_minutes
-            )
+            w.deadline_minutes = minutes.get(w.region) or self.settings.transfer_deadline_minutes
 
     def _insert_requests(self, cur: Any, written: list[_Written]) -> None:
         sql, values = self.sql, []
         for w in written:
-            r = w.request
+            t, (lat, lon, city) = w.pending.transfer_in, w.pending.where
             values += [
-                r.created_by,
-                r.region,
-                r.category.value,
-                r.request_type.value,
-                r.ga_band.value if r.ga_band else None,
-                r.urgency.value,
-                r.origin_lat,
-                r.origin_lon,
-                r.origin_city,
+                w.pending.principal.id,
+                w.region,
+                t.category.value,
+                t.request_type.value,
+                t.ga_band.value if t.ga_band else None,
+                t.urgency.value,
+                lat,  # coarse; for a city, its facilities' centre
+                lon,
+                city,
                 TransferStatus.open.value,
-                sql.time(r.created_at),
-                r.deadline_minutes,
-                r.episode,
+                sql.time(w.pending.now),
+                w.deadline_minutes,
+                w.episode,
             ]
         cur.execute(sql.insert_rows("transfer_request", REQUEST_COLUMNS, 13, len(written)), values)
-        ids = dict((episode, id_) for id_, episode in cur.fetchall())
+        ids = {episode: id_ for id_, episode in cur.fetchall()}
         for w in written:
-            w.request.id = ids[w.request.episode]
+            w.id = ids[w.episode]
 
     def _insert_offers(self, cur: Any, written: list[_Written]) -> None:
-        sql, values, count = self.sql, [], 0
+        sql, values = self.sql, []
         for w in written:
-            r = w.request
-            sent, deadline = r.created_at, r.created_at + timedelta(minutes=r.deadline_minutes)
+            sent, deadline = sql.time(w.pending.now), sql.time(w.deadline_at)
             for facility_id in w.pending.ids:
-                w.offers.append(
-                    TransferOffer(
-                        request_id=r.id,  # type: ignore[arg-type]
-                        facility_id=facility_id,
-                        sent_at=sent,
-                        deadline_at=deadline,
-                        status=OfferStatus.pending,
-                    )
-                )
-                values += [r.id, facility_id, sql.time(sent), sql.time(deadline), "pending"]
-                count += 1
-        cur.execute(
-            sql.insert_rows("transfer_offer", OFFER_COLUMNS, 5, count, "request_id, facility_id"),
-            values,
-        )
+                values += [w.id, facility_id, sent, deadline, OfferStatus.pending.value]
+        count = len(values) // 5
+        matched_by = "request_id, facility_id"
+        cur.execute(sql.insert_rows("transfer_offer", OFFER_COLUMNS, 5, count, matched_by), values)
         ids = {(request_id, facility_id): id_ for id_, request_id, facility_id in cur.fetchall()}
         for w in written:
-            for offer in w.offers:
-                offer.id = ids[(offer.request_id, offer.facility_id)]
+            w.offer_ids = {f: ids[(w.id, f)] for f in w.pending.ids}
 
     def _audit(self, cur: Any, written: list[_Written]) -> None:
         sql = self.sql
@@ -292,11 +364,11 @@ class TransferWriter:
             {
                 "at": sql.time(w.pending.now),
                 "actor": w.pending.principal.actor,
-                "entity_id": str(w.request.id),
+                "entity_id": str(w.id),
                 "detail": sql.json(
                     {
                         "status": TransferStatus.open.value,
-                        "offers": [{"id": o.id, "facility_id": o.facility_id} for o in w.offers],
+                        "offers": [{"id": w.offer_ids[f], "facility_id": f} for f in w.pending.ids],
                     }
                 ),
             }
@@ -308,7 +380,7 @@ class TransferWriter:
         """The ``transfer_request`` alerts of the new offers (``capacity.transfers.alerting``),
         in the same transaction: they land with the offers or not at all."""
         sql = self.sql
-        wards = sorted({o.facility_id for w in written for o in w.offers})
+        wards = sorted({f for w in written for f in w.pending.ids})
         cur.execute(sql.watchers(len(wards)), [AlertRule.transfer_request.value, *wards])
         watchers: dict[str, list[tuple[int, int, str]]] = {}
         for sub_id, user_id, channel, facility_id in cur.fetchall():
@@ -317,13 +389,13 @@ class TransferWriter:
             return  # the usual case: one query, nothing to tell
         rows = []
         for w in written:
-            for offer in w.offers:
+            if not watchers.keys() & w.offer_ids.keys():
+                continue
+            request, offers = w.models()
+            for offer in offers:
                 subs = watchers.get(offer.facility_id, [])
-                if not subs:
-                    continue
-                now = w.pending.now
                 name = w.wards[offer.facility_id].name
-                payload = sql.json(alerting.payload(w.request, offer, name, now))
+                payload = sql.json(alerting.payload(request, offer, name, w.pending.now))
                 for sub_id, user_id, channel in subs:
                     rows.append(
                         {
@@ -334,7 +406,7 @@ class TransferWriter:
                             "channel": channel,
                             "payload": payload,
                             "status": DeliveryStatus.pending.value,
-                            "at": sql.time(now),
+                            "at": sql.time(w.pending.now),
                         }
                     )
                 w.alerts += len(subs)

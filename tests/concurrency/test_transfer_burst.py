@@ -17,7 +17,7 @@ import websockets
 from sqlalchemy import Engine, text
 
 from tests.concurrency.conftest import Launch
-from tests.concurrency.support import Calls, bearer, token
+from tests.concurrency.support import Calls, bearer, token, until
 from tests.faults.support import rows
 from tests.transfers.support import (
     DELFT,
@@ -51,8 +51,7 @@ async def test_a_burst_of_requests_on_two_processes_is_written_whole_and_each_wa
 ) -> None:
     servers = launch(2)
     clients = [
-        httpx.AsyncClient(base_url=s.url, limits=httpx.Limits(max_connections=100))
-        for s in servers
+        httpx.AsyncClient(base_url=s.url, limits=httpx.Limits(max_connections=100)) for s in servers
     ]
     calls = Calls()
     seen: dict[str, list[dict[str, Any]]] = {w: [] for w in WARDS}
@@ -63,8 +62,10 @@ async def test_a_burst_of_requests_on_two_processes_is_written_whole_and_each_wa
             staff = await token(clients[n % 2], f"staff-{ward}")
             url = servers[n % 2].url.replace("http", "ws")
             screens.append(asyncio.create_task(_screen(url, staff, seen[ward])))
-        while sum(len(s) for s in seen.values()) < 2 * len(WARDS):  # connected, snapshot
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: sum(len(s) for s in seen.values()) == 2 * len(WARDS),  # connected, snapshot
+            "every ward's screen connected",
+        )
         bodies = [request(facilities=_asked(n)) for n in range(GOOD)]
         # a ward that does not offer NICU, as the second ward asked
         bodies += [request(category="nicu", facilities=[ERASMUS, SOPHIA]) for _ in range(BAD)]
@@ -100,10 +101,10 @@ async def test_a_burst_of_requests_on_two_processes_is_written_whole_and_each_wa
         def offers_seen(ward: str) -> set[int]:
             return {m["offer"]["id"] for m in seen[ward] if m.get("type") == "offer"}
 
-        for _ in range(200):
-            if all(len(offers_seen(w)) == expected[w] for w in WARDS):
-                break
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: all(len(offers_seen(w)) == expected[w] for w in WARDS),
+            "every offer on its ward's screen",
+        )
         for ward in WARDS:
             mine = {o["id"] for body in shown for o in body["offers"] if o["facility_id"] == ward}
             assert offers_seen(ward) == mine, ward

@@ -137,6 +137,7 @@ async def post_transfer(
             if not ids:
                 no_room = messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
                 raise InputError("facilities", no_room)
+    service.check_count(ids)
     writer = transfer_writer(db=db, redis=store.redis, settings=settings)
     created = await writer.submit(
         transfer_in=transfer_in, ids=ids, where=where, principal=principal, now=now

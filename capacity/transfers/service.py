@@ -54,11 +54,16 @@ class Ward(Protocol):
     def lon(self) -> float: ...
 
 
+def check_count(ids: list[str]) -> None:
+    """1 to 8 wards (checked before anything is read: the ids are bound into one query)."""
+    if not 1 <= len(ids) <= MAX_WARDS:
+        raise InputError("facilities", messages.WARDS_COUNT(max=MAX_WARDS))
+
+
 def check_wards(ids: list[str], found: Mapping[str, Ward], category: str, asked: set[str]) -> None:
     """The wards named: 1 to 8, each once, known and active, offering the category and not
     asked before; else a 422 naming the ward's place in ``facilities``."""
-    if not 1 <= len(ids) <= MAX_WARDS:
-        raise InputError("facilities", messages.WARDS_COUNT(max=MAX_WARDS))
+    check_count(ids)
     for n, facility_id in enumerate(ids):
         field = f"facilities.{n}"
         if facility_id in ids[:n]:
@@ -78,6 +83,7 @@ async def _wards(
     session: AsyncSession, ids: list[str], category: str, asked: set[str]
 ) -> list[Facility]:
     """The wards named (``check_wards``), read in one query."""
+    check_count(ids)
     query = select(Facility).where(col(Facility.id).in_(ids))
     found = {f.id: f for f in (await session.exec(query)).all()}
     check_wards(ids, found, str(category), asked)

@@ -250,9 +250,11 @@ async def measure(
     """One burst, and the offers it put on the screens."""
     server = process_tree(pid)
     cpu0, _ = usage(server)
+    client0 = time.process_time()  # the midwives' side (this process; the screens have theirs)
     sent_at, took, errors = await burst(
         url, midwife, wards, args.requests, args.per_request, args.client
     )
+    client_cpu = time.process_time() - client0
     expected = len(sent_at) * args.per_request * args.screens
     arrivals: list[tuple[int, str, float]] = []
     deadline = time.monotonic() + 30
@@ -271,6 +273,7 @@ async def measure(
         "offer": summary(latency),
         "response": summary(took),
         "server_cpu_ms": (cpu1 - cpu0) * 1000 / max(1, len(sent_at)),
+        "client_cpu_ms": client_cpu * 1000 / max(1, len(sent_at)),
         "errors": errors[:3],
     }
 
@@ -282,13 +285,16 @@ def row_text(row: dict[str, Any]) -> str:
         f"| {row['code']} | {row['processes']} | {row['round']} | {row['requests']} | "
         f"{row['delivered']} | "
         f"{o['p50']:.1f} | {o['p95']:.1f} | {o['p99']:.1f} | {o['max']:.1f} | "
-        f"{r['p50']:.1f} | {r['p99']:.1f} | {row['server_cpu_ms']:.1f} |{errors}"
+        f"{r['p50']:.1f} | {r['p99']:.1f} | {row['server_cpu_ms']:.1f} | "
+        f"{row['client_cpu_ms']:.1f} |{errors}"
     )
 
 
 HEADER = (
     "| code | processes | round | requests | offers delivered | offer p50 ms | p95 | p99 | max | "
-    "response p50 ms | response p99 | server CPU ms/request |\n|" + "---|" * 12
+    "response p50 ms | response p99 | server CPU ms/request | client CPU ms/request |\n|"
+    + "---|"
+    * 13
 )
 
 

@@ -180,3 +180,50 @@ async def test_a_request_the_database_refuses_does_not_take_the_others_in_its_ba
     assert {r.origin_lat for r in stored} == {51.92}
     (offers,) = rows(engine, "SELECT count(*) AS n FROM transfer_offer")
     assert offers.n == 2 * 45
+
+
+async def test_a_server_killed_in_a_burst_loses_no_answered_request_and_leaves_none_half_written(
+    launch: Launch, engine: Engine
+) -> None:
+    """SIGKILL while batches are being written: every request answered 201 is in SQL as
+    answered (a restarted server shows it), and every request SQL holds has all its offers
+    and its audit event (a batch lands whole or not at all)."""
+    (server,) = launch(1)
+    async with httpx.AsyncClient(
+        base_url=server.url, limits=httpx.Limits(max_connections=200)
+    ) as http:
+        midwife = bearer(await token(http, "midwife"))
+        answered: list[dict[str, Any]] = []
+
+        async def send(n: int) -> None:
+            try:
+                r = await http.post(
+                    "/api/v1/transfers", json=request(facilities=_asked(n)), headers=midwife
+                )
+            except httpx.HTTPError:
+                return  # killed before it answered: unknown, and allowed to be either
+            assert r.status_code == 201, r.text
+            answered.append(r.json())
+
+        sending = [asyncio.create_task(send(n)) for n in range(400)]
+        await until(lambda: len(answered) >= 20, "the first answers")
+        server.kill()
+        await asyncio.gather(*sending)
+    assert 20 <= len(answered) < 400, len(answered)  # the kill landed inside the burst
+    stored = {r.id for r in rows(engine, "SELECT id FROM transfer_request")}
+    assert {a["id"] for a in answered} <= stored
+    offers = rows(engine, "SELECT request_id, facility_id FROM transfer_offer")
+    by_request: dict[int, list[str]] = {}
+    for o in offers:
+        by_request.setdefault(o.request_id, []).append(o.facility_id)
+    assert set(by_request) == stored
+    assert all(len(wards) == 3 for wards in by_request.values())
+    audited = rows(engine, "SELECT entity_id FROM audit_event WHERE action = 'transfer.create'")
+    assert sorted(int(a.entity_id) for a in audited) == sorted(stored)
+    (again,) = launch(1)
+    async with httpx.AsyncClient(base_url=again.url) as http:
+        midwife = bearer(await token(http, "midwife"))
+        for made in answered:
+            r = await http.get(f"/api/v1/transfers/{made['id']}", headers=midwife)
+            assert r.status_code == 200, r.text
+            assert r.json() == made

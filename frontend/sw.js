@@ -3,7 +3,7 @@
 // the last good answer kept in the Cache API; served from there only when the network fails, and
 // then marked with the header X-Cap-Stored-At, so the page shows it as the last picture with its
 // time and never as live. Nothing else under /api/ is touched: no writes, no tokens, no refusals.
-const SHELL_CACHE = 'capacity-shell-v11';
+const SHELL_CACHE = 'capacity-shell-v12';
 const DATA_CACHE = 'capacity-data-v1';
 const SHELL = ['/', '/index.html', '/css/app.css', '/js/app.js', '/js/i18n.js', '/js/api.js', '/js/live.js',
   '/js/geo.js', '/js/midwife.js', '/js/filters.js', '/js/map.js', '/js/nl-outline.js', '/js/contacts.js', '/js/contactsedit.js', '/js/wardmap.js', '/js/refusal.js', '/js/transfer.js', '/js/offerlive.js', '/js/staffoffers.js', '/js/outbox.js', '/js/mine.js', '/js/staff.js', '/js/staffedit.js', '/js/staffstop.js', '/js/stafffresh.js', '/js/fielderrors.js', '/js/password.js', '/js/analyst.js',

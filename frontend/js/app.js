@@ -61,7 +61,7 @@ function chrome() {
   lb.setAttribute('aria-label', t('other_lang_label'));
   const acc = document.getElementById('account');
   acc.hidden = !s;
-  acc.textContent = t('pw_short');
+  document.getElementById('account-label').textContent = t('pw_short');
   if (s) acc.setAttribute('aria-label', t('pw_open', { user: s.username }));
   const out = document.getElementById('logout');
   out.hidden = !s;

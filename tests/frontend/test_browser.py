@@ -287,6 +287,10 @@ def test_every_screen_fits_360_without_errors_under_csp(server: Server, browser)
                 page.wait_for_selector(".mine, .stepcat, .chart", state="attached")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, f"{user} {tab}: page is {width}px wide"
+            # The header's name is shown whole, not cut to "Cap..." by the chips beside it.
+            brand = page.locator("#brand")
+            sync_api.expect(brand).to_have_text("Capaciteit")
+            assert brand.evaluate("b => b.scrollWidth <= b.clientWidth"), f"{user}: brand cut"
             assert page.evaluate(LOW_CONTRAST) == [], f"{user} {tab}: contrast below AA"
             assert page.evaluate(UNLABELLED) == [], f"{user} {tab}: controls without a label"
             # After a screen change the keyboard continues in the new screen, not on a removed

@@ -44,7 +44,7 @@ from capacity.transfers.models import (
     WardOffer,
 )
 from capacity.transfers.proposal import origin, pictures_of, propose
-from capacity.transfers.writer import transfer_writer
+from capacity.transfers.writer import TransferWriter
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"], responses=ERRORS)
 
@@ -73,10 +73,17 @@ async def _announce(
         told = await alerting.offers_made(session=uow.session, request=request, offers=offers)
     await uow.commit_now()
     await live.publish(store.redis, changes)
-    watcher = getattr(http.app.state, "alert_watcher", None) if http is not None else None
-    if told and watcher is not None:
-        watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
+    if http is not None:
+        _deliver_now(http, told)
     return dict(changes[0][1]["request"])
+
+
+def _deliver_now(http: Request, alerts: int) -> None:
+    """Alerts were queued: have them delivered now (else the scheduler's alerts job does, at
+    its next run)."""
+    watcher = getattr(http.app.state, "alert_watcher", None)
+    if alerts and watcher is not None:
+        watcher.kick()
 
 
 @router.get("/transfers/proposal", response_model=Proposal)
@@ -138,13 +145,11 @@ async def post_transfer(
                 no_room = messages.NO_WARD_WITH_ROOM(category=transfer_in.category.value)
                 raise InputError("facilities", no_room)
     service.check_count(ids)
-    writer = transfer_writer(db=db, redis=store.redis, settings=settings)
+    writer = TransferWriter.of(db, store.redis, settings)
     created = await writer.submit(
         transfer_in=transfer_in, ids=ids, where=where, principal=principal, now=now
     )
-    watcher = getattr(http.app.state, "alert_watcher", None)
-    if created.alerts and watcher is not None:
-        watcher.kick()  # deliver now (else the scheduler's alerts job does, at its next run)
+    _deliver_now(http, created.alerts)
     return Response(orjson.dumps(created.request), 201, media_type="application/json")
 
 

@@ -79,13 +79,8 @@ async def update_capacity(
 
 
 def figure_writer(*, db: Database, store: CapacityStore, settings: Settings) -> FigureWriter:
-    """The process's writer for this database, made on first use and closed with the database."""
-    writer: FigureWriter | None = getattr(db, "figure_writer", None)
-    if writer is None:
-        writer = FigureWriter(db, store, settings)
-        db.figure_writer = writer  # type: ignore[attr-defined]
-        db.on_dispose.append(writer.close)
-    return writer
+    """The process's figure writer for this database (made on first use)."""
+    return FigureWriter.of(db, store, settings)
 
 
 def check_until(stop_in: StopIn, now: datetime) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -37,12 +36,12 @@ from capacity.errors import Conflict, InputError, NotFound, Unavailable
 from capacity.i18n import messages
 from capacity.settings import Settings
 from capacity.storage.db import Database
-from capacity.storage.plain import PlainSQL, writer_engine
+from capacity.storage.group_commit import GroupCommitWriter
+from capacity.storage.plain import PlainSQL
 from capacity.storage.redis import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 64
 MAX_MOVES = 3  # a change whose facility moved region meanwhile is queued again, this often
 
 
@@ -73,16 +72,16 @@ class _Staged:
     error: Exception | None = None
 
 
-class FigureWriter:
-    """One per process and database: queues figure updates and writes them in batches."""
+class FigureWriter(GroupCommitWriter[_Pending]):
+    """One per process and database (``FigureWriter.of``): queues figure updates and writes
+    them in batches."""
+
+    name = "figure-writer"
 
     def __init__(self, db: Database, store: CapacityStore, settings: Settings):
-        self.db, self.store, self.settings = db, store, settings
-        self.engine = writer_engine(db)
+        super().__init__(db)
+        self.store, self.settings = store, settings
         self.sql = SQL(db.is_sqlite)
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="capacity-writer")
-        self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
 
     async def submit(
         self,
@@ -94,36 +93,14 @@ class FigureWriter:
         measured: dict[str, datetime] | None = None,
         source: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._run(), name="capacity-figure-writer")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        await self.queue.put(
+        await self.queued(
             _Pending(facility_id, update_in, actor, future, expected_version, measured, source)
         )
         return await future
 
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        await asyncio.get_running_loop().run_in_executor(self.thread, self.engine.dispose)
-        self.thread.shutdown(wait=False)
-
-    async def _run(self) -> None:
+    async def _write(self, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                await self._write(loop, batch)
-            except Exception as exc:  # the loop must survive; every caller gets an answer
-                log.exception("figure batch failed")
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-
-    async def _write(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
         async with self.db.write_lock():
             conn: Connection = await loop.run_in_executor(self.thread, self.engine.connect)
             try:

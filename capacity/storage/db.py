@@ -78,6 +78,7 @@ class Database:
         )
         self._sqlite_write_lock = asyncio.Lock() if self.is_sqlite else None
         self.on_dispose: list[Callable[[], Awaitable[None]]] = []
+        self.writers: dict[type, Any] = {}  # group-commit writers, one of each kind
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -54,14 +54,23 @@ def messages_of(
 ) -> list[tuple[str, dict[str, Any]]]:
     """The request (as ``shown``) to its channels, each offer in ``offers`` to its ward's."""
     assert request.id is not None
+    offered = [ward_offer(offer, request, wards[offer.facility_id]) for offer in offers]
+    return addressed(request.id, request.created_by, shown, offered)
+
+
+def addressed(
+    request_id: int, account_id: int, shown: dict[str, Any], offered: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The channel and message of each: the request (``shown``) to its own channel and its
+    asker's, each offer as its ward sees it (``offered``) to the ward's."""
     message = {"type": "transfer", "request": shown}
     out: list[tuple[str, dict[str, Any]]] = [
-        (keys.transfer_request_channel(request.id), message),
-        (keys.transfer_account_channel(request.created_by), message),
+        (keys.transfer_request_channel(request_id), message),
+        (keys.transfer_account_channel(account_id), message),
     ]
-    for offer in offers:
-        offered = {"type": "offer", "offer": ward_offer(offer, request, wards[offer.facility_id])}
-        out.append((keys.transfer_facility_channel(offer.facility_id), offered))
+    for offer in offered:
+        channel = keys.transfer_facility_channel(offer["facility_id"])
+        out.append((channel, {"type": "offer", "offer": offer}))
     return out
 
 

@@ -203,18 +203,13 @@ async def read(*, session: AsyncSession, request_id: int, principal: Principal) 
     return await public(session, request)
 
 
-async def public(
-    session: AsyncSession, request: TransferRequest, offers: list[TransferOffer] | None = None
-) -> dict[str, Any]:
-    """The request as JSON, with its offers (read unless given: all of them, by id) and, once
-    placed, the ward's number."""
+async def public(session: AsyncSession, request: TransferRequest) -> dict[str, Any]:
+    """The request as JSON, with all its offers (by id) and, once placed, the ward's number."""
     phone = None
     if request.placed_facility_id is not None:
         phone = await ward_phone(session, request.placed_facility_id)
     assert request.id is not None
-    if offers is None:
-        offers = await offers_of(session, request.id)
-    return shown(request, offers, phone)
+    return shown(request, await offers_of(session, request.id), phone)
 
 
 def shown(

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import secrets
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -30,9 +29,9 @@ from capacity.auth.models import Principal
 from capacity.errors import InputError, Unavailable
 from capacity.i18n import messages
 from capacity.settings import Settings
-from capacity.storage import keys
 from capacity.storage.db import Database
-from capacity.storage.plain import PlainSQL, writer_engine
+from capacity.storage.group_commit import GroupCommitWriter
+from capacity.storage.plain import PlainSQL
 from capacity.transfers import alerting, live
 from capacity.transfers.models import (
     OfferStatus,
@@ -46,7 +45,6 @@ from capacity.transfers.service import check_wards
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 64
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 REQUEST_COLUMNS = (
@@ -147,23 +145,18 @@ class _Written:
     def messages(self, shown: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """As ``live.messages_of``: the request to its channels, each offer to its ward's."""
         t, (lat, lon, _) = self.pending.transfer_in, self.pending.where
-        message = {"type": "transfer", "request": shown}
-        out: list[tuple[str, dict[str, Any]]] = [
-            (keys.transfer_request_channel(self.id), message),
-            (keys.transfer_account_channel(self.pending.principal.id), message),
-        ]
         facts = {
             "category": t.category.value,
             "request_type": t.request_type.value,
             "ga_band": t.ga_band.value if t.ga_band else None,
             "urgency": t.urgency.value,
         }
+        offered = []
         for offer in shown["offers"]:
             ward = self.wards[offer["facility_id"]]
             minutes = drive_minutes(lat, lon, ward.lat, ward.lon)
-            offered = {"type": "offer", "offer": {**offer, **facts, "minutes": minutes}}
-            out.append((keys.transfer_facility_channel(ward.id), offered))
-        return out
+            offered.append({**offer, **facts, "minutes": minutes})
+        return live.addressed(self.id, self.pending.principal.id, shown, offered)
 
     def models(self) -> tuple[TransferRequest, list[TransferOffer]]:
         """The rows as the ORM reads them back."""
@@ -197,16 +190,16 @@ class _Written:
         return request, offers
 
 
-class TransferWriter:
-    """One per process and database: queues new requests and writes them in batches."""
+class TransferWriter(GroupCommitWriter[_Pending]):
+    """One per process and database (``TransferWriter.of``): queues new requests and writes
+    them in batches."""
+
+    name = "transfer-writer"
 
     def __init__(self, db: Database, redis: Any, settings: Settings):
-        self.db, self.redis, self.settings = db, redis, settings
-        self.engine = writer_engine(db)
+        super().__init__(db)
+        self.redis, self.settings = redis, settings
         self.sql = SQL(db.is_sqlite)
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="capacity-transfers")
-        self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
 
     async def submit(
         self,
@@ -219,31 +212,9 @@ class TransferWriter:
     ) -> Created:
         """Write the request with an offer to each ward in ``ids``; answered once committed
         and announced."""
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._run(), name="capacity-transfer-writer")
         future: asyncio.Future[Created] = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Pending(transfer_in, ids, where, principal, now, future))
+        await self.queued(_Pending(transfer_in, ids, where, principal, now, future))
         return await future
-
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        await asyncio.get_running_loop().run_in_executor(self.thread, self.engine.dispose)
-        self.thread.shutdown(wait=False)
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                await self._write(batch)
-            except Exception as exc:  # the loop must survive; every caller gets an answer
-                log.exception("transfer batch failed")
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
 
     async def _write(self, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
@@ -455,13 +426,3 @@ class SQL(PlainSQL):
         one = f"({self.marks(width)})"
         values = ", ".join([one] * rows)
         return f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id, {returning}"  # noqa: S608
-
-
-def transfer_writer(*, db: Database, redis: Any, settings: Settings) -> TransferWriter:
-    """The process's writer for this database, made on first use and closed with the database."""
-    writer: TransferWriter | None = getattr(db, "transfer_writer", None)
-    if writer is None:
-        writer = TransferWriter(db, redis, settings)
-        db.transfer_writer = writer  # type: ignore[attr-defined]
-        db.on_dispose.append(writer.close)
-    return writer
